@@ -1,0 +1,74 @@
+"""Route templates (SPEC 3.2) compiled once into regular expressions.
+
+`{name}` and `*` match one segment, `**` any number of segments (zero included); a trailing slash
+is ignored on both sides. Templates match the *normalised* path (see `http_path`), so a path
+variant can never miss a route that its canonical form would hit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from gateway.errors import ConfigError, KeyPath
+
+_PARAM = re.compile(r"^\{[A-Za-z_][A-Za-z0-9_]*\}$")
+_SEGMENT = "[^/]+"
+
+
+@dataclass(frozen=True)
+class PathTemplate:
+    template: str
+    methods: frozenset[str] | None  # None = any method
+    pattern: re.Pattern[str]
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.methods is not None and method not in self.methods:
+            return False
+        return self.pattern.fullmatch(_strip_trailing_slash(path)) is not None
+
+
+def compile_template(
+    path: str, methods: str | Iterable[str] | None, key_path: KeyPath = ()
+) -> PathTemplate:
+    if not path.startswith("/"):
+        raise ConfigError((*key_path, "path"), f"path template {path!r} must start with '/'")
+    parts: list[str] = []
+    for segment in _strip_trailing_slash(path).split("/")[1:]:
+        if segment == "**":
+            parts.append("(?:/[^/]+)*")
+        elif segment == "*" or _PARAM.match(segment):
+            parts.append("/" + _SEGMENT)
+        elif "{" in segment or "}" in segment or "*" in segment:
+            raise ConfigError(
+                (*key_path, "path"),
+                f"path template segment {segment!r}: use a whole-segment {{name}}, * or **",
+            )
+        else:
+            parts.append("/" + re.escape(segment))
+    regex = "".join(parts) or "/"
+    if regex.startswith("(?:/[^/]+)*"):  # a template of only `/**` also matches the root
+        regex = "/?" + regex
+    return PathTemplate(path, _compile_methods(methods, key_path), re.compile(regex))
+
+
+def _compile_methods(
+    methods: str | Iterable[str] | None, key_path: KeyPath
+) -> frozenset[str] | None:
+    if methods is None:
+        return None
+    names = [methods] if isinstance(methods, str) else list(methods)
+    result = set()
+    for name in names:
+        upper = name.upper()
+        if not re.fullmatch(r"[A-Z]+", upper):
+            raise ConfigError((*key_path, "method"), f"{name!r} is not an HTTP method")
+        result.add(upper)
+        if upper == "GET":
+            result.add("HEAD")  # SPEC 3.2: HEAD matches as GET
+    return frozenset(result)
+
+
+def _strip_trailing_slash(path: str) -> str:
+    return path.rstrip("/") or "/"

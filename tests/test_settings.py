@@ -1,0 +1,57 @@
+"""serve settings: flags over environment over defaults; one-line errors naming the flag."""
+
+import argparse
+
+import pytest
+
+from gateway.settings import SettingsError, add_serve_arguments, resolve_settings
+
+
+def parse(argv, environ=None):
+    parser = argparse.ArgumentParser()
+    add_serve_arguments(parser)
+    return resolve_settings(parser.parse_args(argv), environ or {})
+
+
+def test_defaults_and_environment(tmp_path) -> None:
+    settings = parse([], {"OMNIGATE_UPSTREAM": "http://chat:3000", "OMNIGATE_RULES": str(tmp_path)})
+    assert str(settings.upstream) == "http://chat:3000"
+    assert (settings.listen.host, settings.listen.port) == ("0.0.0.0", 8080)
+    assert settings.admin_listen.port == 9901
+    assert settings.workers == 1
+    assert settings.upstream_timeout == 30
+    assert settings.max_body == 16777216
+    assert settings.log_format == "json"
+    assert settings.audit_log == "-"
+
+
+def test_flags_win_over_environment(tmp_path) -> None:
+    settings = parse(
+        ["--upstream", "https://a.example", "--rules", str(tmp_path), "--listen", "[::1]:81"],
+        {"OMNIGATE_UPSTREAM": "http://b.example"},
+    )
+    assert settings.upstream.host == "a.example"
+    assert (settings.listen.host, settings.listen.port) == ("::1", 81)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "--upstream: required (or set OMNIGATE_UPSTREAM)"),  # missing upstream
+        (["--upstream", "ftp://x"], "--upstream: expected http(s)://host"),  # wrong scheme
+        (["--upstream", "http://x", "--listen", "8080"], "--listen: expected HOST:PORT"),
+        (["--upstream", "http://x", "--listen", "h:99999"], "--listen: port must be between"),
+        (["--upstream", "http://x", "--workers", "0"], "--workers: must be greater than 0"),
+        (["--upstream", "http://x", "--workers", "many"], "--workers: expected a whole number"),
+        (["--upstream", "http://x", "--upstream-timeout", "-1"], "--upstream-timeout: must be"),
+        (["--upstream", "http://x", "--max-body", "1e3"], "--max-body: expected a whole number"),
+        (["--upstream", "http://x", "--log-format", "xml"], "--log-format: expected one of"),
+        (["--upstream", "http://x", "--rules", "/nonexistent/rules"], "--rules: /nonexistent"),
+    ],
+)
+def test_errors_name_the_flag(argv, message, tmp_path) -> None:
+    environ = {} if "--rules" in argv else {"OMNIGATE_RULES": str(tmp_path)}
+    with pytest.raises(SettingsError) as error:
+        parse(argv, environ)
+    assert str(error.value).startswith(message)
+    assert "\n" not in str(error.value)
