@@ -1,8 +1,8 @@
 """The gateway's error family.
 
 Request-time errors carry an HTTP status and a SPEC 6 code and are rendered in exactly one place
-(`web_errors.render_error`). Load-time problems are `ConfigError`s that name the offending key so the
-rule loader can turn them into `file:line: message`.
+(`web_errors.render_error`). Load-time problems are `ConfigError`s that name the offending key,
+so the rule loader can turn them into `file:line: message`.
 """
 
 from __future__ import annotations

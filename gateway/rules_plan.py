@@ -1,0 +1,259 @@
+"""Rule source -> compiled, immutable plan. Everything that can be done once happens here.
+
+A plan is swapped as a whole on reload; a request keeps the plan it started with.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from gateway.auth import Authenticator, Identity
+from gateway.channels import CompiledWebhook, compile_webhook
+from gateway.errors import ConfigError, KeyPath
+from gateway.identity import IdentityResolver
+from gateway.identity.stamp import Stamper, compile_stamps
+from gateway.jsonpath_plan import Selector, compile_selector
+from gateway.masks import Mask, MaskContext, compile_mask
+from gateway.route_match import PathTemplate, compile_template
+from gateway.rules_source import RuleLoadError, RuleSource, load_rules
+
+GUARD_ORDER = {"reject": 2, "strip": 1, "off": 0}
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class MaskRule:
+    route: str
+    path: str
+    selector: Selector
+    mask: Mask
+    roles: frozenset[str] | None  # None: every role whose masking toggle is on
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    template: PathTemplate
+    rules: tuple[MaskRule, ...]
+    stamper: Stamper | None
+    non_json_pass: bool
+    write_guard: str
+    binary_pass: bool
+
+
+@dataclass(frozen=True)
+class View:
+    """What the transform stage does for one (method, path, role)."""
+
+    route_label: str
+    rules: tuple[MaskRule, ...]  # the mask rules that apply to this role
+    revealable: tuple[MaskRule, ...]  # for a role with masking off: what it is shown in clear
+    stampers: tuple[Stamper, ...]
+    guarded: bool  # a matched route has response rules: cache headers, audit, fail closed
+    masking: bool  # guarded and the role's masking toggle is on
+    non_json_pass: bool
+    write_guard: str
+    binary_pass: bool
+
+    @property
+    def transforms(self) -> bool:
+        return self.masking or bool(self.stampers)
+
+
+PASS_VIEW = View("-", (), (), (), False, False, False, "off", True)
+
+
+@dataclass(frozen=True)
+class Plan:
+    source: RuleSource
+    auth: Authenticator
+    roles: Mapping[str, bool]
+    routes: tuple[Route, ...]
+    webhooks: Mapping[str, CompiledWebhook]
+    resolver: IdentityResolver | None
+    text_mask: Mask
+    tests: tuple[Mapping[str, Any], ...]
+    loaded_at: float = field(default_factory=time.time)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_match", lru_cache(maxsize=4096)(self._match_uncached))
+
+    def webhook_for(self, path: str) -> CompiledWebhook | None:
+        return self.webhooks.get(path.rstrip("/") or "/")
+
+    def view(self, method: str, path: str, identity: Identity) -> View:
+        matched: tuple[Route, ...] = self._match(method, path)  # type: ignore[attr-defined]
+        if not matched:
+            return PASS_VIEW
+        return _build_view(matched, identity)
+
+    def _match_uncached(self, method: str, path: str) -> tuple[Route, ...]:
+        return tuple(r for r in self.routes if r.template.matches(method, path))
+
+    def routes_for_path(self, path: str) -> tuple[Route, ...]:
+        """Every route whose template matches `path`, whatever methods it lists (SPEC 3.5)."""
+        return tuple(
+            r for r in self.routes if r.template.pattern.fullmatch(path.rstrip("/") or "/")
+        )
+
+
+def _build_view(matched: tuple[Route, ...], identity: Identity) -> View:
+    guarded_routes = [r for r in matched if r.rules]
+    guarded = bool(guarded_routes)
+    masking = guarded and identity.masking
+    every_rule = tuple(rule for route in guarded_routes for rule in route.rules)
+    rules: tuple[MaskRule, ...] = ()
+    if masking:
+        rules = tuple(r for r in every_rule if r.roles is None or identity.role in r.roles)
+    return View(
+        route_label=matched[0].name,
+        rules=rules,
+        revealable=() if masking else every_rule,
+        stampers=tuple(r.stamper for r in matched if r.stamper is not None),
+        guarded=guarded,
+        masking=masking,
+        # SECURITY: the strictest matched route wins; pass-through needs every route to allow it.
+        non_json_pass=guarded and all(r.non_json_pass for r in guarded_routes),
+        write_guard=max((r.write_guard for r in guarded_routes), key=GUARD_ORDER.__getitem__)
+        if guarded
+        else "off",
+        binary_pass=all(r.binary_pass for r in guarded_routes),
+    )
+
+
+def load_plan(path: str | Path, environ: Mapping[str, str] = os.environ) -> Plan:
+    """Load, validate and compile; raises RuleLoadError with every `file:line: message`."""
+    return compile_plan(load_rules(path), environ)
+
+
+def compile_plan(source: RuleSource, environ: Mapping[str, str] = os.environ) -> Plan:
+    data = source.data
+    errors: list[str] = []
+
+    def attempt(build: Callable[..., T], *args: Any) -> T | None:
+        try:
+            return build(*args)
+        except ConfigError as exc:
+            errors.append(f"{source.where(exc.key_path)}: {exc.message}")
+            return None
+
+    roles = {name: bool(spec.get("masking", True)) for name, spec in data.get("roles", {}).items()}
+    auth = attempt(
+        lambda: Authenticator.compile(
+            data.get("auth"), data.get("roles", {}), data.get("default_role"), environ
+        )
+    )
+    resolver = attempt(lambda: IdentityResolver.compile(data.get("omnichannel"), environ))
+    ctx = attempt(lambda: _mask_context(data, environ))
+    routes: list[Route] = []
+    webhooks: dict[str, CompiledWebhook] = {}
+    if ctx is not None:
+        seen: dict[str, int] = {}
+        for index, spec in enumerate(data.get("routes", [])):
+            route = attempt(_compile_route, spec, index, ctx, resolver, roles, seen)
+            if route is not None:
+                routes.append(route)
+    for index, spec in enumerate(data.get("webhooks", [])):
+        hook = attempt(compile_webhook, spec, index, resolver, environ)
+        if hook is not None:
+            key = hook.path.rstrip("/") or "/"
+            if key in webhooks:
+                errors.append(f"{source.where(('webhooks', index, 'path'))}: duplicate path {key}")
+            webhooks[key] = hook
+    text_mask = compile_mask("text", ctx or MaskContext())
+    if errors or auth is None:
+        raise RuleLoadError(errors)
+    return Plan(
+        source=source,
+        auth=auth,
+        roles=roles,
+        routes=tuple(routes),
+        webhooks=webhooks,
+        resolver=resolver,
+        text_mask=text_mask,
+        tests=tuple(data.get("tests", [])),
+    )
+
+
+def _mask_context(data: Mapping[str, Any], environ: Mapping[str, str]) -> MaskContext:
+    region = (data.get("omnichannel") or {}).get("default_region", "US")
+    attributes = dict(data.get("attributes", {}))
+    hash_env = (data.get("secrets") or {}).get("hash_key_env")
+    hash_key: bytes | None = None
+    if hash_env:
+        value = environ.get(hash_env)
+        if value:
+            hash_key = value.encode()
+        elif _uses_hash(data):
+            raise ConfigError(
+                ("secrets", "hash_key_env"), f"environment variable {hash_env} is not set"
+            )
+    return MaskContext(default_region=region, hash_key=hash_key, attributes=attributes)
+
+
+def _uses_hash(data: Mapping[str, Any]) -> bool:
+    def is_hash(spec: Any) -> bool:
+        return spec == "hash" or (isinstance(spec, Mapping) and spec.get("type") == "hash")
+
+    if any(is_hash(m) for m in data.get("attributes", {}).values()):
+        return True
+    return any(
+        is_hash(rule.get("mask"))
+        for route in data.get("routes", [])
+        for rule in route.get("response", [])
+    )
+
+
+def _compile_route(
+    spec: Mapping[str, Any],
+    index: int,
+    ctx: MaskContext,
+    resolver: IdentityResolver | None,
+    roles: Mapping[str, bool],
+    seen: dict[str, int],
+) -> Route:
+    key: KeyPath = ("routes", index)
+    name = spec["name"]
+    if name in seen:
+        raise ConfigError(
+            (*key, "name"), f"route name {name!r} is already used by routes[{seen[name]}]"
+        )
+    seen[name] = index
+    match = spec["match"]
+    template = compile_template(match["path"], match.get("method"), (*key, "match"))
+    rules = []
+    for i, rule in enumerate(spec.get("response", [])):
+        rule_key = (*key, "response", i)
+        listed = rule.get("roles")
+        for j, role in enumerate(listed or []):
+            if role not in roles:
+                raise ConfigError((*rule_key, "roles", j), f"unknown role {role!r}")
+        rules.append(
+            MaskRule(
+                route=name,
+                path=rule["path"],
+                selector=compile_selector(rule["path"], (*rule_key, "path")),
+                mask=compile_mask(rule["mask"], ctx, (*rule_key, "mask")),
+                roles=frozenset(listed) if listed is not None else None,
+            )
+        )
+    stamper = None
+    if spec.get("stamp"):
+        if resolver is None:
+            raise ConfigError((*key, "stamp"), "stamp rules need an omnichannel: section")
+        stamper = compile_stamps(spec["stamp"], (*key, "stamp"), resolver)
+    return Route(
+        name=name,
+        template=template,
+        rules=tuple(rules),
+        stamper=stamper,
+        non_json_pass=spec.get("non_json", "fail") == "pass",
+        write_guard=spec.get("write_guard", "reject"),
+        binary_pass=spec.get("binary", "drop") == "pass",
+    )

@@ -1,0 +1,82 @@
+"""Live rule reload (SPEC 6): on SIGHUP and when the rule files change.
+
+Kubernetes ConfigMap updates swap a `..data` symlink, so the fingerprint follows symlinks. A new
+plan is compiled off the event loop and swapped whole; a failed reload keeps the previous plan,
+logs every error with file and line, and counts a failure. Requests in flight keep the plan they
+started with (they hold a reference to it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from gateway import metrics
+from gateway.rules_plan import load_plan
+from gateway.rules_source import RuleLoadError
+from gateway.web_state import GatewayState
+
+POLL_SECONDS = 1.0
+
+
+def fingerprint(path: Path) -> tuple[tuple[str, int, int, int], ...]:
+    """(name, inode, size, mtime) of the rule path and every entry in it, symlinks followed."""
+    entries = [path]
+    if path.is_dir():
+        entries += sorted(p for p in path.iterdir() if not p.name.startswith("."))
+    result = []
+    for entry in entries:
+        try:
+            st = entry.stat()
+        except OSError:
+            continue
+        result.append((entry.name, st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(result)
+
+
+async def reload_rules(state: GatewayState) -> bool:
+    """Compile the rules again and swap them in; False (previous rules kept) on any error."""
+    try:
+        plan = await asyncio.to_thread(load_plan, state.settings.rules, os.environ)
+    except RuleLoadError as exc:
+        state.reload_errors = list(exc.errors)
+        metrics.RULE_RELOADS.labels("failure").inc()
+        for line in exc.errors:
+            print(f"omnigate: rule reload failed: {line}", file=sys.stderr, flush=True)
+        return False
+    if state.upstream is not None:
+        await plan.auth.start(state.upstream.session)
+    previous, state.plan = state.plan, plan
+    state.reload_errors = []
+    metrics.RULE_RELOADS.labels("success").inc()
+    print(
+        f"omnigate: rules reloaded, version {plan.source.digest[:12]}", file=sys.stderr, flush=True
+    )
+    if previous is not None:
+        await previous.auth.close()
+    return True
+
+
+@contextlib.asynccontextmanager
+async def watch_rules(state: GatewayState) -> AsyncIterator[None]:
+    task = asyncio.create_task(_poll(state))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _poll(state: GatewayState) -> None:
+    seen = await asyncio.to_thread(fingerprint, state.settings.rules)
+    while True:
+        await asyncio.sleep(POLL_SECONDS)
+        current = await asyncio.to_thread(fingerprint, state.settings.rules)
+        if current != seen:
+            seen = current
+            await reload_rules(state)

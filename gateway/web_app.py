@@ -1,0 +1,46 @@
+"""The client-facing application: one catch-all route into the proxy pipeline.
+
+Resources live in `cleanup_ctx`: the pooled upstream session and the rule watcher open before the
+listener accepts and close after it drains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from gateway.client_upstream import Upstream, make_session
+from gateway.rules_reload import watch_rules
+from gateway.web_proxy import handle
+from gateway.web_request import expect_handler
+from gateway.web_state import STATE, GatewayState
+
+
+def build_app(state: GatewayState, *, watch: bool = True) -> web.Application:
+    # Bodies are streamed, never read whole by aiohttp: client_max_size does not apply to them.
+    app = web.Application(handler_args={"max_field_size": 16 * 1024, "max_line_size": 16 * 1024})
+    app[STATE] = state
+    app.cleanup_ctx.append(_upstream_session)
+    if watch:
+        app.cleanup_ctx.append(_rule_watcher)
+    app.router.add_route("*", "/{tail:.*}", handle, expect_handler=expect_handler)
+    return app
+
+
+async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
+    state = app[STATE]
+    session = make_session(state.settings.upstream_timeout)
+    state.upstream = Upstream(state.settings.upstream, session, state.settings.upstream_timeout)
+    if state.plan is not None:
+        await state.plan.auth.start(session)
+    yield
+    if state.plan is not None:
+        await state.plan.auth.close()
+    await session.close()
+    state.upstream = None
+
+
+async def _rule_watcher(app: web.Application) -> AsyncIterator[None]:
+    async with watch_rules(app[STATE]):
+        yield

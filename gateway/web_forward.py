@@ -1,0 +1,101 @@
+"""The forward stage: what goes upstream (headers, body) for a prepared request.
+
+Header work is pure; the body is either streamed through untouched or, for the write-back guard,
+buffered and inspected (SPEC 3.5).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+from multidict import CIMultiDict
+
+from gateway.body_codec import SUPPORTED, UndecodableBody, decode_body
+from gateway.client_upstream import READ_CHUNK
+from gateway.errors import BadRequest, MaskedValueWrite, PayloadTooLarge
+from gateway.http_headers import add_forwarding, end_to_end
+from gateway.rules_plan import GUARD_ORDER
+from gateway.web_request import Prepared
+from gateway.write_guard import find_masked_values, strip_masked_values
+
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def upstream_headers(request: web.BaseRequest, prepared: Prepared) -> CIMultiDict[str]:
+    drop: list[str] = []
+    resolver = prepared.plan.resolver
+    if resolver is not None:
+        drop.append(resolver.header)  # SECURITY: only the gateway stamps identities
+    if prepared.view.guarded:
+        drop += ("Range", "If-Range")  # a byte range of a masked body cannot be masked
+    headers = end_to_end(request.headers, also_drop=drop)
+    add_forwarding(
+        headers,
+        peer=request.remote,
+        proto=request.scheme,
+        host=request.headers.get("Host"),
+    )
+    headers["X-Request-Id"] = prepared.request_id
+    if prepared.view.transforms and "Accept-Encoding" in headers:
+        headers["Accept-Encoding"] = SUPPORTED  # only codings the transform stage can undo
+    return headers
+
+
+def write_guard_mode(request: web.BaseRequest, prepared: Prepared) -> str:
+    """`reject`, `strip` or `off` for this request (any route matching the path counts)."""
+    if request.method not in _WRITE_METHODS or not prepared.identity.masking:
+        return "off"
+    modes = [r.write_guard for r in prepared.plan.routes_for_path(prepared.path) if r.rules]
+    return max(modes, key=GUARD_ORDER.__getitem__) if modes else "off"
+
+
+async def request_body(
+    request: web.Request, prepared: Prepared, headers: CIMultiDict[str], max_body: int
+) -> Any:
+    """The body to send upstream: None, a chunk stream, or inspected bytes."""
+    if not request.body_exists:
+        return None
+    mode = write_guard_mode(request, prepared)
+    if mode == "off" or not is_json_type(request.content_type):
+        return request.content.iter_chunked(READ_CHUNK)
+    raw = await read_request_body(request, max_body)
+    try:
+        data = decode_body(raw, request.headers.get("Content-Encoding"), max_body)
+    except UndecodableBody:
+        raise BadRequest("the request body's Content-Encoding cannot be inspected") from None
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return raw  # not ours to judge: the upstream answers malformed JSON itself
+    paths = find_masked_values(document)
+    if not paths:
+        return raw
+    if mode == "reject":
+        shown = ", ".join(paths[:20]) + (" ..." if len(paths) > 20 else "")
+        raise MaskedValueWrite(f"masked values must not be written back: {shown}")
+    body = orjson.dumps(strip_masked_values(document))
+    headers.popall("Content-Encoding", None)
+    headers["Content-Length"] = str(len(body))
+    return body
+
+
+async def read_request_body(request: web.Request, max_body: int) -> bytes:
+    if request.content_length is not None and request.content_length > max_body:
+        raise PayloadTooLarge(f"request body larger than {max_body} bytes")
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(READ_CHUNK):
+        size += len(chunk)
+        if size > max_body:
+            raise PayloadTooLarge(f"request body larger than {max_body} bytes")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def is_json_type(content_type: str) -> bool:
+    """`application/json` or `application/*+json` (SPEC 3.4)."""
+    return content_type == "application/json" or (
+        content_type.startswith("application/") and content_type.endswith("+json")
+    )

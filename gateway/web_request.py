@@ -1,0 +1,107 @@
+"""First stages of the pipeline: read the request's target, authenticate, match routes.
+
+`prepare` runs once per request (cached on the request) so that the `Expect: 100-continue`
+handler and the main handler share its result: SECURITY: the 100 is sent only after the token
+has been checked.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+import yarl
+from aiohttp import web
+from aiohttp.web_urldispatcher import _default_expect_handler
+
+from gateway import metrics
+from gateway.auth import Identity
+from gateway.channels import CompiledWebhook
+from gateway.errors import BadRequest, GatewayError
+from gateway.http_path import normalise_path
+from gateway.rules_plan import PASS_VIEW, Plan, View
+from gateway.web_errors import render_error
+from gateway.web_state import STATE
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=@-]{1,200}$")
+_PREPARED = web.RequestKey("omnigate_prepared", object)
+_REQUEST_ID_KEY = web.RequestKey("omnigate_request_id", str)
+_ANONYMOUS = Identity(role="-", masking=False, sub=None, token_present=False)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    request_id: str
+    plan: Plan
+    path: str  # normalised; this is what goes upstream
+    query: str  # raw, as the client sent it
+    webhook: CompiledWebhook | None
+    identity: Identity
+    view: View
+
+
+def request_id_of(request: web.BaseRequest) -> str:
+    """The client's X-Request-Id when it is sane, else a new one; remembered on the request."""
+    cached = request.get(_REQUEST_ID_KEY)
+    if isinstance(cached, str):
+        return cached
+    given = request.headers.get("X-Request-Id", "")
+    rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    request[_REQUEST_ID_KEY] = rid
+    return rid
+
+
+async def prepare(request: web.Request) -> Prepared:
+    cached = request.get(_PREPARED)
+    if isinstance(cached, Prepared):
+        return cached
+    rid = request_id_of(request)
+    plan = request.app[STATE].plan
+    if plan is None:
+        raise GatewayError("rules are not loaded")
+    if "Content-Length" in request.headers and "Transfer-Encoding" in request.headers:
+        # SECURITY: request smuggling precondition (RFC 9112 6.3); never forwarded.
+        raise BadRequest("a request must not carry both Content-Length and Transfer-Encoding")
+    path, query = split_target(request.raw_path)
+    path = normalise_path(path)
+    webhook = plan.webhook_for(path)
+    if webhook is not None:
+        prepared = Prepared(rid, plan, path, query, webhook, _ANONYMOUS, PASS_VIEW)
+    else:
+        try:
+            identity = await plan.auth.authenticate(
+                request.headers, request.cookies, request.rel_url.query
+            )
+        except GatewayError as exc:
+            metrics.TOKEN_FAILURES.labels(getattr(exc, "reason", "invalid")).inc()
+            raise
+        view = plan.view(request.method, path, identity)
+        prepared = Prepared(rid, plan, path, query, None, identity, view)
+    request[_PREPARED] = prepared
+    return prepared
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """(path, raw query) of an origin-form or absolute-form request target."""
+    if not target.startswith("/"):
+        try:
+            url = yarl.URL(target, encoded=True)
+        except ValueError:
+            raise BadRequest("the request target is not a valid URL") from None
+        if not url.is_absolute():
+            raise BadRequest("request path must start with '/'")
+        return url.raw_path or "/", url.raw_query_string
+    path, _, query = target.partition("?")
+    query = query.partition("#")[0]
+    return path, query
+
+
+async def expect_handler(request: web.Request) -> web.StreamResponse | None:
+    """Answer `Expect: 100-continue` only once the token is known to be good."""
+    try:
+        await prepare(request)
+    except GatewayError as exc:
+        return render_error(exc, request_id_of(request))
+    await _default_expect_handler(request)
+    return None

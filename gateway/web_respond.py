@@ -1,0 +1,238 @@
+"""The respond stage: relay the upstream response, streamed untouched or transformed.
+
+PII: for a role with masking on, on a route with response rules, every exit of this module either
+masks the body or fails closed (SPEC 3.4); no other path writes upstream bytes to the client.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import orjson
+from aiohttp import web
+from multidict import CIMultiDict
+
+from gateway import metrics
+from gateway.body_codec import UndecodableBody, accepts_gzip, decode_body, encode_gzip
+from gateway.client_upstream import iter_body, read_upto
+from gateway.errors import UnmaskableResponse
+from gateway.http_headers import end_to_end
+from gateway.sse import EventSplitter, EventTooLarge, mask_event
+from gateway.transform import Outcome, count_revealed, transform_document
+from gateway.web_forward import is_json_type
+from gateway.web_request import Prepared, request_id_of
+
+_NO_BODY_STATUSES = frozenset({204, 304})
+# Headers that describe the upstream's exact bytes, which a transformed body no longer has.
+_BYTE_HEADERS = (
+    "Content-Length",
+    "Content-Encoding",
+    "ETag",
+    "Content-MD5",
+    "Digest",
+    "Accept-Ranges",
+)
+
+
+@dataclass
+class Relay:
+    """Per-response facts the access log and audit need."""
+
+    outcome: Outcome = field(default_factory=Outcome)
+    revealed: int | None = None
+
+
+async def respond(
+    request: web.Request,
+    prepared: Prepared,
+    upstream: aiohttp.ClientResponse,
+    max_body: int,
+    idle: float,
+    relay: Relay,
+) -> web.StreamResponse:
+    view = prepared.view
+    has_body = request.method != "HEAD" and upstream.status not in _NO_BODY_STATUSES
+    has_body = has_body and upstream.status >= 200
+    if (not view.guarded and not view.stampers) or not has_body:
+        return await stream_through(request, upstream, guarded=view.guarded)
+    content_type = upstream.content_type
+    if view.masking and content_type == "text/event-stream":
+        return await _mask_sse(request, prepared, upstream, max_body, relay)
+    if not is_json_type(content_type):
+        if view.masking and not view.non_json_pass:
+            raise UnmaskableResponse("the upstream response is not JSON", reason="content_type")
+        return await stream_through(request, upstream, guarded=view.guarded)
+    raw, complete = await read_upto(upstream, max_body, idle)
+    if not complete:
+        if view.masking:
+            raise UnmaskableResponse("the upstream response is too large to mask", "too_large")
+        return await stream_through(request, upstream, guarded=view.guarded, prefix=raw)
+    try:
+        document = _parse(decode_body(raw, upstream.headers.get("Content-Encoding"), max_body))
+    except UndecodableBody:
+        if view.masking:
+            raise UnmaskableResponse(
+                "the upstream response cannot be decoded", "encoding"
+            ) from None
+        return _buffered(request, upstream, raw, guarded=True)
+    except ValueError:
+        if view.masking:
+            raise UnmaskableResponse(
+                "the upstream response is not valid JSON", "invalid_json"
+            ) from None
+        return _buffered(request, upstream, raw, guarded=True)
+    if document is _EMPTY:
+        return _buffered(request, upstream, raw, guarded=True)
+    if not view.masking:
+        relay.revealed = count_revealed(document, view.revealable)
+        if not view.stampers:
+            return _buffered(request, upstream, raw, guarded=view.guarded)
+    document = transform_document(document, view, relay.outcome)
+    return _transformed(request, upstream, _dump(document), view.guarded)
+
+
+_EMPTY = object()
+
+
+def _parse(data: bytes) -> Any:
+    if not data.strip():
+        return _EMPTY
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        # orjson refuses integers beyond 64 bits; the standard library does not.
+        return json.loads(data)
+
+
+def _dump(document: Any) -> bytes:
+    try:
+        return orjson.dumps(document)
+    except TypeError:
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def response_headers(
+    request: web.BaseRequest,
+    upstream: aiohttp.ClientResponse,
+    *,
+    guarded: bool,
+    drop: tuple[str, ...] = (),
+) -> CIMultiDict[str]:
+    headers = end_to_end(upstream.headers, also_drop=("Content-Length", *drop))
+    headers["X-Request-Id"] = request_id_of(request)
+    if guarded:
+        # SECURITY: a shared cache must never serve one role's view of a body to another role.
+        headers["Cache-Control"] = private_cache_control(headers.get("Cache-Control"))
+        headers["Vary"] = _vary_with(headers.getall("Vary", ()), "Authorization")
+    return headers
+
+
+def private_cache_control(existing: str | None) -> str:
+    kept = [
+        d.strip()
+        for d in (existing or "").split(",")
+        if d.strip() and d.strip().split("=")[0].lower() not in ("public", "s-maxage", "private")
+    ]
+    return ", ".join(["private", *kept])
+
+
+def _vary_with(values: list[str], name: str) -> str:
+    names = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    if not any(n.lower() == name.lower() or n == "*" for n in names):
+        names.append(name)
+    return ", ".join(names)
+
+
+async def stream_through(
+    request: web.Request,
+    upstream: aiohttp.ClientResponse,
+    *,
+    guarded: bool,
+    prefix: bytes = b"",
+) -> web.StreamResponse:
+    """Relay status, headers and body as they are, streamed (SPEC 2)."""
+    response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
+    response.headers.extend(response_headers(request, upstream, guarded=guarded))
+    length = upstream.content_length
+    if length is not None and "Transfer-Encoding" not in upstream.headers:
+        response.content_length = length
+    await response.prepare(request)
+    try:
+        if prefix:
+            await response.write(prefix)
+        async for chunk in iter_body(upstream):
+            await response.write(chunk)
+    except (aiohttp.ClientError, OSError, TimeoutError):
+        abort_client(request)
+        return response
+    await response.write_eof()
+    return response
+
+
+def abort_client(request: web.BaseRequest) -> None:
+    """The upstream broke mid-body: cut the client off, so a truncated body never looks whole."""
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+
+
+def _buffered(
+    request: web.Request, upstream: aiohttp.ClientResponse, raw: bytes, *, guarded: bool
+) -> web.Response:
+    response = web.Response(status=upstream.status, reason=upstream.reason, body=raw)
+    response.headers.extend(response_headers(request, upstream, guarded=guarded))
+    return response
+
+
+def _transformed(
+    request: web.Request, upstream: aiohttp.ClientResponse, body: bytes, guarded: bool
+) -> web.Response:
+    headers = response_headers(request, upstream, guarded=guarded, drop=_BYTE_HEADERS)
+    if upstream.headers.get("Content-Encoding", "identity").lower() != "identity" and accepts_gzip(
+        request.headers.get("Accept-Encoding")
+    ):
+        body = encode_gzip(body)
+        headers["Content-Encoding"] = "gzip"
+        headers["Vary"] = _vary_with(headers.getall("Vary", ()), "Accept-Encoding")
+    response = web.Response(status=upstream.status, reason=upstream.reason, body=body)
+    response.headers.extend(headers)
+    return response
+
+
+async def _mask_sse(
+    request: web.Request,
+    prepared: Prepared,
+    upstream: aiohttp.ClientResponse,
+    max_body: int,
+    relay: Relay,
+) -> web.StreamResponse:
+    if upstream.headers.get("Content-Encoding", "identity").lower() != "identity":
+        raise UnmaskableResponse("a compressed event stream cannot be masked", "encoding")
+    view, text_mask = prepared.view, prepared.plan.text_mask
+    response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
+    response.headers.extend(response_headers(request, upstream, guarded=True, drop=_BYTE_HEADERS))
+    await response.prepare(request)
+    splitter = EventSplitter(max_body)
+
+    def mask_json(document: Any) -> Any:
+        return transform_document(document, view, relay.outcome)
+
+    try:
+        async for chunk in iter_body(upstream):
+            for event in splitter.feed(chunk):
+                await response.write(mask_event(event, mask_json, text_mask))
+                metrics.STREAM_ITEMS.labels("sse", "masked").inc()
+    except EventTooLarge:
+        metrics.STREAMS_CLOSED.labels("event_too_large").inc()
+        metrics.FAIL_CLOSED.labels("too_large").inc()
+        abort_client(request)
+        return response
+    except (aiohttp.ClientError, OSError, TimeoutError):
+        abort_client(request)
+        return response
+    # PII: an unterminated trailing event is never dispatched by clients; it is dropped, not sent.
+    await response.write_eof()
+    return response

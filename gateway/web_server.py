@@ -1,0 +1,196 @@
+"""Process model: listeners, workers sharing the port, graceful drain, reload on SIGHUP.
+
+One worker serves in this process; with `--workers N` a supervisor starts N worker processes that
+bind the same ports with SO_REUSEPORT and share metrics through prometheus-client's multiprocess
+directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+import sys
+import tempfile
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from aiohttp import http_parser, web
+
+from gateway.event_log import EventLog
+from gateway.rules_plan import Plan, load_plan
+from gateway.rules_source import RuleLoadError
+from gateway.settings import Settings, SettingsError
+from gateway.web_runner import GatewayRunner
+
+if TYPE_CHECKING:
+    from gateway.web_state import GatewayState
+
+DRAIN_SECONDS = 15.0
+
+
+def check_c_parser() -> None:
+    """SECURITY: the pure-Python parser has had request-smuggling bugs; refuse to run on it."""
+    if http_parser.HttpRequestParser is not getattr(http_parser, "HttpRequestParserC", None):
+        raise SettingsError(
+            "aiohttp's C HTTP parser is not in use (AIOHTTP_NO_EXTENSIONS set, or no compiled "
+            "wheel for this platform); refusing to start"
+        )
+
+
+def serve(settings: Settings) -> int:
+    check_c_parser()
+    try:
+        plan = load_plan(settings.rules)
+    except RuleLoadError as exc:
+        for line in exc.errors:
+            print(line, file=sys.stderr)
+        return 1
+    if settings.workers == 1:
+        return run_worker(settings, plan, reuse_port=False)
+    return _supervise(settings)
+
+
+def run_worker(settings: Settings, plan: Plan | None, *, reuse_port: bool) -> int:
+    if plan is None:
+        try:
+            plan = load_plan(settings.rules)
+        except RuleLoadError as exc:
+            for line in exc.errors:
+                print(line, file=sys.stderr)
+            return 1
+    _install_uvloop()
+    asyncio.run(_run(settings, plan, reuse_port))
+    return 0
+
+
+def _install_uvloop() -> None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - optional speed-up
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+async def start_gateway(settings: Settings, plan: Plan, reuse_port: bool = False) -> Gateway:
+    """Bind the client and admin listeners and start serving; `Gateway.stop()` drains them."""
+    # Imported here: the metrics module must see PROMETHEUS_MULTIPROC_DIR first.
+    from gateway.web_admin import build_admin_app
+    from gateway.web_app import build_app
+    from gateway.web_state import GatewayState
+
+    state = GatewayState(
+        settings=settings,
+        access_log=EventLog.open("-", settings.log_format),
+        audit_log=EventLog.open(settings.audit_log, settings.log_format),
+        plan=plan,
+    )
+    gateway = Gateway(state)
+    for app, listen in (
+        (build_app(state), settings.listen),
+        (build_admin_app(state), settings.admin_listen),
+    ):
+        # Handlers are cancelled when their client goes away: the upstream side is torn down too.
+        runner = GatewayRunner(
+            app, access_log=None, shutdown_timeout=DRAIN_SECONDS, handler_cancellation=True
+        )
+        await runner.setup()
+        gateway.runners.append(runner)
+        site = web.TCPSite(
+            runner,
+            listen.host,
+            listen.port,
+            backlog=1024,
+            reuse_port=reuse_port or None,
+            shutdown_timeout=DRAIN_SECONDS,
+        )
+        await site.start()
+    return gateway
+
+
+class Gateway:
+    def __init__(self, state: GatewayState) -> None:
+        self.state = state
+        self.runners: list[GatewayRunner] = []
+
+    @property
+    def addresses(self) -> list[str]:
+        return [str(addr) for runner in self.runners for addr in runner.addresses]
+
+    async def stop(self) -> None:
+        # Stop accepting, let in-flight requests finish (up to DRAIN_SECONDS), then close.
+        for runner in reversed(self.runners):
+            await runner.cleanup()
+        self.state.audit_log.close()
+
+
+async def _run(settings: Settings, plan: Plan, reuse_port: bool) -> None:
+    from gateway.rules_reload import reload_rules
+
+    gateway = await start_gateway(settings, plan, reuse_port)
+    print(
+        f"omnigate: proxying {settings.listen} -> {settings.upstream} "
+        f"(admin {settings.admin_listen}, pid {os.getpid()})",
+        file=sys.stderr,
+        flush=True,
+    )
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(reload_rules(gateway.state)))
+    await stop.wait()
+    await gateway.stop()
+
+
+def _supervise(settings: Settings) -> int:
+    """Start the workers, relay SIGHUP/SIGTERM to them, restart one that dies unexpectedly."""
+    if settings.listen.port == 0 or settings.admin_listen.port == 0:
+        raise SettingsError("--workers: several workers need fixed ports, not port 0")
+    metrics_dir = tempfile.mkdtemp(prefix="omnigate-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    context = multiprocessing.get_context("spawn")
+    workers = [_start(context, settings) for _ in range(settings.workers)]
+    stopping = False
+
+    def forward(sig: int) -> Callable[[int, object], None]:
+        def handler(_signum: int, _frame: object) -> None:
+            nonlocal stopping
+            stopping = stopping or sig in (signal.SIGTERM, signal.SIGINT)
+            for worker in workers:
+                if worker.pid is not None and worker.is_alive():
+                    os.kill(worker.pid, signal.SIGTERM if sig == signal.SIGINT else sig)
+
+        return handler
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, forward(sig))
+    while True:
+        for index, worker in enumerate(workers):
+            worker.join(timeout=0.5)
+            if worker.exitcode is None:
+                continue
+            if stopping:
+                continue
+            print(
+                f"omnigate: worker {worker.pid} exited ({worker.exitcode}); restarting",
+                file=sys.stderr,
+                flush=True,
+            )
+            workers[index] = _start(context, settings)
+        if stopping and all(w.exitcode is not None for w in workers):
+            return 0
+
+
+def _start(
+    context: multiprocessing.context.SpawnContext, settings: Settings
+) -> multiprocessing.process.BaseProcess:
+    process = context.Process(target=_worker_main, args=(settings,), daemon=False)
+    process.start()
+    return process
+
+
+def _worker_main(settings: Settings) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor turns Ctrl-C into SIGTERM
+    raise SystemExit(run_worker(settings, None, reuse_port=True))

@@ -1,0 +1,86 @@
+"""HTTP glue for channel webhooks (SPEC 5): the channel adapters are pure; this reads the body,
+hands it to the adapter, and forwards what it returns.
+
+Fail open on identity (an adapter never raises for a missing sender), fail closed on authenticity
+(`BadSignature` -> 401, nothing forwarded). Upstream answers (TwiML, `hub.challenge`) are relayed
+as they are.
+"""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from gateway import metrics
+from gateway.channels import WebhookRequest
+from gateway.errors import BadSignature, PayloadTooLarge
+from gateway.http_headers import add_forwarding, end_to_end
+from gateway.web_forward import read_request_body
+from gateway.web_request import Prepared
+from gateway.web_respond import stream_through
+from gateway.web_state import GatewayState
+
+
+async def forward_webhook(
+    request: web.Request, prepared: Prepared, state: GatewayState
+) -> web.StreamResponse:
+    hook = prepared.webhook
+    assert hook is not None and state.upstream is not None
+    channel = hook.channel.name
+    try:
+        body = await read_request_body(request, state.settings.max_body)
+    except PayloadTooLarge:
+        metrics.WEBHOOKS.labels(channel, "too_large").inc()
+        raise
+    headers = end_to_end(request.headers)
+    resolver = prepared.plan.resolver
+    if resolver is not None:
+        headers.popall(resolver.header, None)  # SECURITY: a stamp from outside is never trusted
+    webhook_request = WebhookRequest(
+        method=request.method,
+        url=public_url(request, hook.public_url),
+        headers=CIMultiDictProxy(headers),
+        body=body,
+    )
+    try:
+        result = hook.channel.process(webhook_request)
+    except BadSignature:
+        metrics.WEBHOOKS.labels(channel, "bad_signature").inc()
+        raise
+    metrics.WEBHOOKS.labels(channel, result.outcome).inc()
+    for kind in result.kinds:
+        metrics.IDENTITIES_STAMPED.labels(channel, kind).inc()
+    if result.outcome == "no_identity":
+        metrics.IDENTITY_FAILURES.labels(channel).inc()
+    out = CIMultiDict(headers)
+    for name, value in result.set_headers.items():
+        out[name] = value
+    add_forwarding(out, peer=request.remote, proto=request.scheme, host=request.headers.get("Host"))
+    out["X-Request-Id"] = prepared.request_id
+    if result.body is not body or "Content-Length" in out:
+        out.popall("Transfer-Encoding", None)
+        out["Content-Length"] = str(len(result.body))
+    upstream = state.upstream
+    started = time.perf_counter()
+    upstream_response = await upstream.send(
+        request.method,
+        upstream.url_for(prepared.path, prepared.query),
+        out,
+        result.body if (result.body or request.body_exists) else None,
+    )
+    metrics.UPSTREAM_SECONDS.labels(f"webhook:{channel}").observe(time.perf_counter() - started)
+    try:
+        return await stream_through(request, upstream_response, guarded=False)
+    finally:
+        upstream_response.release()
+
+
+def public_url(request: web.BaseRequest, configured: str | None) -> str:
+    """The URL the provider signed (Twilio): configured, else rebuilt from forwarding headers."""
+    if configured:
+        return configured
+    proto = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
+    host = request.headers.get("X-Forwarded-Host") or request.headers.get("Host", request.host)
+    return f"{proto}://{host.split(',')[0].strip()}{request.raw_path}"
