@@ -1,0 +1,402 @@
+"""Per-role masking end to end: real upstream, real tokens, real gateway (SPEC 3.1-3.5)."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+
+import brotli
+import orjson
+import pytest
+from aiohttp import web
+
+from tests.conftest import bearer, get_request, raw_http, token
+
+RULES = """
+version: 1
+auth:
+  jwt: { algorithms: [HS256], secret_env: OMNIGATE_JWT_SECRET, role_claim: role }
+roles:
+  admin: { masking: false }
+  team_manager: { masking: true }
+  agent: { masking: true }
+default_role: agent
+attributes: { user_name: name, user_number: phone }
+routes:
+  - name: contact
+    match: { method: [GET], path: "/api/v1/accounts/{account_id}/contacts/{id}" }
+    response:
+      - { path: "$.payload.phone_number", mask: phone }
+      - { path: "$.payload.email", mask: email }
+      - { path: "$.payload.name", mask: name }
+      - { path: "$.payload.custom_attributes", mask: attributes }
+      - { path: "$.payload.additional_attributes.notes", mask: text, roles: [agent] }
+  - name: messages
+    match: { path: "/api/v1/accounts/{account_id}/conversations/{id}/messages" }
+    response:
+      - { path: "$.payload[*].content", mask: text }
+      - { path: "$..sender.phone_number", mask: phone }
+  - name: export
+    match: { path: "/export.csv" }
+    response: [ { path: "$..email", mask: email } ]
+  - name: report
+    match: { path: "/report.csv" }
+    non_json: pass
+    response: [ { path: "$..email", mask: email } ]
+  - name: stripped
+    match: { path: "/strip/{id}" }
+    write_guard: strip
+    response: [ { path: "$.phone", mask: phone } ]
+  - name: unguarded
+    match: { path: "/free/{id}" }
+    write_guard: "off"
+    response: [ { path: "$.phone", mask: phone } ]
+"""
+
+CONTACT = {
+    "payload": {
+        "id": 2,
+        "name": "Jane Doe",
+        "email": "Jane.Doe@Example.com",
+        "phone_number": "+1 (415) 555-7890",
+        "custom_attributes": {"user_name": "Jane Doe", "user_number": "919876543210", "plan": "pro"},
+        "additional_attributes": {"notes": "call me on +44 20 7946 0958", "city": "Lisbon"},
+    }
+}
+CONTACT_PATH = "/api/v1/accounts/1/contacts/2"
+
+
+class Upstream:
+    """A real chat API stand-in that records what reached it."""
+
+    def __init__(self) -> None:
+        self.hits: list[tuple[str, str, dict[str, str], bytes]] = []
+        self.responses: dict[str, tuple[int, bytes, dict[str, str]]] = {}
+
+    def set(self, path: str, body: bytes | object, status: int = 200, **headers: str) -> None:
+        raw = body if isinstance(body, bytes) else orjson.dumps(body)
+        headers = {"Content-Type": "application/json", **headers}
+        self.responses[path] = (status, raw, {k.replace("_", "-"): v for k, v in headers.items()})
+
+    def app(self) -> web.Application:
+        async def handler(request: web.Request) -> web.Response:
+            body = await request.read()
+            self.hits.append((request.method, request.path, dict(request.headers), body))
+            status, raw, headers = self.responses.get(request.path, (200, b"{}", {}))
+            return web.Response(status=status, body=raw, headers=headers)
+
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handler)
+        return app
+
+
+@pytest.fixture
+async def setup(make_gateway, upstream_app):
+    upstream = Upstream()
+    upstream.set(CONTACT_PATH, CONTACT)
+    server = await upstream_app(upstream.app())
+    gw = await make_gateway(server, RULES, max_body=64 * 1024)
+    return gw, upstream
+
+
+async def get_json(gw, path, role="agent", **kw):
+    resp = await gw.client.get(path, headers={**bearer(role), **kw.pop("headers", {})}, **kw)
+    return resp, orjson.loads(await resp.read())
+
+
+async def test_agent_sees_masked_contact(setup):
+    gw, _ = setup
+    resp, body = await get_json(gw, CONTACT_PATH, "agent")
+    assert resp.status == 200
+    assert body["payload"] == {
+        "id": 2,
+        "name": "J*** D***",
+        "email": "****@example.com",
+        "phone_number": "XXX-XXX-7890",
+        "custom_attributes": {"user_name": "J*** D***", "user_number": "XXX-XXX-3210", "plan": "pro"},
+        "additional_attributes": {"notes": "call me on XXX-XXX-0958", "city": "Lisbon"},
+    }
+    assert resp.headers["Cache-Control"].startswith("private")
+    assert "Authorization" in resp.headers["Vary"]
+    access = [orjson.loads(line) for line in gw.access.getvalue().splitlines()]
+    assert access[-1]["role"] == "agent" and access[-1]["route"] == "contact"
+    assert access[-1]["masked"] == 5  # the attributes object counts once
+    assert "Jane" not in gw.access.getvalue() and "7890" not in gw.access.getvalue()
+
+
+async def test_team_manager_rule_roles_apply(setup):
+    gw, _ = setup
+    _, body = await get_json(gw, CONTACT_PATH, "team_manager")
+    assert body["payload"]["phone_number"] == "XXX-XXX-7890"
+    # the notes rule lists only agent
+    assert body["payload"]["additional_attributes"]["notes"] == "call me on +44 20 7946 0958"
+
+
+async def test_admin_sees_clear_data_and_is_audited(setup):
+    gw, _ = setup
+    resp, body = await get_json(gw, CONTACT_PATH, "admin")
+    assert body == CONTACT
+    assert resp.headers["Cache-Control"].startswith("private")  # clear data is never shared
+    audit = [orjson.loads(line) for line in gw.audit.getvalue().splitlines()]
+    assert len(audit) == 1
+    event = audit[0]
+    assert event["event"] == "reveal" and event["role"] == "admin" and event["route"] == "contact"
+    assert event["sub"] == "user-admin" and event["values_revealed"] == 5
+    assert event["request_id"] == resp.headers["X-Request-Id"]
+
+
+async def test_list_role_claim_picks_most_privileged(setup):
+    gw, _ = setup
+    resp = await gw.client.get(
+        CONTACT_PATH, headers={"Authorization": f"Bearer {token(['agent', 'admin'])}"}
+    )
+    assert orjson.loads(await resp.read()) == CONTACT
+
+
+async def test_missing_token_gets_default_role(setup):
+    gw, _ = setup
+    resp = await gw.client.get(CONTACT_PATH)
+    assert orjson.loads(await resp.read())["payload"]["email"] == "****@example.com"
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [
+        f"Bearer {token('admin', secret='another-secret-another-secret!!')}",  # bad signature
+        f"Bearer {token('admin', exp=1)}",  # expired
+        "Bearer not.a.token",  # garbage
+    ],
+)
+async def test_invalid_token_is_401_and_never_forwarded(setup, auth):
+    gw, upstream = setup
+    resp = await gw.client.get(CONTACT_PATH, headers={"Authorization": auth})
+    assert resp.status == 401
+    assert resp.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    assert (await resp.json())["error"]["code"] == "invalid_token"
+    assert upstream.hits == []
+
+
+async def test_expect_continue_is_answered_after_the_token_check(setup):
+    gw, upstream = setup
+    request = (
+        f"PUT {CONTACT_PATH} HTTP/1.1\r\nHost: g\r\nAuthorization: Bearer bad\r\n"
+        "Content-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"
+    ).encode()
+    answer = await raw_http(gw.client.port, request, read_timeout=1)
+    assert answer.startswith(b"HTTP/1.1 401")
+    assert b"100 Continue" not in answer
+    assert upstream.hits == []
+
+
+async def test_expect_continue_with_good_token_proceeds(setup):
+    gw, upstream = setup
+    request = (
+        f"PUT /api/v1/other HTTP/1.1\r\nHost: g\r\nAuthorization: Bearer {token('agent')}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\n"
+        "Connection: close\r\n\r\n{}"
+    ).encode()
+    answer = await raw_http(gw.client.port, request)
+    assert answer.startswith(b"HTTP/1.1 100 Continue")
+    assert b"HTTP/1.1 200" in answer
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "//api/v1/accounts/1/contacts/2",
+        "/api/v1/accounts/1/contacts/2/",
+        "/api/v1/accounts/1/./contacts/2",
+        "/api/v1/accounts/1/x/../contacts/2",
+        "/%61pi/v1/accounts/1/contacts/%32",
+        "/api//v1/accounts/1/contacts//2",
+    ],
+)
+async def test_path_variants_never_skip_a_rule(setup, path):
+    gw, upstream = setup
+    upstream.set("/api/v1/accounts/1/contacts/2/", CONTACT)
+    answer = await raw_http(gw.client.port, get_request(path, {"Authorization": f"Bearer {token()}"}))
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+    body = answer.split(b"\r\n\r\n", 1)[1]
+    assert b"7890" not in body.replace(b"XXX-XXX-7890", b"")
+    assert b"Jane" not in body
+
+
+async def test_error_bodies_are_masked_too(setup):
+    gw, upstream = setup
+    upstream.set("/api/v1/accounts/1/conversations/3/messages",
+                 {"payload": [{"content": "no such user +1 415 555 7890"}]}, status=404)
+    resp, body = await get_json(gw, "/api/v1/accounts/1/conversations/3/messages")
+    assert resp.status == 404
+    assert body == {"payload": [{"content": "no such user XXX-XXX-7890"}]}
+
+
+@pytest.mark.parametrize(
+    ("path", "raw", "headers", "reason"),
+    [
+        ("/export.csv", b"email\njane@example.com\n", {"Content-Type": "text/csv"}, "content_type"),
+        ("/export.csv", b"{not json", {}, "invalid_json"),
+        ("/export.csv", b'{"email": "jane@example.com"}', {"Content-Encoding": "compress"}, "encoding"),
+        ("/export.csv", b"x" * (128 * 1024), {}, "too_large"),
+        ("/export.csv", gzip.compress(b'{"e":"' + b"a" * 200_000 + b'"}'), {"Content-Encoding": "gzip"},
+         "too_large"),
+    ],
+)
+async def test_fail_closed(setup, path, raw, headers, reason):
+    gw, upstream = setup
+    upstream.set(path, raw, **headers)
+    resp = await gw.client.get(path, headers=bearer("agent"))
+    assert resp.status == 502
+    body = await resp.read()
+    assert b"jane" not in body
+    assert orjson.loads(body)["error"]["code"] == "unmaskable_response"
+
+
+async def test_non_json_for_admin_passes(setup):
+    gw, upstream = setup
+    upstream.set("/export.csv", b"email\njane@example.com\n", Content_Type="text/csv")
+    resp = await gw.client.get("/export.csv", headers=bearer("admin"))
+    assert resp.status == 200
+    assert await resp.read() == b"email\njane@example.com\n"
+
+
+async def test_non_json_pass_route(setup):
+    gw, upstream = setup
+    upstream.set("/report.csv", b"a,b\n", Content_Type="text/csv")
+    resp = await gw.client.get("/report.csv", headers=bearer("agent"))
+    assert resp.status == 200 and await resp.read() == b"a,b\n"
+
+
+@pytest.mark.parametrize(
+    ("encode", "coding"),
+    [(gzip.compress, "gzip"), (brotli.compress, "br")],
+)
+async def test_compressed_bodies_are_masked_and_regzipped(setup, encode, coding):
+    gw, upstream = setup
+    upstream.set(CONTACT_PATH, encode(orjson.dumps(CONTACT)), Content_Encoding=coding)
+    resp = await gw.client.get(CONTACT_PATH, headers={**bearer(), "Accept-Encoding": "gzip"})
+    assert resp.headers["Content-Encoding"] == "gzip"
+    body = orjson.loads(gzip.decompress(await resp.read()))
+    assert body["payload"]["phone_number"] == "XXX-XXX-7890"
+    # a client that does not accept gzip gets identity
+    resp = await gw.client.get(CONTACT_PATH, headers={**bearer(), "Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in resp.headers
+    assert orjson.loads(await resp.read())["payload"]["email"] == "****@example.com"
+
+
+async def test_range_is_dropped_on_masked_routes(setup):
+    gw, upstream = setup
+    await gw.client.get(CONTACT_PATH, headers={**bearer(), "Range": "bytes=0-10", "If-Range": "x"})
+    sent = upstream.hits[-1][2]
+    assert "Range" not in sent and "If-Range" not in sent
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "POST"])
+async def test_write_guard_rejects_masked_values(setup, method):
+    gw, upstream = setup
+    resp = await gw.client.request(
+        method,
+        CONTACT_PATH,
+        json={"phone_number": "XXX-XXX-7890", "nested": [{"email": "****@example.com"}]},
+        headers=bearer("agent"),
+    )
+    assert resp.status == 422
+    error = (await resp.json())["error"]
+    assert error["code"] == "masked_value_write"
+    assert "$.phone_number" in error["message"] and "$.nested[0].email" in error["message"]
+    assert upstream.hits == []
+
+
+async def test_write_guard_lets_real_values_and_admins_through(setup):
+    gw, upstream = setup
+    resp = await gw.client.patch(CONTACT_PATH, json={"phone_number": "+14155550000"},
+                                 headers=bearer("agent"))
+    assert resp.status == 200
+    resp = await gw.client.patch(CONTACT_PATH, json={"phone_number": "XXX-XXX-7890"},
+                                 headers=bearer("admin"))
+    assert resp.status == 200
+    assert len(upstream.hits) == 2
+
+
+async def test_write_guard_strip_and_off(setup):
+    gw, upstream = setup
+    upstream.set("/strip/1", {})
+    upstream.set("/free/1", {})
+    resp = await gw.client.put("/strip/1", json={"phone": "XXX-XXX-1234", "note": "ok"},
+                               headers=bearer())
+    assert resp.status == 200
+    assert orjson.loads(upstream.hits[-1][3]) == {"note": "ok"}
+    resp = await gw.client.put("/free/1", json={"phone": "XXX-XXX-1234"}, headers=bearer())
+    assert resp.status == 200
+    assert orjson.loads(upstream.hits[-1][3]) == {"phone": "XXX-XXX-1234"}
+
+
+async def test_unmatched_routes_are_untouched(setup):
+    gw, upstream = setup
+    raw = b'{"phone_number": "+14155557890",   "x": 1.50}'
+    upstream.set("/api/v1/profile", raw)
+    resp = await gw.client.get("/api/v1/profile", headers=bearer())
+    assert await resp.read() == raw
+    assert "Cache-Control" not in resp.headers
+
+
+async def test_masked_sse_events_arrive_as_sent(make_gateway, upstream_app):
+    release = asyncio.Event()
+
+    async def live(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        await resp.write(b'event: m\r\ndata: {"payload": [{"content": "call 415 555 7890"}]}\r\n\r\n')
+        await release.wait()
+        await resp.write(b"data: mail jane@example.com\n\n")
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/api/v1/accounts/1/conversations/1/messages", live)
+    gw = await make_gateway(await upstream_app(app), RULES)
+    resp = await gw.client.get("/api/v1/accounts/1/conversations/1/messages", headers=bearer())
+    first = await asyncio.wait_for(resp.content.readuntil(b"\r\n\r\n"), 5)
+    assert first == b'event: m\r\ndata: {"payload":[{"content":"call XXX-XXX-7890"}]}\r\n\r\n'
+    release.set()
+    assert await resp.content.read() == b"data: mail ****@example.com\n\n"
+
+
+async def test_masked_websocket_frames(make_gateway, upstream_app):
+    async def cable(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        inner = {"event": "message.created", "sender": {"phone_number": "+1 415 555 7890"}}
+        await ws.send_str(orjson.dumps({"identifier": "x", "message": orjson.dumps(inner).decode()})
+                          .decode())
+        await ws.send_bytes(b"+14155557890")
+        await ws.send_str("plain jane@example.com")
+        async for msg in ws:
+            await ws.send_str("got " + msg.data)
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/api/v1/accounts/1/conversations/1/messages", cable)
+    gw = await make_gateway(await upstream_app(app), RULES)
+    async with gw.client.ws_connect(
+        "/api/v1/accounts/1/conversations/1/messages", headers=bearer()
+    ) as ws:
+        first = orjson.loads(await ws.receive_str(timeout=5))
+        # JSON nested as a string (ActionCable) is masked by the route's rules, and stays a string
+        assert orjson.loads(first["message"]) == {
+            "event": "message.created",
+            "sender": {"phone_number": "XXX-XXX-7890"},
+        }
+        # the binary frame is dropped on a masked route
+        assert await ws.receive_str(timeout=5) == "plain ****@example.com"
+        await ws.send_str("+14155557890")  # client -> upstream passes as it is
+        assert await ws.receive_str(timeout=5) == "got XXX-XXX-7890"
+
+
+async def test_websocket_upgrade_checks_the_token(make_gateway, upstream_app):
+    app = web.Application()
+    gw = await make_gateway(await upstream_app(app), RULES)
+    resp = await gw.client.get(
+        "/api/v1/accounts/1/conversations/1/messages",
+        headers={"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+                 "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Authorization": "Bearer bad"},
+    )
+    assert resp.status == 401
