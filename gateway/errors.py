@@ -81,3 +81,11 @@ class ConfigError(Exception):
         super().__init__(message)
         self.key_path = key_path
         self.message = message
+
+
+class ConfigErrors(Exception):
+    """Several ConfigErrors found in one pass, so that every problem is reported at once."""
+
+    def __init__(self, errors: list[ConfigError]) -> None:
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = errors

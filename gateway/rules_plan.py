@@ -6,16 +6,16 @@ A plan is swapped as a whole on reload; a request keeps the plan it started with
 from __future__ import annotations
 
 import os
-from pathlib import Path
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, TypeVar
 
 from gateway.auth import Authenticator, Identity
 from gateway.channels import CompiledWebhook, compile_webhook
-from gateway.errors import ConfigError, KeyPath
+from gateway.errors import ConfigError, ConfigErrors, KeyPath
 from gateway.identity import IdentityResolver
 from gateway.identity.stamp import Stamper, compile_stamps
 from gateway.jsonpath_plan import Selector, compile_selector
@@ -140,8 +140,10 @@ def compile_plan(source: RuleSource, environ: Mapping[str, str] = os.environ) ->
         try:
             return build(*args)
         except ConfigError as exc:
-            errors.append(f"{source.where(exc.key_path)}: {exc.message}")
-            return None
+            errors.append(source.format_error(exc))
+        except ConfigErrors as group:
+            errors.extend(source.format_error(exc) for exc in group.errors)
+        return None
 
     roles = {name: bool(spec.get("masking", True)) for name, spec in data.get("roles", {}).items()}
     auth = attempt(
@@ -210,6 +212,26 @@ def _uses_hash(data: Mapping[str, Any]) -> bool:
     )
 
 
+def _compile_rule(
+    route: str,
+    rule: Mapping[str, Any],
+    key: KeyPath,
+    ctx: MaskContext,
+    roles: Mapping[str, bool],
+) -> MaskRule:
+    listed = rule.get("roles")
+    for j, role in enumerate(listed or []):
+        if role not in roles:
+            raise ConfigError((*key, "roles", j), f"unknown role {role!r}")
+    return MaskRule(
+        route=route,
+        path=rule["path"],
+        selector=compile_selector(rule["path"], (*key, "path")),
+        mask=compile_mask(rule["mask"], ctx, (*key, "mask")),
+        roles=frozenset(listed) if listed is not None else None,
+    )
+
+
 def _compile_route(
     spec: Mapping[str, Any],
     index: int,
@@ -227,22 +249,15 @@ def _compile_route(
     seen[name] = index
     match = spec["match"]
     template = compile_template(match["path"], match.get("method"), (*key, "match"))
-    rules = []
+    rules: list[MaskRule] = []
+    problems: list[ConfigError] = []
     for i, rule in enumerate(spec.get("response", [])):
-        rule_key = (*key, "response", i)
-        listed = rule.get("roles")
-        for j, role in enumerate(listed or []):
-            if role not in roles:
-                raise ConfigError((*rule_key, "roles", j), f"unknown role {role!r}")
-        rules.append(
-            MaskRule(
-                route=name,
-                path=rule["path"],
-                selector=compile_selector(rule["path"], (*rule_key, "path")),
-                mask=compile_mask(rule["mask"], ctx, (*rule_key, "mask")),
-                roles=frozenset(listed) if listed is not None else None,
-            )
-        )
+        try:
+            rules.append(_compile_rule(name, rule, (*key, "response", i), ctx, roles))
+        except ConfigError as exc:
+            problems.append(exc)
+    if problems:
+        raise ConfigErrors(problems)
     stamper = None
     if spec.get("stamp"):
         if resolver is None:

@@ -126,7 +126,7 @@ def response_headers(
     if guarded:
         # SECURITY: a shared cache must never serve one role's view of a body to another role.
         headers["Cache-Control"] = private_cache_control(headers.get("Cache-Control"))
-        headers["Vary"] = _vary_with(headers.getall("Vary", ()), "Authorization")
+        headers["Vary"] = _vary_with(headers.getall("Vary", []), "Authorization")
     return headers
 
 
@@ -196,7 +196,7 @@ def _transformed(
     ):
         body = encode_gzip(body)
         headers["Content-Encoding"] = "gzip"
-        headers["Vary"] = _vary_with(headers.getall("Vary", ()), "Accept-Encoding")
+        headers["Vary"] = _vary_with(headers.getall("Vary", []), "Accept-Encoding")
     response = web.Response(status=upstream.status, reason=upstream.reason, body=body)
     response.headers.extend(headers)
     return response

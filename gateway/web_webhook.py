@@ -80,7 +80,9 @@ async def forward_webhook(
 def public_url(request: web.BaseRequest, configured: str | None) -> str:
     """The URL the provider signed (Twilio): configured, else rebuilt from forwarding headers."""
     if configured:
-        return configured
+        # Twilio signs the full URL it called: the configured base plus the query it added.
+        query = request.raw_path.partition("?")[2]
+        return f"{configured}?{query}" if query and "?" not in configured else configured
     proto = request.headers.get("X-Forwarded-Proto", request.scheme).split(",")[0].strip()
-    host = request.headers.get("X-Forwarded-Host") or request.headers.get("Host", request.host)
+    host = request.headers.get("X-Forwarded-Host") or request.host
     return f"{proto}://{host.split(',')[0].strip()}{request.raw_path}"

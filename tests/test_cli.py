@@ -1,0 +1,204 @@
+"""The omnigate console script, run as a user runs it (a real subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import jwt
+import pytest
+
+from tests.conftest import JWT_SECRET, MINIMAL_RULES
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_ENV = {
+    "OMNIGATE_JWT_SECRET": "demo-jwt-secret-change-me-in-production",
+    "OMNIGATE_HASH_KEY": "demo-hash-key",
+    "OMNIGATE_ID_SECRET": "demo-id-secret",
+    "META_APP_SECRET": "demo-meta-secret",
+}
+
+RULES = MINIMAL_RULES + textwrap.dedent(
+    """
+    routes:
+      - name: contact
+        match: { path: "/contacts/{id}" }
+        response:
+          - { path: "$.phone", mask: phone }
+          - { path: "$.email", mask: email }
+    tests:
+      - name: agent sees a masked contact
+        role: agent
+        request: GET /contacts/1
+        upstream: { phone: "+1 415 555 7890", email: "a@b.com" }
+        expect: { phone: "XXX-XXX-7890", email: "****@b.com" }
+      - name: admin sees it clear
+        role: admin
+        request: GET /contacts/1
+        upstream: { phone: "+1 415 555 7890" }
+        expect: { phone: "+1 415 555 7890" }
+    """
+)
+
+
+def omnigate(*args: str, stdin: str | None = None, env: dict[str, str] | None = None):
+    full_env = {**os.environ, "OMNIGATE_JWT_SECRET": JWT_SECRET, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def rules(tmp_path: Path) -> Path:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES)
+    return path
+
+
+def test_check_ok(rules: Path) -> None:
+    result = omnigate("check", str(rules))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{rules}: ok (1 routes, 0 webhooks, 2 tests)"
+
+
+def test_check_examples() -> None:
+    result = omnigate("check", "rules/examples", env=DEMO_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(result.stdout.splitlines()) == len(list((ROOT / "rules/examples").glob("*.yaml")))
+
+
+def test_check_reports_every_error_with_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        MINIMAL_RULES
+        + "routes:\n"
+        + "  - name: a\n    match: { path: /x }\n    response:\n"
+        + "      - { path: '$.a', mask: phone, colour: red }\n"
+        + "      - { path: '$.b' }\n"
+    )
+    result = omnigate("check", str(bad))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert f"{bad}:14: routes[0].response[0]: unknown key 'colour'" in lines
+    assert f"{bad}:15: routes[0].response[1]: 'mask' is required" in lines
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_check_reports_compile_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        MINIMAL_RULES
+        + "routes:\n  - name: a\n    match: { path: /x }\n    response:\n"
+        + "      - { path: '$.a[', mask: phone }\n"
+        + "      - { path: '$.b', mask: phone, roles: [boss] }\n"
+    )
+    result = omnigate("check", str(bad))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{bad}:14: ")  # the bad JSONPath's line
+    assert lines[1] == f"{bad}:15: routes[0].response[1].roles[0]: unknown role 'boss'"  # every error, not just the first
+
+
+def test_mask_with_explain(rules: Path) -> None:
+    doc = json.dumps({"phone": "+1 (415) 555-7890", "email": "Jane@Example.com", "id": 7})
+    result = omnigate(
+        "mask", "--rules", str(rules), "--role", "agent", "--request", "GET /contacts/9",
+        "--explain", "-", stdin=doc,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"phone": "XXX-XXX-7890", "email": "****@example.com", "id": 7}
+    assert "contact: $.phone -> phone: 1 value(s) masked" in result.stderr
+    assert "7890" not in result.stderr.replace("XXX-XXX-7890", "")
+    assert "Jane" not in result.stderr
+
+
+def test_mask_admin_is_clear(rules: Path, tmp_path: Path) -> None:
+    doc = tmp_path / "doc.json"
+    doc.write_text('{"phone": "+14155557890"}')
+    result = omnigate("mask", "--rules", str(rules), "--role", "admin", "--request", "GET /contacts/1", str(doc))
+    assert json.loads(result.stdout) == {"phone": "+14155557890"}
+
+
+def test_mask_unknown_role_is_usage_error(rules: Path) -> None:
+    result = omnigate("mask", "--rules", str(rules), "--role", "boss", "--request", "GET /x", "-", stdin="{}")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "omnigate mask: --role: unknown role 'boss' (known: admin, team_manager, agent)"
+
+
+def test_rule_tests_pass(rules: Path) -> None:
+    result = omnigate("test", str(rules))
+    assert result.returncode == 0
+    assert result.stdout.strip().splitlines()[-1] == "2 passed, 0 failed"
+
+
+def test_rule_tests_failures_show_a_diff(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES.replace('expect: { phone: "XXX-XXX-7890", email: "****@b.com" }',
+                                  'expect: { phone: "XXX-XXX-0000", email: "****@b.com" }'))
+    result = omnigate("test", str(path))
+    assert result.returncode == 1
+    out = result.stdout
+    assert "FAIL agent sees a masked contact" in out
+    assert '-  "phone": "XXX-XXX-0000"' in out and '+  "phone": "XXX-XXX-7890"' in out
+    assert out.strip().splitlines()[-1] == "1 passed, 1 failed"
+
+
+def test_example_rule_tests_pass() -> None:
+    result = omnigate("test", "rules/examples", env=DEMO_ENV)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.strip().splitlines()[-1].endswith("passed, 0 failed")
+
+
+def test_token() -> None:
+    result = omnigate("token", "--role", "team_manager", "--ttl", "120")
+    assert result.returncode == 0
+    claims = jwt.decode(result.stdout.strip(), JWT_SECRET, algorithms=["HS256"])
+    assert claims["role"] == "team_manager"
+    assert 0 < claims["exp"] - claims["iat"] <= 120
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["token", "--role", "a", "--secret-env", "NOPE_NOT_SET"],
+         "omnigate token: --secret-env: environment variable NOPE_NOT_SET is not set"),
+        (["token", "--role", "a", "--ttl", "soon"],
+         "omnigate token: --ttl: expected a whole number of seconds, got 'soon'"),
+        (["serve"], "omnigate serve: --upstream: required (or set OMNIGATE_UPSTREAM)"),
+        (["serve", "--upstream", "http://x", "--workers", "-3", "--rules", "rules/examples"],
+         "omnigate serve: --workers: must be greater than 0, got -3"),
+    ],
+)
+def test_usage_errors_are_one_line_exit_2(args, message) -> None:
+    env = {"OMNIGATE_UPSTREAM": ""}
+    result = omnigate(*args, env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip() == message
+
+
+def test_serve_refuses_the_pure_python_parser() -> None:
+    result = omnigate("serve", "--upstream", "http://127.0.0.1:9", "--rules", "rules/examples",
+                      env={**DEMO_ENV, "AIOHTTP_NO_EXTENSIONS": "1"})
+    assert result.returncode == 2
+    assert "C HTTP parser" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_with_bad_rules_exits_1_with_locations(tmp_path: Path) -> None:
+    bad = tmp_path / "r.yaml"
+    bad.write_text("version: 1\nroles: { agent: { masking: maybe } }\n")
+    result = omnigate("serve", "--upstream", "http://127.0.0.1:9", "--rules", str(bad))
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"{bad}:2:")
+    assert "Traceback" not in result.stderr

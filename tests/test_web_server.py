@@ -1,0 +1,207 @@
+"""`omnigate serve` as a process: drain on SIGTERM, workers sharing a port, live rule reload."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import aiohttp
+import orjson
+import pytest
+from aiohttp import web
+
+from tests.conftest import JWT_SECRET, MINIMAL_RULES, bearer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+RULES = MINIMAL_RULES + textwrap.dedent(
+    """
+    routes:
+      - name: contact
+        match: { path: "/contacts/{id}" }
+        response: [ { path: "$.phone", mask: phone } ]
+    """
+)
+
+
+def upstream_app() -> web.Application:
+    async def contact(request: web.Request) -> web.Response:
+        delay = float(request.query.get("delay", "0"))
+        await asyncio.sleep(delay)
+        return web.json_response({"phone": "+14155557890"})
+
+    app = web.Application()
+    app.router.add_get("/contacts/{id}", contact)
+    return app
+
+
+class Served:
+    def __init__(self, process: subprocess.Popen[bytes], port: int, admin: int) -> None:
+        self.process = process
+        self.url = f"http://127.0.0.1:{port}"
+        self.admin = f"http://127.0.0.1:{admin}"
+
+
+async def start_gateway(upstream_url: str, rules: Path, port: int, admin: int,
+                        *extra: str) -> Served:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "serve", "--upstream", upstream_url,
+         "--listen", f"127.0.0.1:{port}", "--admin-listen", f"127.0.0.1:{admin}",
+         "--rules", str(rules), *extra],
+        env={**os.environ, "OMNIGATE_JWT_SECRET": JWT_SECRET},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    served = Served(process, port, admin)
+    deadline = time.monotonic() + 20
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            try:
+                async with session.get(served.admin + "/readyz") as resp:
+                    if resp.status == 200:
+                        return served
+            except aiohttp.ClientError:
+                pass
+            if process.poll() is not None:
+                raise AssertionError(process.stderr.read().decode() if process.stderr else "")
+            await asyncio.sleep(0.1)
+    process.kill()
+    raise AssertionError("gateway did not become ready")
+
+
+async def stop(served: Served) -> int:
+    served.process.send_signal(signal.SIGTERM)
+    return await asyncio.to_thread(served.process.wait, 30)
+
+
+@pytest.fixture
+async def upstream(aiohttp_server):
+    return await aiohttp_server(upstream_app())
+
+
+@pytest.fixture
+def rules_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "rules.yaml").write_text(RULES)
+    return folder
+
+
+async def test_sigterm_drains_in_flight_requests(upstream, rules_dir, unused_tcp_port_factory):
+    served = await start_gateway(str(upstream.make_url("/")), rules_dir,
+                                 unused_tcp_port_factory(), unused_tcp_port_factory())
+    async with aiohttp.ClientSession() as session:
+        in_flight = asyncio.create_task(
+            session.get(served.url + "/contacts/1?delay=1.5", headers=bearer("agent"))
+        )
+        await asyncio.sleep(0.5)
+        served.process.send_signal(signal.SIGTERM)
+        resp = await in_flight
+        assert resp.status == 200
+        assert await resp.json() == {"phone": "XXX-XXX-7890"}
+    assert await asyncio.to_thread(served.process.wait, 30) == 0
+
+
+async def test_workers_share_the_port_and_metrics(upstream, rules_dir, unused_tcp_port_factory):
+    served = await start_gateway(str(upstream.make_url("/")), rules_dir,
+                                 unused_tcp_port_factory(), unused_tcp_port_factory(),
+                                 "--workers", "2")
+    try:
+        async with aiohttp.ClientSession() as session:
+            for _ in range(3):  # new connections, so both workers can be reached
+                async with aiohttp.ClientSession() as fresh:
+                    async with fresh.get(served.url + "/contacts/1", headers=bearer()) as resp:
+                        assert resp.status == 200
+            for _ in range(17):
+                async with session.get(served.url + "/contacts/1", headers=bearer()) as resp:
+                    assert resp.status == 200
+            async with session.get(served.admin + "/metrics") as resp:
+                text = await resp.text()
+        total = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("omnigate_requests_total{")
+        )
+        assert total == 20  # aggregated over both workers
+    finally:
+        assert await stop(served) == 0
+
+
+async def test_rules_reload_on_change_and_keep_working_on_bad_rules(
+    upstream, rules_dir, unused_tcp_port_factory
+):
+    served = await start_gateway(str(upstream.make_url("/")), rules_dir,
+                                 unused_tcp_port_factory(), unused_tcp_port_factory())
+    failures: list[int] = []
+    seen: list[str] = []
+    stop_load = asyncio.Event()
+
+    async def load(session: aiohttp.ClientSession) -> None:
+        while not stop_load.is_set():
+            async with session.get(served.url + "/contacts/1", headers=bearer("team_manager")) as r:
+                if r.status != 200:
+                    failures.append(r.status)
+                seen.append((await r.json())["phone"])
+            await asyncio.sleep(0.01)
+
+    try:
+        async with aiohttp.ClientSession() as session:
+            loader = asyncio.create_task(load(session))
+            await asyncio.sleep(0.3)
+            assert seen[-1] == "XXX-XXX-7890"
+            # toggle team_manager's masking off, as a settings page would
+            (rules_dir / "rules.yaml").write_text(
+                RULES.replace("team_manager: { masking: true }", "team_manager: { masking: false }")
+            )
+            await _until(lambda: seen[-1] == "+14155557890")
+            # an invalid file changes nothing
+            (rules_dir / "broken.yaml").write_text("version: 1\nroles: [oops]\n")
+            await asyncio.sleep(2.5)
+            assert seen[-1] == "+14155557890"
+            async with session.get(served.admin + "/rules") as resp:
+                info = await resp.json()
+            assert info["loaded"] is True
+            assert any("broken.yaml:2:" in line for line in info["last_reload_errors"])
+            async with session.get(served.admin + "/metrics") as resp:
+                metrics_text = await resp.text()
+            assert 'omnigate_rule_reloads_total{outcome="failure"}' in metrics_text
+            # SIGHUP reloads too: remove the broken file, then signal
+            (rules_dir / "broken.yaml").unlink()
+            served.process.send_signal(signal.SIGHUP)
+            await asyncio.sleep(0.5)
+            stop_load.set()
+            await loader
+        assert failures == []
+    finally:
+        assert await stop(served) == 0
+
+
+async def _until(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.05)
+
+
+async def test_admin_endpoints(upstream, rules_dir, unused_tcp_port_factory):
+    served = await start_gateway(str(upstream.make_url("/")), rules_dir,
+                                 unused_tcp_port_factory(), unused_tcp_port_factory())
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(served.admin + "/healthz") as resp:
+                assert resp.status == 200
+            async with session.get(served.admin + "/rules") as resp:
+                info = orjson.loads(await resp.read())
+                assert info["routes"] == 1 and len(info["version"]) == 64
+            async with session.get(served.url + "/healthz", headers=bearer()) as resp:
+                assert resp.status == 404  # on the client listener, every path is proxied
+    finally:
+        await stop(served)
