@@ -26,12 +26,19 @@ class Outcome:
         return sum(self.masked.values())
 
 
+class TransformFailed(Exception):
+    """A rule raised on this document (e.g. a filter dividing by zero): it cannot be masked."""
+
+
 def transform_document(doc: Any, view: View, outcome: Outcome) -> Any:
     """Return `doc` stamped and masked per `view` (mutated in place where possible)."""
-    for stamper in view.stampers:
-        outcome.stamped += stamper.apply(doc)
-    for rule in view.rules:
-        doc = apply_rule(doc, rule, outcome)
+    try:
+        for stamper in view.stampers:
+            outcome.stamped += stamper.apply(doc)
+        for rule in view.rules:
+            doc = apply_rule(doc, rule, outcome)
+    except Exception as exc:  # PII: fail closed, whatever a selector or mask ran into
+        raise TransformFailed(type(exc).__name__) from exc
     return doc
 
 

@@ -21,7 +21,7 @@ from gateway.client_upstream import iter_body, read_upto
 from gateway.errors import UnmaskableResponse
 from gateway.http_headers import end_to_end
 from gateway.sse import EventSplitter, EventTooLarge, mask_event
-from gateway.transform import Outcome, count_revealed, transform_document
+from gateway.transform import Outcome, TransformFailed, count_revealed, transform_document
 from gateway.web_forward import is_json_type
 from gateway.web_request import Prepared, request_id_of
 
@@ -90,7 +90,10 @@ async def respond(
         relay.revealed = count_revealed(document, view.revealable)
         if not view.stampers:
             return _buffered(request, upstream, raw, guarded=view.guarded)
-    document = transform_document(document, view, relay.outcome)
+    try:
+        document = transform_document(document, view, relay.outcome)
+    except TransformFailed:
+        raise UnmaskableResponse("the upstream response could not be masked", "transform") from None
     return _transformed(request, upstream, _dump(document), view.guarded)
 
 
@@ -228,6 +231,11 @@ async def _mask_sse(
     except EventTooLarge:
         metrics.STREAMS_CLOSED.labels("event_too_large").inc()
         metrics.FAIL_CLOSED.labels("too_large").inc()
+        abort_client(request)
+        return response
+    except TransformFailed:
+        metrics.STREAMS_CLOSED.labels("transform").inc()
+        metrics.FAIL_CLOSED.labels("transform").inc()
         abort_client(request)
         return response
     except (aiohttp.ClientError, OSError, TimeoutError):

@@ -15,7 +15,7 @@ from aiohttp import WSMsgType, web
 
 from gateway import metrics
 from gateway.http_headers import add_forwarding, end_to_end
-from gateway.transform import Outcome, transform_document
+from gateway.transform import Outcome, TransformFailed, transform_document
 from gateway.web_request import Prepared, request_id_of
 from gateway.web_state import GatewayState
 
@@ -95,7 +95,13 @@ async def _pump(source: WebSocket, sink: WebSocket, frame_mask: _FrameMask | Non
     async for message in source:
         kind = message.type
         if kind == WSMsgType.TEXT:
-            text = message.data if frame_mask is None else frame_mask.text(message.data)
+            try:
+                text = message.data if frame_mask is None else frame_mask.text(message.data)
+            except TransformFailed:
+                # PII: a frame that cannot be masked ends the stream rather than pass through.
+                metrics.STREAMS_CLOSED.labels("transform").inc()
+                await sink.close(code=1011, message=b"unmaskable frame")
+                return
             await sink.send_str(text)
         elif kind == WSMsgType.BINARY:
             if frame_mask is not None and not frame_mask.binary_pass:
