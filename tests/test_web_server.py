@@ -116,9 +116,11 @@ async def test_workers_share_the_port_and_metrics(upstream, rules_dir, unused_tc
     try:
         async with aiohttp.ClientSession() as session:
             for _ in range(3):  # new connections, so both workers can be reached
-                async with aiohttp.ClientSession() as fresh:
-                    async with fresh.get(served.url + "/contacts/1", headers=bearer()) as resp:
-                        assert resp.status == 200
+                async with (
+                    aiohttp.ClientSession() as fresh,
+                    fresh.get(served.url + "/contacts/1", headers=bearer()) as resp,
+                ):
+                    assert resp.status == 200
             for _ in range(17):
                 async with session.get(served.url + "/contacts/1", headers=bearer()) as resp:
                     assert resp.status == 200

@@ -122,7 +122,7 @@ async def test_payload_without_identity_is_forwarded_byte_for_byte(hooks):
 
 
 async def test_meta_verification_handshake_passes(hooks):
-    gw, receiver = hooks
+    gw, _ = hooks
     resp = await gw.client.get(
         "/webhooks/whatsapp?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=t"
     )
