@@ -168,8 +168,10 @@ def compile_plan(source: RuleSource, environ: Mapping[str, str] = os.environ) ->
             if key in webhooks:
                 errors.append(f"{source.where(('webhooks', index, 'path'))}: duplicate path {key}")
             webhooks[key] = hook
-    text_mask = compile_mask("text", ctx or MaskContext())
-    if errors or auth is None:
+    text_mask = attempt(
+        compile_mask, "text", ctx or MaskContext(), ("omnichannel", "default_region")
+    )
+    if errors or auth is None or text_mask is None:
         raise RuleLoadError(errors)
     return Plan(
         source=source,

@@ -1,0 +1,200 @@
+"""Finding phone numbers in free text, for the `text` mask.
+
+The numbers found are exactly those phonenumbers' `PhoneNumberMatcher` (Leniency.VALID, the
+default region) finds. The matcher parses every digit group it meets (prices, dates, ids), which
+is what makes it slow, so shortcuts skip work whose answer is known, never changing the answer:
+
+1. Prefilter. The matcher's candidates are digit blocks joined by at most four characters of
+   phonenumbers' punctuation. A number it accepts needs at least `digit_floors(region).plus`
+   digits, so a text without such a run never reaches it. `x` is punctuation for the matcher
+   but can turn into the digit 9 (phonenumbers reads three or more letters as a keypad), so
+   every count here takes `x` for a digit and that case cannot slip past.
+2. `min_candidate_length`: shorter candidates are not parsed (fewer characters, fewer digits).
+3. The candidate check (`_extract_match`) gets a front door: a candidate with fewer digits than
+   its floor (a `+` lowers it) is rejected without parsing, and a candidate already rejected in
+   the same context (one character before, three after: all the check reads outside the
+   candidate) is rejected again without parsing.
+
+The only divergence from the plain matcher: skipped candidates do not use up its `max_tries`
+budget (65535 failed candidates per text), so on degenerate texts we can find *more* numbers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import inspect
+import re
+from functools import cache
+from typing import Any, Final, NamedTuple
+
+from phonenumbers import (
+    COUNTRY_CODE_TO_REGION_CODE,
+    SUPPORTED_REGIONS,
+    Leniency,
+    PhoneMetadata,
+    PhoneNumberMatch,
+    PhoneNumberMatcher,
+    national_significant_number,
+)
+from phonenumbers.phonenumberutil import _PLUS_CHARS, _VALID_PUNCTUATION
+
+NON_GEO_REGION: Final = "001"
+MEMO_ENTRIES: Final = 8192
+_DIGIT_LIKE: Final = re.compile(r"[\dxX]")
+_PLUS: Final = re.compile(f"[{_PLUS_CHARS}]")
+
+
+class PhoneSpan(NamedTuple):
+    start: int
+    end: int
+    national_number: str  # national significant number, without extension
+
+
+class DigitFloors(NamedTuple):
+    """Fewest digits of a candidate the matcher can accept, with and without a leading `+`."""
+
+    plus: int
+    plain: int
+
+
+def _metadata(country_code: int, region: str) -> Any:
+    if region == NON_GEO_REGION:
+        return PhoneMetadata.metadata_for_nongeo_region(country_code)
+    return PhoneMetadata.metadata_for_region(region)
+
+
+def _shortest_number(country_code: int) -> int:
+    """Fewest digits of a national significant number valid in any region of `country_code`."""
+    lengths = [
+        length
+        for region in COUNTRY_CODE_TO_REGION_CODE[country_code]
+        if (metadata := _metadata(country_code, region)) is not None
+        for length in metadata.general_desc.possible_length
+        if length > 0
+    ]
+    return min(lengths, default=1)
+
+
+def _added_digits(metadata: Any) -> int:
+    """Most digits a region's national-prefix transform can add (`([457]\\d{6})$` -> `268\\1`)."""
+    rule = re.sub(r"\\\d+|\\g<\w+>", "", metadata.national_prefix_transform_rule or "")
+    return sum(char.isdigit() for char in rule)
+
+
+def _shortest_idd(metadata: Any) -> int:
+    """Fewest digits of the region's international dialling prefix (`011`), at most 4."""
+    pattern = re.compile(metadata.international_prefix or r"\d{4}")
+    for length in (1, 2, 3):
+        if any(pattern.fullmatch(f"{n:0{length}d}") for n in range(10**length)):
+            return length
+    return 4
+
+
+@cache
+def digit_floors(region: str) -> DigitFloors:
+    """The digit floors of candidates read with `region` as the default region.
+
+    International form: country code + the shortest number of that code, less what the code's
+    main region's transform rule can add. National form: the shortest number of the default
+    region's country code, less what its transform adds. Without a `+`, an international number
+    also carries the region's dialling prefix (`011 44 ...`).
+    """
+    international = min(
+        len(str(code)) + _shortest_number(code) - _added_digits(_metadata(code, regions[0]))
+        for code, regions in COUNTRY_CODE_TO_REGION_CODE.items()
+    )
+    home = PhoneMetadata.metadata_for_region(region)
+    if home is None or home.country_code is None:
+        raise ValueError(f"unknown phonenumbers region {region!r}")
+    national = _shortest_number(home.country_code) - _added_digits(home)
+    plain = max(1, min(national, _shortest_idd(home) + international))
+    return DigitFloors(plus=max(1, min(international, plain)), plain=plain)
+
+
+def is_region(region: str) -> bool:
+    return region in SUPPORTED_REGIONS
+
+
+def _front_door_fits() -> bool:
+    """The matcher's candidate check has the signature the front door wraps."""
+    method = getattr(PhoneNumberMatcher, "_extract_match", None)
+    return method is not None and list(inspect.signature(method).parameters) == [
+        "self",
+        "candidate",
+        "offset",
+    ]
+
+
+_FRONT_DOOR: Final = _front_door_fits()
+# phonenumbers added `min_candidate_length` in 2026 (PR #319); older versions only lose speed.
+_MIN_LENGTH: Final = "min_candidate_length" in inspect.signature(PhoneNumberMatcher).parameters
+
+
+class PhoneFinder:
+    """The matcher's phone numbers in a text, for one default region."""
+
+    __slots__ = ("_floors", "_misses", "_options", "_region", "_run")
+
+    def __init__(self, region: str) -> None:
+        self._region = region
+        self._floors = digit_floors(region)
+        unit = r"[\dx]"
+        gap = rf"(?:(?!x)[{_VALID_PUNCTUATION}])"
+        # IGNORECASE like the matcher's own pattern, so `X` and `x` behave the same.
+        self._run = re.compile(
+            rf"{unit}(?:{gap}{{0,4}}{unit}){{{self._floors.plus - 1}}}", re.IGNORECASE
+        )
+        self._options: dict[str, Any] = {"leniency": Leniency.VALID}
+        if _MIN_LENGTH:
+            self._options["min_candidate_length"] = self._floors.plus
+        # PII: rejected candidates only (no phone numbers), keyed by digest, not by the text.
+        self._misses: dict[tuple[bytes, str, str], None] = {}
+
+    def may_contain(self, text: str) -> bool:
+        """False when `text` certainly holds no number the matcher would find."""
+        return self._run.search(text) is not None
+
+    def find(self, text: str) -> list[PhoneSpan]:
+        if not self.may_contain(text):
+            return []
+        if _FRONT_DOOR:
+            matcher: PhoneNumberMatcher = _Matcher(text, self)
+        else:
+            matcher = PhoneNumberMatcher(text, self._region, **self._options)
+        return [
+            PhoneSpan(match.start, match.end, national_significant_number(match.number))
+            for match in matcher
+        ]
+
+    def check(
+        self, matcher: PhoneNumberMatcher, candidate: str, offset: int
+    ) -> PhoneNumberMatch | None:
+        """`matcher._extract_match(candidate, offset)`, skipping work whose answer is known."""
+        floor = self._floors.plus if _PLUS.search(candidate) else self._floors.plain
+        if len(_DIGIT_LIKE.findall(candidate)) < floor:
+            return None
+        end = offset + len(candidate)
+        digest = hashlib.blake2b(candidate.encode("utf-8", "surrogatepass"), digest_size=16)
+        key = (digest.digest(), matcher.text[offset - 1 : offset], matcher.text[end : end + 3])
+        if key in self._misses:
+            return None
+        match = PhoneNumberMatcher._extract_match(matcher, candidate, offset)
+        # A "no" given because the try budget ran out is no verdict on the candidate.
+        if match is None and matcher._max_tries > 0:
+            if len(self._misses) >= MEMO_ENTRIES:
+                with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+                    del self._misses[next(iter(self._misses))]
+            self._misses[key] = None
+        return match
+
+
+class _Matcher(PhoneNumberMatcher):
+    """phonenumbers' matcher with `PhoneFinder.check` in front of its candidate check."""
+
+    def __init__(self, text: str, finder: PhoneFinder) -> None:
+        super().__init__(text, finder._region, **finder._options)
+        self._finder = finder
+
+    def _extract_match(self, candidate: str, offset: int) -> PhoneNumberMatch | None:
+        return self._finder.check(self, candidate, offset)
