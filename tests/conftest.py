@@ -68,8 +68,9 @@ class GatewayTestServer(TestServer):
 class Gateway:
     """A gateway under test: its client, its state, and what it logged."""
 
-    def __init__(self, client: TestClient, state: GatewayState, access: io.StringIO,
-                 audit: io.StringIO) -> None:
+    def __init__(
+        self, client: TestClient, state: GatewayState, access: io.StringIO, audit: io.StringIO
+    ) -> None:
         self.client = client
         self.state = state
         self.access = access

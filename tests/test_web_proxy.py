@@ -95,8 +95,9 @@ async def test_hop_by_hop_removed_both_ways(make_gateway, upstream_app):
     assert "Keep-Alive" not in resp.headers
 
 
-@pytest.mark.parametrize("status", [200, 201, 202, 301, 302, 400, 401, 403, 404, 409, 418, 429,
-                                    500, 502, 503])
+@pytest.mark.parametrize(
+    "status", [200, 201, 202, 301, 302, 400, 401, 403, 404, 409, 418, 429, 500, 502, 503]
+)
 async def test_statuses_relayed(make_gateway, upstream_app, status):
     async def handler(request: web.Request) -> web.Response:
         return web.Response(status=status, text="s", headers={"Location": "/elsewhere"})
