@@ -17,56 +17,14 @@ from gateway.auth import Authenticator, Identity
 from gateway.channels import CompiledWebhook, compile_webhook
 from gateway.errors import ConfigError, ConfigErrors, KeyPath
 from gateway.identity import IdentityResolver
-from gateway.identity.stamp import Stamper, compile_stamps
-from gateway.jsonpath_plan import Selector, compile_selector
+from gateway.identity.stamp import compile_stamps
+from gateway.jsonpath_plan import compile_selector
 from gateway.masks import Mask, MaskContext, compile_mask
-from gateway.route_match import PathTemplate, compile_template
+from gateway.route_match import compile_template
+from gateway.route_view import PASS_VIEW, MaskRule, Route, View, build_view
 from gateway.rules_source import RuleLoadError, RuleSource, load_rules
 
-GUARD_ORDER = {"reject": 2, "strip": 1, "off": 0}
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class MaskRule:
-    route: str
-    path: str
-    selector: Selector
-    mask: Mask
-    roles: frozenset[str] | None  # None: every role whose masking toggle is on
-
-
-@dataclass(frozen=True)
-class Route:
-    name: str
-    template: PathTemplate
-    rules: tuple[MaskRule, ...]
-    stamper: Stamper | None
-    non_json_pass: bool
-    write_guard: str
-    binary_pass: bool
-
-
-@dataclass(frozen=True)
-class View:
-    """What the transform stage does for one (method, path, role)."""
-
-    route_label: str
-    rules: tuple[MaskRule, ...]  # the mask rules that apply to this role
-    revealable: tuple[MaskRule, ...]  # for a role with masking off: what it is shown in clear
-    stampers: tuple[Stamper, ...]
-    guarded: bool  # a matched route has response rules: cache headers, audit, fail closed
-    masking: bool  # guarded and the role's masking toggle is on
-    non_json_pass: bool
-    write_guard: str
-    binary_pass: bool
-
-    @property
-    def transforms(self) -> bool:
-        return self.masking or bool(self.stampers)
-
-
-PASS_VIEW = View("-", (), (), (), False, False, False, "off", True)
 
 
 @dataclass(frozen=True)
@@ -91,7 +49,7 @@ class Plan:
         matched: tuple[Route, ...] = self._match(method, path)  # type: ignore[attr-defined]
         if not matched:
             return PASS_VIEW
-        return _build_view(matched, identity)
+        return build_view(matched, identity)
 
     def _match_uncached(self, method: str, path: str) -> tuple[Route, ...]:
         return tuple(r for r in self.routes if r.template.matches(method, path))
@@ -101,30 +59,6 @@ class Plan:
         return tuple(
             r for r in self.routes if r.template.pattern.fullmatch(path.rstrip("/") or "/")
         )
-
-
-def _build_view(matched: tuple[Route, ...], identity: Identity) -> View:
-    guarded_routes = [r for r in matched if r.rules]
-    guarded = bool(guarded_routes)
-    masking = guarded and identity.masking
-    every_rule = tuple(rule for route in guarded_routes for rule in route.rules)
-    rules: tuple[MaskRule, ...] = ()
-    if masking:
-        rules = tuple(r for r in every_rule if r.roles is None or identity.role in r.roles)
-    return View(
-        route_label=matched[0].name,
-        rules=rules,
-        revealable=() if masking else every_rule,
-        stampers=tuple(r.stamper for r in matched if r.stamper is not None),
-        guarded=guarded,
-        masking=masking,
-        # SECURITY: the strictest matched route wins; pass-through needs every route to allow it.
-        non_json_pass=guarded and all(r.non_json_pass for r in guarded_routes),
-        write_guard=max((r.write_guard for r in guarded_routes), key=GUARD_ORDER.__getitem__)
-        if guarded
-        else "off",
-        binary_pass=all(r.binary_pass for r in guarded_routes),
-    )
 
 
 def load_plan(path: str | Path, environ: Mapping[str, str] = os.environ) -> Plan:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.masks import REMOVE
-from gateway.rules_plan import MaskRule, View
+from gateway.route_view import MaskRule, View
 
 
 @dataclass

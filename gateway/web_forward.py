@@ -16,7 +16,7 @@ from gateway.body_codec import SUPPORTED, UndecodableBody, decode_body
 from gateway.client_upstream import READ_CHUNK
 from gateway.errors import BadRequest, MaskedValueWrite, PayloadTooLarge
 from gateway.http_headers import add_forwarding, end_to_end
-from gateway.rules_plan import GUARD_ORDER
+from gateway.route_view import GUARD_ORDER
 from gateway.web_request import Prepared
 from gateway.write_guard import find_masked_values, strip_masked_values
 

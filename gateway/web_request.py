@@ -20,7 +20,8 @@ from gateway.auth import Identity
 from gateway.channels import CompiledWebhook
 from gateway.errors import BadRequest, GatewayError
 from gateway.http_path import normalise_path
-from gateway.rules_plan import PASS_VIEW, Plan, View
+from gateway.route_view import PASS_VIEW, View
+from gateway.rules_plan import Plan
 from gateway.web_errors import render_error
 from gateway.web_state import STATE
 
