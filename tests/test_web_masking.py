@@ -433,3 +433,24 @@ async def test_websocket_upgrade_checks_the_token(make_gateway, upstream_app):
         },
     )
     assert resp.status == 401
+
+
+async def test_oversized_body_under_the_write_guard_is_413(setup):
+    gw, upstream = setup
+    big = {"notes": "x" * (70 * 1024)}  # the fixture's --max-body is 64 KiB
+    resp = await gw.client.put(CONTACT_PATH, json=big, headers=bearer("agent"))
+    assert resp.status == 413
+    assert (await resp.json())["error"]["code"] == "payload_too_large"
+    assert upstream.hits == []
+
+
+async def test_missing_token_rejected_when_configured(make_gateway, upstream_app):
+    rules = RULES.replace("role_claim: role }", "role_claim: role }\n  missing_token: reject")
+    upstream = Upstream()
+    upstream.set(CONTACT_PATH, CONTACT)
+    gw = await make_gateway(await upstream_app(upstream.app()), rules)
+    resp = await gw.client.get(CONTACT_PATH)
+    assert resp.status == 401
+    assert (await resp.json())["error"]["code"] == "missing_token"
+    resp = await gw.client.get(CONTACT_PATH, headers=bearer("agent"))
+    assert resp.status == 200
