@@ -25,7 +25,18 @@ class UndecodableBody(Exception):
 
 
 def _gunzip(data: bytes, limit: int) -> bytes:
-    return _inflate(data, limit, zlib.MAX_WBITS | 16)
+    """Every member of a (possibly multi-member, RFC 1952) gzip body."""
+    out = b""
+    while True:
+        decoder = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        out += decoder.decompress(data, limit + 1 - len(out))
+        if len(out) > limit:
+            raise UndecodableBody("decoded body exceeds the size limit")
+        if not decoder.eof:
+            raise UndecodableBody("truncated compressed body")
+        data = decoder.unused_data
+        if not data.strip(b"\x00"):  # trailing zero padding is allowed
+            return out
 
 
 def _inflate(data: bytes, limit: int, wbits: int = zlib.MAX_WBITS) -> bytes:
@@ -58,7 +69,9 @@ def _brotli(data: bytes, limit: int) -> bytes:
 
 def _zstd(data: bytes, limit: int) -> bytes:
     assert zstandard is not None
-    out: bytes = zstandard.ZstdDecompressor().decompressobj().decompress(data)
+    # SECURITY: read at most limit + 1 bytes, whatever the frame claims.
+    with zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=True) as reader:
+        out: bytes = reader.read(limit + 1)
     if len(out) > limit:
         raise UndecodableBody("decoded body exceeds the size limit")
     return out
@@ -73,7 +86,20 @@ _DECODERS: dict[str, Callable[[bytes, int], bytes]] = {
 if zstandard is not None:
     _DECODERS["zstd"] = _zstd
 
-SUPPORTED = ", ".join(name for name in _DECODERS if not name.startswith("x-"))
+
+
+def decodable_accept_encoding(accept_encoding: str) -> str:
+    """The client's Accept-Encoding, keeping only codings the gateway can undo.
+
+    The upstream then answers with something both the gateway and the client understand.
+    """
+    kept = [
+        item.strip()
+        for item in accept_encoding.split(",")
+        if item.strip().partition(";")[0].strip().lower() in _DECODERS
+        or item.strip().partition(";")[0].strip().lower() == "identity"
+    ]
+    return ", ".join(kept) or "identity"
 
 
 def decode_body(data: bytes, content_encoding: str | None, limit: int) -> bytes:

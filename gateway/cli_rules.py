@@ -41,7 +41,8 @@ class PlaceholderEnviron(Mapping[str, str]):
             return self._base[key]
         if key not in self.missing:
             self.missing.append(key)
-        return f"placeholder-{key}"
+        # long enough that key-length checks do not warn about a value nobody chose
+        return f"placeholder-for-{key}-" + "x" * 48
 
     def get(self, key: str, default: Any = None) -> Any:
         return self[key]
@@ -77,10 +78,6 @@ def _note_missing(missing: list[str]) -> None:
 def check(paths: list[str]) -> int:
     failed = False
     for path in paths:
-        if not Path(path).exists():
-            print(f"{path}:0: no such file or directory")
-            failed = True
-            continue
         plan, errors, missing = _load(path)
         if plan is None:
             for line in errors:

@@ -50,4 +50,6 @@ def _now() -> str:
 
 def _text(value: Any) -> str:
     text = "-" if value is None else str(value)
-    return f'"{text}"' if " " in text else text
+    if any(c in text for c in ' "=\\') or not text.isprintable():
+        return orjson.dumps(text).decode()  # quoted and escaped: one event stays one line
+    return text

@@ -3,6 +3,11 @@
 `{name}` and `*` match one segment, `**` any number of segments (zero included); a trailing slash
 is ignored on both sides. Templates match the *normalised* path (see `http_path`), so a path
 variant can never miss a route that its canonical form would hit.
+
+SECURITY: upstream frameworks answer aliases of a path. Rails serves `/messages.json` like
+`/messages`, Java servlets ignore `;param` segment suffixes, and many servers ignore case. A
+template therefore matches literal segments case-insensitively, with any `;params` suffix, and
+its last literal segment with any `.format` suffix: matching too much masks more, never less.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from gateway.errors import ConfigError, KeyPath
 
 _PARAM = re.compile(r"^\{[A-Za-z_][A-Za-z0-9_]*\}$")
 _SEGMENT = "[^/]+"
+_ALIAS = "(?:;[^/]*)?"  # `;jsessionid=...` and other matrix parameters
+_LAST_ALIAS = r"(?:\.[^/;]*)?(?:;[^/]*)?"  # plus a `.json`-style format suffix
 
 
 @dataclass(frozen=True)
@@ -23,8 +30,9 @@ class PathTemplate:
     methods: frozenset[str] | None  # None = any method
     pattern: re.Pattern[str]
 
-    def matches(self, method: str, path: str) -> bool:
-        if self.methods is not None and method not in self.methods:
+    def matches(self, method: str | None, path: str) -> bool:
+        """Whether `path` matches; `method=None` stands for any method."""
+        if method is not None and self.methods is not None and method not in self.methods:
             return False
         return self.pattern.fullmatch(_strip_trailing_slash(path)) is not None
 
@@ -35,7 +43,8 @@ def compile_template(
     if not path.startswith("/"):
         raise ConfigError((*key_path, "path"), f"path template {path!r} must start with '/'")
     parts: list[str] = []
-    for segment in _strip_trailing_slash(path).split("/")[1:]:
+    segments = _strip_trailing_slash(path).split("/")[1:]
+    for index, segment in enumerate(segments):
         if segment == "**":
             parts.append("(?:/[^/]+)*")
         elif segment == "*" or _PARAM.match(segment):
@@ -45,12 +54,15 @@ def compile_template(
                 (*key_path, "path"),
                 f"path template segment {segment!r}: use a whole-segment {{name}}, * or **",
             )
-        else:
-            parts.append("/" + re.escape(segment))
+        elif segment:
+            last = index == len(segments) - 1
+            parts.append("/" + re.escape(segment) + (_LAST_ALIAS if last else _ALIAS))
     regex = "".join(parts) or "/"
     if regex.startswith("(?:/[^/]+)*"):  # a template of only `/**` also matches the root
         regex = "/?" + regex
-    return PathTemplate(path, _compile_methods(methods, key_path), re.compile(regex))
+    return PathTemplate(
+        path, _compile_methods(methods, key_path), re.compile(regex, re.IGNORECASE)
+    )
 
 
 def _compile_methods(

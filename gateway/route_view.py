@@ -68,7 +68,7 @@ def build_view(matched: tuple[Route, ...], identity: Identity) -> View:
     if masking:
         rules = tuple(r for r in every_rule if r.roles is None or identity.role in r.roles)
     return View(
-        route_label=matched[0].name,
+        route_label=(guarded_routes or matched)[0].name,
         rules=rules,
         revealable=() if masking else every_rule,
         stampers=tuple(r.stamper for r in matched if r.stamper is not None),

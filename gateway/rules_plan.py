@@ -45,13 +45,14 @@ class Plan:
     def webhook_for(self, path: str) -> CompiledWebhook | None:
         return self.webhooks.get(path.rstrip("/") or "/")
 
-    def view(self, method: str, path: str, identity: Identity) -> View:
+    def view(self, method: str | None, path: str, identity: Identity) -> View:
+        """The view for a request; `method=None` takes routes of every method into account."""
         matched: tuple[Route, ...] = self._match(method, path)  # type: ignore[attr-defined]
         if not matched:
             return PASS_VIEW
         return build_view(matched, identity)
 
-    def _match_uncached(self, method: str, path: str) -> tuple[Route, ...]:
+    def _match_uncached(self, method: str | None, path: str) -> tuple[Route, ...]:
         return tuple(r for r in self.routes if r.template.matches(method, path))
 
     def routes_for_path(self, path: str) -> tuple[Route, ...]:
@@ -99,8 +100,11 @@ def compile_plan(source: RuleSource, environ: Mapping[str, str] = os.environ) ->
         hook = attempt(compile_webhook, spec, index, resolver, environ)
         if hook is not None:
             key = hook.path.rstrip("/") or "/"
-            if key in webhooks:
-                errors.append(f"{source.where(('webhooks', index, 'path'))}: duplicate path {key}")
+            problem = _webhook_conflict(key, webhooks, routes)
+            if problem:
+                errors.append(
+                    source.format_error(ConfigError(("webhooks", index, "path"), problem))
+                )
             webhooks[key] = hook
     text_mask = attempt(
         compile_mask, "text", ctx or MaskContext(), ("omnichannel", "default_region")
@@ -117,6 +121,18 @@ def compile_plan(source: RuleSource, environ: Mapping[str, str] = os.environ) ->
         text_mask=text_mask,
         tests=tuple(data.get("tests", [])),
     )
+
+
+def _webhook_conflict(
+    path: str, webhooks: Mapping[str, CompiledWebhook], routes: list[Route]
+) -> str | None:
+    if path in webhooks:
+        return f"duplicate webhook path {path}"
+    for route in routes:
+        if route.rules and route.template.matches(None, path):
+            # SECURITY: webhook paths need no token; they must never serve a masked route.
+            return f"also matched by route {route.name!r}, which has response rules"
+    return None
 
 
 def _mask_context(data: Mapping[str, Any], environ: Mapping[str, str]) -> MaskContext:
@@ -159,6 +175,10 @@ def _compile_rule(
     for j, role in enumerate(listed or []):
         if role not in roles:
             raise ConfigError((*key, "roles", j), f"unknown role {role!r}")
+    if listed and not any(roles[role] for role in listed):
+        raise ConfigError(
+            (*key, "roles"), "lists only roles with masking: false, so it would never apply"
+        )
     return MaskRule(
         route=route,
         path=rule["path"],

@@ -76,7 +76,11 @@ async def _poll(state: GatewayState) -> None:
     seen = await asyncio.to_thread(fingerprint, state.settings.rules)
     while True:
         await asyncio.sleep(POLL_SECONDS)
-        current = await asyncio.to_thread(fingerprint, state.settings.rules)
-        if current != seen:
-            seen = current
-            await reload_rules(state)
+        try:
+            current = await asyncio.to_thread(fingerprint, state.settings.rules)
+            if current != seen:
+                seen = current
+                await reload_rules(state)
+        except Exception as exc:  # the watcher must outlive any one bad reload
+            metrics.RULE_RELOADS.labels("failure").inc()
+            print(f"omnigate: rule watcher: {type(exc).__name__}", file=sys.stderr, flush=True)

@@ -11,9 +11,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import orjson
+from gateway import json_codec
 
 _LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)")
+_BOM = b"\xef\xbb\xbf"
 
 
 class EventTooLarge(Exception):
@@ -24,6 +25,7 @@ class EventSplitter:
     """Feeds bytes, yields complete raw events (including their terminating blank line)."""
 
     def __init__(self, limit: int) -> None:
+        self._started = False
         self._buffer = bytearray()
         self._lines: list[bytes] = []
         self._size = 0
@@ -31,6 +33,13 @@ class EventSplitter:
 
     def feed(self, chunk: bytes) -> list[list[bytes]]:
         self._buffer += chunk
+        if not self._started:
+            # PII: clients skip one leading BOM; so must we, or the first event is not seen as data.
+            if len(self._buffer) < len(_BOM) and _BOM.startswith(bytes(self._buffer)):
+                return []
+            if self._buffer.startswith(_BOM):
+                del self._buffer[: len(_BOM)]
+            self._started = True
         events: list[list[bytes]] = []
         position = 0
         for match in _LINE.finditer(self._buffer):
@@ -65,16 +74,30 @@ def mask_event(
     data = b"\n".join(values.values())
     ending = _ending(lines[data_lines[0]])
     try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError:
+        document = json_codec.loads(data)
+    except ValueError:
         text = data.decode("utf-8", errors="replace")
         masked = mask_text(text)
         new_lines = [b"data: " + part.encode() + ending for part in str(masked).split("\n")]
     else:
-        new_lines = [b"data: " + orjson.dumps(mask_json(document)) + ending]
+        new_lines = [
+            b"data: " + json_codec.dumps(mask_document(document, mask_json, mask_text)) + ending
+        ]
     first, last = data_lines[0], data_lines[-1]
     others = [line for i, line in enumerate(lines[first : last + 1], first) if i not in data_lines]
     return b"".join(lines[:first] + new_lines + others + lines[last + 1 :])
+
+
+def mask_document(
+    document: Any, mask_json: Callable[[Any], Any], mask_text: Callable[[str], Any]
+) -> Any:
+    """A JSON document through the route's rules; a bare JSON string or number is chat text."""
+    if isinstance(document, str):
+        return mask_text(document)
+    if isinstance(document, int | float) and not isinstance(document, bool):
+        masked = mask_text(str(document))
+        return document if masked == str(document) else masked
+    return mask_json(document)
 
 
 def _field_value(line: bytes) -> bytes | None:

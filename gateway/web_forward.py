@@ -7,15 +7,17 @@ buffered and inspected (SPEC 3.5).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
-import orjson
 from aiohttp import web
 from multidict import CIMultiDict
 
-from gateway.body_codec import SUPPORTED, UndecodableBody, decode_body
+from gateway import json_codec
+from gateway.body_codec import UndecodableBody, decodable_accept_encoding, decode_body
 from gateway.client_upstream import READ_CHUNK
 from gateway.errors import BadRequest, MaskedValueWrite, PayloadTooLarge
 from gateway.http_headers import add_forwarding, end_to_end
+from gateway.masks import is_mask_output
 from gateway.route_view import GUARD_ORDER
 from gateway.web_request import Prepared
 from gateway.write_guard import find_masked_values, strip_masked_values
@@ -39,7 +41,8 @@ def upstream_headers(request: web.BaseRequest, prepared: Prepared) -> CIMultiDic
     )
     headers["X-Request-Id"] = prepared.request_id
     if prepared.view.transforms and "Accept-Encoding" in headers:
-        headers["Accept-Encoding"] = SUPPORTED  # only codings the transform stage can undo
+        # only codings the transform stage can undo (and the client can read, on pass-through)
+        headers["Accept-Encoding"] = decodable_accept_encoding(headers["Accept-Encoding"])
     return headers
 
 
@@ -58,27 +61,58 @@ async def request_body(
     if not request.body_exists:
         return None
     mode = write_guard_mode(request, prepared)
-    if mode == "off" or not is_json_type(request.content_type):
+    if mode == "off" or not _scanned(request):
         return request.content.iter_chunked(READ_CHUNK)
     raw = await read_request_body(request, max_body)
     try:
         data = decode_body(raw, request.headers.get("Content-Encoding"), max_body)
     except UndecodableBody:
         raise BadRequest("the request body's Content-Encoding cannot be inspected") from None
-    try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return raw  # not ours to judge: the upstream answers malformed JSON itself
-    paths = find_masked_values(document)
+    document = _lenient_json(data)
+    form = None if document is not _NOT_JSON else _form_fields(request.content_type, data)
+    if document is _NOT_JSON and form is None:
+        return raw
+    paths = find_masked_values(document if form is None else dict(form))
     if not paths:
         return raw
     if mode == "reject":
         shown = ", ".join(paths[:20]) + (" ..." if len(paths) > 20 else "")
         raise MaskedValueWrite(f"masked values must not be written back: {shown}")
-    body = orjson.dumps(strip_masked_values(document))
+    if form is None:
+        body = json_codec.dumps(strip_masked_values(document))
+    else:
+        body = urlencode([(k, v) for k, v in form if not is_mask_output(v)]).encode()
     headers.popall("Content-Encoding", None)
     headers["Content-Length"] = str(len(body))
     return body
+
+
+# SECURITY: lenient upstream parsers take JSON from bodies of any of these types, so the guard
+# reads them all (multipart and binary uploads stream through unscanned: see docs/rules.md).
+_SCANNED = frozenset(
+    {"", "text/plain", "application/x-www-form-urlencoded", "application/octet-stream"}
+)
+_NOT_JSON = object()
+
+
+def _scanned(request: web.BaseRequest) -> bool:
+    if "Content-Type" not in request.headers:
+        return True
+    return request.content_type in _SCANNED or is_json_type(request.content_type)
+
+
+def _lenient_json(data: bytes) -> Any:
+    """The body as JSON the way a lenient upstream would read it (BOM, NaN), or _NOT_JSON."""
+    try:
+        return json_codec.loads(data.removeprefix(b"\xef\xbb\xbf"), lenient=True)
+    except ValueError:
+        return _NOT_JSON
+
+
+def _form_fields(content_type: str, data: bytes) -> list[tuple[str, str]] | None:
+    if content_type != "application/x-www-form-urlencoded":
+        return None
+    return parse_qsl(data.decode("utf-8", errors="replace"), keep_blank_values=True)
 
 
 async def read_request_body(request: web.Request, max_body: int) -> bytes:

@@ -77,10 +77,38 @@ async def prepare(request: web.Request) -> Prepared:
         except GatewayError as exc:
             metrics.TOKEN_FAILURES.labels(getattr(exc, "reason", "invalid")).inc()
             raise
-        view = plan.view(request.method, path, identity)
+        view = plan.view(effective_method(request), path, identity)
         prepared = Prepared(rid, plan, path, query, None, identity, view)
     request[_PREPARED] = prepared
     return prepared
+
+
+_OVERRIDES = ("X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override")
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def effective_method(request: web.BaseRequest) -> str | None:
+    """The method routes are matched with; None (any) when the upstream may take another one.
+
+    SECURITY: frameworks such as Rails turn a POST into a GET (or PUT, ...) on a method-override
+    header, a `_method` query parameter or a `_method` form field. Such a POST is matched
+    against the routes of every method, so a GET-only masking route still applies.
+    """
+    if request.method != "POST":
+        return request.method
+    if any(name in request.headers for name in _OVERRIDES):
+        return None
+    if "_method" in request.rel_url.query or request.content_type in _FORMS:
+        return None
+    return request.method
+
+
+def vary_names(request: web.BaseRequest) -> tuple[str, ...]:
+    """What a masked response varies on: the token's carriers."""
+    prepared = request.get(_PREPARED)
+    if isinstance(prepared, Prepared) and prepared.plan.auth.reads_cookies:
+        return ("Authorization", "Cookie")
+    return ("Authorization",)
 
 
 def split_target(target: str) -> tuple[str, str]:

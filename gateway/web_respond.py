@@ -6,16 +6,14 @@ masks the body or fails closed (SPEC 3.4); no other path writes upstream bytes t
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
-import orjson
 from aiohttp import web
 from multidict import CIMultiDict
 
-from gateway import metrics
+from gateway import json_codec, metrics
 from gateway.body_codec import UndecodableBody, accepts_gzip, decode_body, encode_gzip
 from gateway.client_upstream import iter_body, read_upto
 from gateway.errors import UnmaskableResponse
@@ -23,7 +21,7 @@ from gateway.http_headers import end_to_end
 from gateway.sse import EventSplitter, EventTooLarge, mask_event
 from gateway.transform import Outcome, TransformFailed, count_revealed, transform_document
 from gateway.web_forward import is_json_type
-from gateway.web_request import Prepared, request_id_of
+from gateway.web_request import Prepared, request_id_of, vary_names
 
 _NO_BODY_STATUSES = frozenset({204, 304})
 # Headers that describe the upstream's exact bytes, which a transformed body no longer has.
@@ -57,7 +55,9 @@ async def respond(
     has_body = request.method != "HEAD" and upstream.status not in _NO_BODY_STATUSES
     has_body = has_body and upstream.status >= 200
     if (not view.guarded and not view.stampers) or not has_body:
-        return await stream_through(request, upstream, guarded=view.guarded)
+        # PII: a HEAD or 304 for a masked role must not describe the clear body either.
+        drop = _BYTE_HEADERS if view.masking else ()
+        return await stream_through(request, upstream, guarded=view.guarded, drop=drop)
     content_type = upstream.content_type
     if view.masking and content_type == "text/event-stream":
         return await _mask_sse(request, prepared, upstream, max_body, relay)
@@ -94,7 +94,7 @@ async def respond(
         document = transform_document(document, view, relay.outcome)
     except TransformFailed:
         raise UnmaskableResponse("the upstream response could not be masked", "transform") from None
-    return _transformed(request, upstream, _dump(document), view.guarded)
+    return _transformed(request, upstream, json_codec.dumps(document), view.guarded)
 
 
 _EMPTY = object()
@@ -103,18 +103,7 @@ _EMPTY = object()
 def _parse(data: bytes) -> Any:
     if not data.strip():
         return _EMPTY
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        # orjson refuses integers beyond 64 bits; the standard library does not.
-        return json.loads(data)
-
-
-def _dump(document: Any) -> bytes:
-    try:
-        return orjson.dumps(document)
-    except TypeError:
-        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    return json_codec.loads(data)
 
 
 def response_headers(
@@ -129,7 +118,8 @@ def response_headers(
     if guarded:
         # SECURITY: a shared cache must never serve one role's view of a body to another role.
         headers["Cache-Control"] = private_cache_control(headers.get("Cache-Control"))
-        headers["Vary"] = _vary_with(headers.getall("Vary", []), "Authorization")
+        for name in vary_names(request):
+            headers["Vary"] = _vary_with(headers.getall("Vary", []), name)
     return headers
 
 
@@ -155,12 +145,13 @@ async def stream_through(
     *,
     guarded: bool,
     prefix: bytes = b"",
+    drop: tuple[str, ...] = (),
 ) -> web.StreamResponse:
     """Relay status, headers and body as they are, streamed (SPEC 2)."""
     response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
-    response.headers.extend(response_headers(request, upstream, guarded=guarded))
+    response.headers.extend(response_headers(request, upstream, guarded=guarded, drop=drop))
     length = upstream.content_length
-    if length is not None and "Transfer-Encoding" not in upstream.headers:
+    if length is not None and "Transfer-Encoding" not in upstream.headers and not drop:
         response.content_length = length
     await response.prepare(request)
     try:

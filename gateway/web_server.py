@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -103,7 +105,6 @@ async def start_gateway(settings: Settings, plan: Plan, reuse_port: bool = False
             listen.port,
             backlog=1024,
             reuse_port=reuse_port or None,
-            shutdown_timeout=DRAIN_SECONDS,
         )
         await site.start()
     return gateway
@@ -139,7 +140,14 @@ async def _run(settings: Settings, plan: Plan, reuse_port: bool) -> None:
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(reload_rules(gateway.state)))
+    reloads: set[asyncio.Task[bool]] = set()
+
+    def reload() -> None:
+        task = loop.create_task(reload_rules(gateway.state))
+        reloads.add(task)  # keep a reference until it is done
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, reload)
     await stop.wait()
     await gateway.stop()
 
@@ -178,8 +186,10 @@ def _supervise(settings: Settings) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+            time.sleep(1.0)  # no tight crash loop
             workers[index] = _start(context, settings)
         if stopping and all(w.exitcode is not None for w in workers):
+            shutil.rmtree(metrics_dir, ignore_errors=True)
             return 0
 
 

@@ -10,11 +10,11 @@ import asyncio
 from typing import Any
 
 import aiohttp
-import orjson
 from aiohttp import WSMsgType, web
 
-from gateway import metrics
+from gateway import json_codec, metrics
 from gateway.http_headers import add_forwarding, end_to_end
+from gateway.sse import mask_document
 from gateway.transform import Outcome, TransformFailed, transform_document
 from gateway.web_request import Prepared, request_id_of
 from gateway.web_state import GatewayState
@@ -41,7 +41,10 @@ async def relay_websocket(
 ) -> web.StreamResponse:
     upstream = state.upstream
     assert upstream is not None
-    headers = end_to_end(request.headers, also_drop=_HANDSHAKE)
+    drop = list(_HANDSHAKE)
+    if prepared.plan.resolver is not None:
+        drop.append(prepared.plan.resolver.header)  # SECURITY: only the gateway stamps identities
+    headers = end_to_end(request.headers, also_drop=drop)
     add_forwarding(
         headers, peer=request.remote, proto=request.scheme, host=request.headers.get("Host")
     )
@@ -100,6 +103,7 @@ async def _pump(source: WebSocket, sink: WebSocket, frame_mask: _FrameMask | Non
             except TransformFailed:
                 # PII: a frame that cannot be masked ends the stream rather than pass through.
                 metrics.STREAMS_CLOSED.labels("transform").inc()
+                metrics.FAIL_CLOSED.labels("transform").inc()
                 await sink.close(code=1011, message=b"unmaskable frame")
                 return
             await sink.send_str(text)
@@ -131,18 +135,21 @@ class _FrameMask:
         self.binary_pass = prepared.view.binary_pass
         self.outcome = Outcome()
 
+    def _mask_json(self, document: Any) -> Any:
+        return transform_document(document, self.view, self.outcome)
+
     def text(self, data: str) -> str:
         metrics.STREAM_ITEMS.labels("websocket", "masked").inc()
         try:
-            document = orjson.loads(data)
-        except orjson.JSONDecodeError:
+            document = json_codec.loads(data)
+        except ValueError:
             return str(self.text_mask(data))
         nested = _expand_nested(document)
-        document = transform_document(document, self.view, self.outcome)
+        document = mask_document(document, self._mask_json, self.text_mask)
         for key in nested:
             if isinstance(document, dict) and key in document:
-                document[key] = orjson.dumps(document[key]).decode()
-        return orjson.dumps(document).decode()
+                document[key] = json_codec.dumps(document[key]).decode()
+        return json_codec.dumps(document).decode()
 
 
 def _expand_nested(document: Any) -> list[str]:
@@ -153,8 +160,8 @@ def _expand_nested(document: Any) -> list[str]:
         for key, value in document.items():
             if isinstance(value, str) and value[:1] in ("{", "["):
                 try:
-                    document[key] = orjson.loads(value)
-                except orjson.JSONDecodeError:
+                    document[key] = json_codec.loads(value)
+                except ValueError:
                     continue
                 keys.append(key)
     return keys

@@ -6,7 +6,13 @@ import zlib
 import brotli
 import pytest
 
-from gateway.body_codec import UndecodableBody, accepts_gzip, decode_body, encode_gzip
+from gateway.body_codec import (
+    UndecodableBody,
+    accepts_gzip,
+    decodable_accept_encoding,
+    decode_body,
+    encode_gzip,
+)
 
 BODY = b'{"phone_number": "+14155557890"}' * 10
 
@@ -22,6 +28,7 @@ BODY = b'{"phone_number": "+14155557890"}' * 10
         (BODY, "identity"),  # explicit identity
         (BODY, None),  # no encoding
         (gzip.compress(brotli.compress(BODY)), "br, gzip"),  # stacked codings undone in reverse
+        (gzip.compress(BODY[:50]) + gzip.compress(BODY[50:]), "gzip"),  # multi-member gzip
     ],
 )
 def test_decode(encoded, coding) -> None:
@@ -31,6 +38,21 @@ def test_decode(encoded, coding) -> None:
 def test_zstd_when_available() -> None:
     zstandard = pytest.importorskip("zstandard")
     assert decode_body(zstandard.ZstdCompressor().compress(BODY), "zstd", 1 << 20) == BODY
+    bomb = zstandard.ZstdCompressor().compress(b"0" * 10_000_000)
+    with pytest.raises(UndecodableBody):  # bounded, whatever the frame header says
+        decode_body(bomb, "zstd", 10_000)
+
+
+@pytest.mark.parametrize(
+    ("client", "sent"),
+    [
+        ("gzip, br", "gzip, br"),  # all decodable
+        ("gzip, compress;q=0.5", "gzip"),  # an undecodable coding is not asked for
+        ("compress", "identity"),  # nothing decodable: identity
+    ],
+)
+def test_decodable_accept_encoding(client, sent) -> None:
+    assert decodable_accept_encoding(client) == sent
 
 
 @pytest.mark.parametrize(

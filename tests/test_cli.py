@@ -107,17 +107,31 @@ def test_check_reports_compile_errors(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert len(lines) == 2
     assert lines[0].startswith(f"{bad}:14: ")  # the bad JSONPath's line
-    assert lines[1] == f"{bad}:15: routes[0].response[1].roles[0]: unknown role 'boss'"  # every error, not just the first
+    assert (
+        lines[1] == f"{bad}:15: routes[0].response[1].roles[0]: unknown role 'boss'"
+    )  # every error, not just the first
 
 
 def test_mask_with_explain(rules: Path) -> None:
     doc = json.dumps({"phone": "+1 (415) 555-7890", "email": "Jane@Example.com", "id": 7})
     result = omnigate(
-        "mask", "--rules", str(rules), "--role", "agent", "--request", "GET /contacts/9",
-        "--explain", "-", stdin=doc,
+        "mask",
+        "--rules",
+        str(rules),
+        "--role",
+        "agent",
+        "--request",
+        "GET /contacts/9",
+        "--explain",
+        "-",
+        stdin=doc,
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"phone": "XXX-XXX-7890", "email": "****@example.com", "id": 7}
+    assert json.loads(result.stdout) == {
+        "phone": "XXX-XXX-7890",
+        "email": "****@example.com",
+        "id": 7,
+    }
     assert "contact: $.phone -> phone: 1 value(s) masked" in result.stderr
     assert "7890" not in result.stderr.replace("XXX-XXX-7890", "")
     assert "Jane" not in result.stderr
@@ -126,14 +140,21 @@ def test_mask_with_explain(rules: Path) -> None:
 def test_mask_admin_is_clear(rules: Path, tmp_path: Path) -> None:
     doc = tmp_path / "doc.json"
     doc.write_text('{"phone": "+14155557890"}')
-    result = omnigate("mask", "--rules", str(rules), "--role", "admin", "--request", "GET /contacts/1", str(doc))
+    result = omnigate(
+        "mask", "--rules", str(rules), "--role", "admin", "--request", "GET /contacts/1", str(doc)
+    )
     assert json.loads(result.stdout) == {"phone": "+14155557890"}
 
 
 def test_mask_unknown_role_is_usage_error(rules: Path) -> None:
-    result = omnigate("mask", "--rules", str(rules), "--role", "boss", "--request", "GET /x", "-", stdin="{}")
+    result = omnigate(
+        "mask", "--rules", str(rules), "--role", "boss", "--request", "GET /x", "-", stdin="{}"
+    )
     assert result.returncode == 2
-    assert result.stderr.strip() == "omnigate mask: --role: unknown role 'boss' (known: admin, team_manager, agent)"
+    assert (
+        result.stderr.strip()
+        == "omnigate mask: --role: unknown role 'boss' (known: admin, team_manager, agent)"
+    )
 
 
 def test_rule_tests_pass(rules: Path) -> None:
@@ -144,8 +165,12 @@ def test_rule_tests_pass(rules: Path) -> None:
 
 def test_rule_tests_failures_show_a_diff(tmp_path: Path) -> None:
     path = tmp_path / "rules.yaml"
-    path.write_text(RULES.replace('expect: { phone: "XXX-XXX-7890", email: "****@b.com" }',
-                                  'expect: { phone: "XXX-XXX-0000", email: "****@b.com" }'))
+    path.write_text(
+        RULES.replace(
+            'expect: { phone: "XXX-XXX-7890", email: "****@b.com" }',
+            'expect: { phone: "XXX-XXX-0000", email: "****@b.com" }',
+        )
+    )
     result = omnigate("test", str(path))
     assert result.returncode == 1
     out = result.stdout
@@ -171,13 +196,19 @@ def test_token() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["token", "--role", "a", "--secret-env", "NOPE_NOT_SET"],
-         "omnigate token: --secret-env: environment variable NOPE_NOT_SET is not set"),
-        (["token", "--role", "a", "--ttl", "soon"],
-         "omnigate token: --ttl: expected a whole number of seconds, got 'soon'"),
+        (
+            ["token", "--role", "a", "--secret-env", "NOPE_NOT_SET"],
+            "omnigate token: --secret-env: environment variable NOPE_NOT_SET is not set",
+        ),
+        (
+            ["token", "--role", "a", "--ttl", "soon"],
+            "omnigate token: --ttl: expected a whole number of seconds, got 'soon'",
+        ),
         (["serve"], "omnigate serve: --upstream: required (or set OMNIGATE_UPSTREAM)"),
-        (["serve", "--upstream", "http://x", "--workers", "-3", "--rules", "rules/examples"],
-         "omnigate serve: --workers: must be greater than 0, got -3"),
+        (
+            ["serve", "--upstream", "http://x", "--workers", "-3", "--rules", "rules/examples"],
+            "omnigate serve: --workers: must be greater than 0, got -3",
+        ),
     ],
 )
 def test_usage_errors_are_one_line_exit_2(args, message) -> None:
@@ -188,8 +219,14 @@ def test_usage_errors_are_one_line_exit_2(args, message) -> None:
 
 
 def test_serve_refuses_the_pure_python_parser() -> None:
-    result = omnigate("serve", "--upstream", "http://127.0.0.1:9", "--rules", "rules/examples",
-                      env={**DEMO_ENV, "AIOHTTP_NO_EXTENSIONS": "1"})
+    result = omnigate(
+        "serve",
+        "--upstream",
+        "http://127.0.0.1:9",
+        "--rules",
+        "rules/examples",
+        env={**DEMO_ENV, "AIOHTTP_NO_EXTENSIONS": "1"},
+    )
     assert result.returncode == 2
     assert "C HTTP parser" in result.stderr
     assert "Traceback" not in result.stderr
@@ -202,3 +239,29 @@ def test_serve_with_bad_rules_exits_1_with_locations(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith(f"{bad}:2:")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        # a webhook path needs no token: it must not also serve a masked route
+        (
+            "routes:\n  - name: hooks\n    match: { path: '/webhooks/**' }\n"
+            "    response: [ { path: '$.a', mask: phone } ]\n"
+            "webhooks:\n  - { channel: sendgrid, path: /webhooks/email }\n",
+            "webhooks[0].path: also matched by route 'hooks', which has response rules",
+        ),
+        # a rule that only lists unmasked roles would silently never apply
+        (
+            "routes:\n  - name: r\n    match: { path: /r }\n"
+            "    response: [ { path: '$.a', mask: phone, roles: [admin] } ]\n",
+            "routes[0].response[0].roles: lists only roles with masking: false",
+        ),
+    ],
+)
+def test_rules_that_could_leak_are_load_errors(tmp_path: Path, extra: str, message: str) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text(MINIMAL_RULES + "omnichannel: { id_secret_env: OMNIGATE_ID_SECRET }\n" + extra)
+    result = omnigate("check", str(path), env={"OMNIGATE_ID_SECRET": "s"})
+    assert result.returncode == 1
+    assert message in result.stdout

@@ -217,11 +217,20 @@ async def test_expect_continue_with_good_token_proceeds(setup):
         "/api/v1/accounts/1/x/../contacts/2",
         "/%61pi/v1/accounts/1/contacts/%32",
         "/api//v1/accounts/1/contacts//2",
+        "/api/v1/accounts/1/contacts/2.json",  # Rails format suffix
+        "/API/V1/Accounts/1/Contacts/2",  # case-insensitive upstreams
+        "/api/v1/accounts/1/contacts;jsessionid=1/2",  # servlet matrix parameters
     ],
 )
 async def test_path_variants_never_skip_a_rule(setup, path):
     gw, upstream = setup
-    upstream.set("/api/v1/accounts/1/contacts/2/", CONTACT)
+    for alias in (
+        "/api/v1/accounts/1/contacts/2/",
+        "/api/v1/accounts/1/contacts/2.json",
+        "/API/V1/Accounts/1/Contacts/2",
+        "/api/v1/accounts/1/contacts;jsessionid=1/2",
+    ):
+        upstream.set(alias, CONTACT)
     answer = await raw_http(
         gw.client.port, get_request(path, {"Authorization": f"Bearer {token()}"})
     )
@@ -454,3 +463,65 @@ async def test_missing_token_rejected_when_configured(make_gateway, upstream_app
     assert (await resp.json())["error"]["code"] == "missing_token"
     resp = await gw.client.get(CONTACT_PATH, headers=bearer("agent"))
     assert resp.status == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "headers"),
+    [
+        ("", {"X-HTTP-Method-Override": "GET"}),  # override header
+        ("?_method=get", {}),  # Rails query parameter
+        ("", {"Content-Type": "application/x-www-form-urlencoded"}),  # may carry a _method field
+    ],
+)
+async def test_method_override_cannot_skip_a_get_only_route(setup, query, headers):
+    gw, _ = setup
+    resp = await gw.client.post(
+        CONTACT_PATH + query, data=b"_method=get", headers={**bearer(), **headers}
+    )
+    body = await resp.read()
+    assert b"7890" not in body.replace(b"XXX-XXX-7890", b"")
+    assert b"Jane" not in body
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b'{"phone_number": "XXX-XXX-7890"}', None),  # no Content-Type at all
+        (b'{"phone_number": "XXX-XXX-7890"}', "text/plain"),  # JSON sent as text
+        (b'\xef\xbb\xbf{"phone_number": "XXX-XXX-7890"}', "application/json"),  # BOM
+        (b'{"phone_number": "XXX-XXX-7890", "n": NaN}', "application/json"),  # lenient JSON
+        (b"phone_number=XXX-XXX-7890&note=hi", "application/x-www-form-urlencoded"),  # form
+    ],
+)
+async def test_write_guard_reads_what_lenient_upstreams_read(setup, body, content_type):
+    gw, upstream = setup
+    headers = {**bearer(), **({"Content-Type": content_type} if content_type else {})}
+    resp = await gw.client.patch(
+        CONTACT_PATH, data=body, headers=headers, skip_auto_headers=["Content-Type"]
+    )
+    assert resp.status == 422
+    assert "$.phone_number" in (await resp.json())["error"]["message"]
+    assert upstream.hits == []
+
+
+async def test_head_on_a_masked_route_does_not_describe_the_clear_body(setup):
+    gw, upstream = setup
+    upstream.set(CONTACT_PATH, CONTACT, ETag='"clear-v1"')
+    resp = await gw.client.head(CONTACT_PATH, headers=bearer())
+    assert resp.status == 200
+    assert "ETag" not in resp.headers
+    assert resp.headers.get("Content-Length") in (None, "0")
+
+
+async def test_sse_with_bom_and_bare_json_strings_is_masked(make_gateway, upstream_app):
+    async def live(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        await resp.write(b'\xef\xbb\xbfdata: "call +1 415 555 7890"\n\n')
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/api/v1/accounts/1/conversations/1/messages", live)
+    gw = await make_gateway(await upstream_app(app), RULES)
+    resp = await gw.client.get("/api/v1/accounts/1/conversations/1/messages", headers=bearer())
+    assert await resp.read() == b'data: "call XXX-XXX-7890"\n\n'

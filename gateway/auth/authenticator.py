@@ -67,6 +67,11 @@ class Authenticator:
         settings = parse_auth(auth)
         return cls(table, settings, _key_resolver(settings.jwt, environ))
 
+    @property
+    def reads_cookies(self) -> bool:
+        """Whether a token may come from a cookie (caches must then vary on `Cookie` too)."""
+        return any(source.kind == "cookie" for source in self._sources)
+
     async def authenticate(
         self,
         headers: Mapping[str, str],
