@@ -30,11 +30,17 @@ def end_to_end(headers: Headers, also_drop: Iterable[str] = ()) -> CIMultiDict[s
     SECURITY: this runs before the gateway adds its own headers, so a client naming
     `X-Forwarded-For` or `X-Request-Id` in `Connection` cannot make the gateway's values vanish.
     """
-    drop = set(HOP_BY_HOP)
-    for value in headers.getall("Connection", ()):
-        drop.update(token.strip().lower() for token in value.split(",") if token.strip())
-    drop.update(name.lower() for name in also_drop)
-    return CIMultiDict((k, v) for k, v in headers.items() if k.lower() not in drop)
+    kept = CIMultiDict(headers)  # a C-level copy; then drop only what is present
+    named = [
+        token.strip()
+        for value in headers.getall("Connection", ())
+        for token in value.split(",")
+        if token.strip()
+    ]
+    for name in (*HOP_BY_HOP, *named, *also_drop):
+        if name in kept:
+            kept.popall(name)
+    return kept
 
 
 def add_forwarding(

@@ -36,13 +36,12 @@ def loads(data: bytes | str, *, lenient: bool = False) -> Any:
 def dumps(document: Any) -> bytes:
     try:
         return orjson.dumps(document)
-    except TypeError:  # integers beyond 64 bits
+    except TypeError:  # integers beyond 64 bits, or nested deeper than orjson writes
+        pass
+    try:
         return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-    except orjson.JSONEncodeError:  # nested deeper than orjson writes
-        try:
-            return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
-        except RecursionError:
-            raise ValueError("JSON nested too deeply") from None
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def _refuse(constant: str) -> Any:

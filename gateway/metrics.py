@@ -4,6 +4,8 @@ mode: `web_server` sets PROMETHEUS_MULTIPROC_DIR before any worker imports this 
 from __future__ import annotations
 
 import os
+from functools import lru_cache
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -48,6 +50,12 @@ STREAM_ITEMS = Counter(
 STREAMS_CLOSED = Counter(
     "omnigate_streams_closed", "Masked streams closed by the gateway, by reason", ["reason"]
 )
+
+
+@lru_cache(maxsize=4096)
+def child(metric: Any, *labels: str) -> Any:
+    """The labelled child of `metric`, looked up once (`labels()` costs a lock and a hash)."""
+    return metric.labels(*labels)
 
 
 def render_metrics() -> tuple[bytes, str]:

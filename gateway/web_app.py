@@ -6,6 +6,8 @@ listener accepts and close after it drains.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -24,6 +26,7 @@ def build_app(state: GatewayState, *, watch: bool = True) -> web.Application:
     app.cleanup_ctx.append(_upstream_session)
     if watch:
         app.cleanup_ctx.append(_rule_watcher)
+        app.cleanup_ctx.append(_log_flusher)
     app.router.add_route("*", "/{tail:.*}", handle, expect_handler=expect_handler)
     return app
 
@@ -44,3 +47,19 @@ async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
 async def _rule_watcher(app: web.Application) -> AsyncIterator[None]:
     async with watch_rules(app[STATE]):
         yield
+
+
+async def _log_flusher(app: web.Application) -> AsyncIterator[None]:
+    """Access lines are buffered; this bounds how long one waits when traffic stops."""
+
+    async def flush_forever() -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            app[STATE].access_log.flush()
+
+    task = asyncio.create_task(flush_forever())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    app[STATE].access_log.flush()

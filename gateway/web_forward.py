@@ -72,7 +72,7 @@ async def request_body(
     form = None if document is not _NOT_JSON else _form_fields(request.content_type, data)
     if document is _NOT_JSON and form is None:
         return raw
-    paths = find_masked_values(document if form is None else dict(form))
+    paths = find_masked_values(document) if form is None else _masked_fields(form)
     if not paths:
         return raw
     if mode == "reject":
@@ -88,10 +88,9 @@ async def request_body(
 
 
 # SECURITY: lenient upstream parsers take JSON from bodies of any of these types, so the guard
-# reads them all (multipart and binary uploads stream through unscanned: see docs/rules.md).
-_SCANNED = frozenset(
-    {"", "text/plain", "application/x-www-form-urlencoded", "application/octet-stream"}
-)
+# reads them all, and bodies without a Content-Type (multipart and binary uploads stream through
+# unscanned: see docs/rules.md).
+_SCANNED = frozenset({"text/plain", "application/x-www-form-urlencoded"})
 _NOT_JSON = object()
 
 
@@ -107,6 +106,11 @@ def _lenient_json(data: bytes) -> Any:
         return json_codec.loads(data.removeprefix(b"\xef\xbb\xbf"), lenient=True)
     except ValueError:
         return _NOT_JSON
+
+
+def _masked_fields(form: list[tuple[str, str]]) -> list[str]:
+    """Every field (repeated ones included) whose value is a whole mask output."""
+    return [find_masked_values({name: value})[0] for name, value in form if is_mask_output(value)]
 
 
 def _form_fields(content_type: str, data: bytes) -> list[tuple[str, str]] | None:

@@ -80,10 +80,10 @@ def _record(
     route = prepared.view.route_label if prepared else "-"
     role = prepared.identity.role if prepared else "-"
     sub = prepared.identity.sub if prepared else None
-    metrics.REQUESTS.labels(route, role, str(response.status)).inc()
-    metrics.REQUEST_SECONDS.labels(route).observe(elapsed)
+    metrics.child(metrics.REQUESTS, route, role, str(response.status)).inc()
+    metrics.child(metrics.REQUEST_SECONDS, route).observe(elapsed)
     if upstream_seconds is not None:
-        metrics.UPSTREAM_SECONDS.labels(route).observe(upstream_seconds)
+        metrics.child(metrics.UPSTREAM_SECONDS, route).observe(upstream_seconds)
     for (route_name, mask), count in relay.outcome.masked.items():
         metrics.VALUES_MASKED.labels(route_name, mask).inc(count)
     if relay.outcome.stamped:

@@ -7,8 +7,9 @@ has been checked.
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
-import uuid
 from dataclasses import dataclass
 
 import yarl
@@ -25,6 +26,9 @@ from gateway.rules_plan import Plan
 from gateway.web_errors import render_error
 from gateway.web_state import STATE
 
+# Ids need to be unique, not secret: a random per-process prefix and a counter (no syscall).
+_ID_PREFIX = os.urandom(10).hex()
+_ID_COUNTER = itertools.count(1)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=@-]{1,200}$")
 _PREPARED = web.RequestKey("omnigate_prepared", object)
 _REQUEST_ID_KEY = web.RequestKey("omnigate_request_id", str)
@@ -48,7 +52,7 @@ def request_id_of(request: web.BaseRequest) -> str:
     if isinstance(cached, str):
         return cached
     given = request.headers.get("X-Request-Id", "")
-    rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    rid = given if given and _REQUEST_ID.match(given) else f"{_ID_PREFIX}{next(_ID_COUNTER):012x}"
     request[_REQUEST_ID_KEY] = rid
     return rid
 

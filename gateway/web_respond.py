@@ -16,7 +16,7 @@ from multidict import CIMultiDict
 from gateway import json_codec, metrics
 from gateway.body_codec import UndecodableBody, accepts_gzip, decode_body, encode_gzip
 from gateway.client_upstream import iter_body, read_upto
-from gateway.errors import UnmaskableResponse
+from gateway.errors import UnmaskableResponse, UpstreamUnavailable
 from gateway.http_headers import end_to_end
 from gateway.sse import EventSplitter, EventTooLarge, mask_event
 from gateway.transform import Outcome, TransformFailed, count_revealed, transform_document
@@ -24,6 +24,7 @@ from gateway.web_forward import is_json_type
 from gateway.web_request import Prepared, request_id_of, vary_names
 
 _NO_BODY_STATUSES = frozenset({204, 304})
+SMALL_BODY = 16 * 1024
 # Headers that describe the upstream's exact bytes, which a transformed body no longer has.
 _BYTE_HEADERS = (
     "Content-Length",
@@ -91,10 +92,14 @@ async def respond(
         if not view.stampers:
             return _buffered(request, upstream, raw, guarded=view.guarded)
     try:
-        document = transform_document(document, view, relay.outcome)
-    except TransformFailed:
-        raise UnmaskableResponse("the upstream response could not be masked", "transform") from None
-    return _transformed(request, upstream, json_codec.dumps(document), view.guarded)
+        body = json_codec.dumps(transform_document(document, view, relay.outcome))
+    except (TransformFailed, ValueError):
+        if view.masking:
+            raise UnmaskableResponse(
+                "the upstream response could not be masked", "transform"
+            ) from None
+        return _buffered(request, upstream, raw, guarded=view.guarded)  # stamping is best effort
+    return _transformed(request, upstream, body, view.guarded)
 
 
 _EMPTY = object()
@@ -148,9 +153,25 @@ async def stream_through(
     drop: tuple[str, ...] = (),
 ) -> web.StreamResponse:
     """Relay status, headers and body as they are, streamed (SPEC 2)."""
+    length = upstream.content_length
+    if (
+        length is not None
+        and length <= SMALL_BODY
+        and not prefix
+        and not drop
+        and request.method != "HEAD"
+        and upstream.status >= 200
+        and upstream.status not in _NO_BODY_STATUSES
+    ):
+        # A small body with a known length goes out with its headers in one write.
+        try:
+            body = await upstream.read()
+        except (aiohttp.ClientError, OSError, TimeoutError):
+            # nothing was sent yet: the client gets a clear error, never a truncated body
+            raise UpstreamUnavailable("the upstream connection failed mid-body") from None
+        return _buffered(request, upstream, body, guarded=guarded)
     response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
     response.headers.extend(response_headers(request, upstream, guarded=guarded, drop=drop))
-    length = upstream.content_length
     if length is not None and "Transfer-Encoding" not in upstream.headers and not drop:
         response.content_length = length
     await response.prepare(request)

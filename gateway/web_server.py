@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from gateway.web_state import GatewayState
 
 DRAIN_SECONDS = 15.0
+ACCESS_FLUSH_SECONDS = 0.5
 
 
 def check_c_parser() -> None:
@@ -84,7 +85,8 @@ async def start_gateway(settings: Settings, plan: Plan, reuse_port: bool = False
 
     state = GatewayState(
         settings=settings,
-        access_log=EventLog.open("-", settings.log_format),
+        # Access lines are flushed at most every half second; audit events at once.
+        access_log=EventLog.open("-", settings.log_format, flush_every=ACCESS_FLUSH_SECONDS),
         audit_log=EventLog.open(settings.audit_log, settings.log_format),
         plan=plan,
     )
@@ -123,6 +125,7 @@ class Gateway:
         # Stop accepting, let in-flight requests finish (up to DRAIN_SECONDS), then close.
         for runner in reversed(self.runners):
             await runner.cleanup()
+        self.state.access_log.flush()
         self.state.audit_log.close()
 
 

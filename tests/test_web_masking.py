@@ -525,3 +525,23 @@ async def test_sse_with_bom_and_bare_json_strings_is_masked(make_gateway, upstre
     gw = await make_gateway(await upstream_app(app), RULES)
     resp = await gw.client.get("/api/v1/accounts/1/conversations/1/messages", headers=bearer())
     assert await resp.read() == b'data: "call XXX-XXX-7890"\n\n'
+
+
+async def test_repeated_form_fields_are_all_guarded(setup):
+    gw, upstream = setup
+    resp = await gw.client.patch(
+        CONTACT_PATH,
+        data=b"phone=XXX-XXX-0132&phone=ok",
+        headers={**bearer(), "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert resp.status == 422
+    assert upstream.hits == []
+
+
+@pytest.mark.parametrize("depth", [990, 1500])
+async def test_deeply_nested_json_fails_closed(setup, depth):
+    gw, upstream = setup
+    upstream.set("/export.csv", b"[" * depth + b"]" * depth)
+    resp = await gw.client.get("/export.csv", headers=bearer())
+    assert resp.status == 502
+    assert (await resp.json())["error"]["code"] == "unmaskable_response"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 
+import aiohttp
 import orjson
 import pytest
 from aiohttp import web
@@ -269,7 +270,28 @@ async def test_upstream_reset_mid_body_is_not_a_complete_response(make_gateway, 
     app.router.add_get("/b", broken)
     gw = await make_gateway(await upstream_app(app))
     resp = await gw.client.get("/b")
-    with pytest.raises(Exception):  # noqa: B017 - any payload error will do; success would not
+    # small body: nothing was sent yet, so the gateway can still say what happened
+    assert resp.status == 502
+    assert (await resp.json())["error"]["code"] == "upstream_unavailable"
+
+
+async def test_upstream_reset_mid_stream_cuts_the_client_off(make_gateway, upstream_app):
+    async def broken(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        resp.content_length = 10_000_000
+        await resp.prepare(request)
+        await resp.write(b"x" * 300_000)
+        await asyncio.sleep(0.1)
+        assert request.transport is not None
+        request.transport.abort()
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/b", broken)
+    gw = await make_gateway(await upstream_app(app))
+    resp = await gw.client.get("/b")
+    assert resp.status == 200  # headers were already relayed
+    with pytest.raises(aiohttp.ClientPayloadError):  # ...so the body must not look whole
         await resp.read()
 
 
