@@ -75,8 +75,8 @@ def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str] = os.e
         raw[flag] = value
     return Settings(
         upstream=_parse_upstream(raw["--upstream"]),
-        listen=_parse_listen("--listen", raw["--listen"]),
-        admin_listen=_parse_listen("--admin-listen", raw["--admin-listen"]),
+        listen=parse_listen("--listen", raw["--listen"]),
+        admin_listen=parse_listen("--admin-listen", raw["--admin-listen"]),
         rules=_parse_rules(raw["--rules"]),
         workers=_parse_workers(raw["--workers"]),
         upstream_timeout=_parse_positive_float("--upstream-timeout", raw["--upstream-timeout"]),
@@ -98,7 +98,7 @@ def _parse_upstream(value: str) -> yarl.URL:
     return url
 
 
-def _parse_listen(flag: str, value: str) -> Listen:
+def parse_listen(flag: str, value: str) -> Listen:
     host, sep, port_text = value.rpartition(":")
     if not sep or not host:
         raise SettingsError(f"{flag}: expected HOST:PORT, got {value!r}")

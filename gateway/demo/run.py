@@ -8,16 +8,18 @@ import asyncio
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import jwt
+import yarl
 from aiohttp import web
 
 from gateway.demo.api import make_demo_app
 from gateway.demo.samples import sample_commands
-from gateway.rules_plan import load_plan
+from gateway.rules_plan import Plan, load_plan
 from gateway.rules_source import RuleLoadError
-from gateway.settings import Settings, SettingsError, _parse_listen
+from gateway.settings import Settings, SettingsError, parse_listen
 
 # Fixed demo secrets, used only when the environment does not set them.
 DEMO_SECRETS = {
@@ -43,12 +45,12 @@ def run_demo(args: argparse.Namespace) -> int:
     for name, value in DEMO_SECRETS.items():
         os.environ.setdefault(name, value)
     rules = Path(args.rules) if args.rules else find_example_rules()
-    listen = _parse_listen("--listen", args.listen)
-    upstream = _parse_listen("--upstream-listen", args.upstream_listen)
+    listen = parse_listen("--listen", args.listen)
+    upstream = parse_listen("--upstream-listen", args.upstream_listen)
     settings = Settings(
-        upstream=__import__("yarl").URL(f"http://{upstream.host}:{upstream.port}"),
+        upstream=yarl.URL(f"http://{upstream.host}:{upstream.port}"),
         listen=listen,
-        admin_listen=_parse_listen("--admin-listen", args.admin_listen),
+        admin_listen=parse_listen("--admin-listen", args.admin_listen),
         rules=rules,
         workers=1,
         upstream_timeout=30.0,
@@ -70,13 +72,13 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve(settings: Settings, plan: object, host: str, port: int) -> None:
+async def _serve(settings: Settings, plan: Plan, host: str, port: int) -> None:
     from gateway.web_server import start_gateway
 
     demo_runner = web.AppRunner(make_demo_app(), access_log=None)
     await demo_runner.setup()
     await web.TCPSite(demo_runner, host, port).start()
-    gateway = await start_gateway(settings, plan)  # type: ignore[arg-type]
+    gateway = await start_gateway(settings, plan)
     base = f"http://{_host(settings.listen.host)}:{settings.listen.port}"
     admin = f"http://{_host(settings.admin_listen.host)}:{settings.admin_listen.port}"
     print(banner(base, admin, f"http://{host}:{port}"), flush=True)
@@ -95,8 +97,6 @@ def _host(host: str) -> str:
 
 
 def mint(role: str) -> str:
-    import time
-
     now = int(time.time())
     claims = {"sub": f"demo-{role}", "role": role, "iat": now, "exp": now + 12 * 3600}
     return jwt.encode(claims, os.environ["OMNIGATE_JWT_SECRET"], algorithm="HS256")
