@@ -9,27 +9,10 @@ in `x-360dialog-signature` (public partner docs, "Signature Validation"). The ba
 from __future__ import annotations
 
 from gateway.channels.cloud_api import stamp_whatsapp
-from gateway.channels.contract import (
-    PASSTHROUGH,
-    ChannelSpec,
-    WebhookRequest,
-    WebhookResult,
-    is_handshake,
-    unchanged,
-)
-from gateway.channels.json_body import json_delivery
-from gateway.channels.signature import DIALOG360_HEADERS, BodySignature
+from gateway.channels.contract import ChannelSpec
+from gateway.channels.json_body import JsonChannel
+from gateway.channels.signature import DIALOG360_HEADERS
 
 
-class Dialog360Channel:
-    name = "360dialog"
-
-    def __init__(self, cfg: ChannelSpec) -> None:
-        self._resolver = cfg.resolver
-        self._signature = BodySignature(cfg.secret, DIALOG360_HEADERS)
-
-    def process(self, req: WebhookRequest) -> WebhookResult:
-        if is_handshake(req):
-            return unchanged(req, PASSTHROUGH)
-        self._signature.verify(req)
-        return json_delivery(req, self._resolver, self._signature, stamp_whatsapp)
+def dialog360(cfg: ChannelSpec) -> JsonChannel:
+    return JsonChannel("360dialog", cfg, stamp_whatsapp, DIALOG360_HEADERS)

@@ -11,17 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.channels.cloud_api import stamp_whatsapp
-from gateway.channels.contract import (
-    PASSTHROUGH,
-    ChannelSpec,
-    WebhookRequest,
-    WebhookResult,
-    is_handshake,
-    unchanged,
-)
-from gateway.channels.json_body import child, json_delivery
+from gateway.channels.contract import ChannelSpec
+from gateway.channels.json_body import JsonChannel, child
 from gateway.channels.ledger import StampLedger
-from gateway.channels.signature import UNSIGNED
 
 
 def stamp_gupshup(doc: Any, ledger: StampLedger) -> None:
@@ -44,13 +36,5 @@ def stamp_gupshup(doc: Any, ledger: StampLedger) -> None:
         ledger.stamp(sender, resolved)
 
 
-class GupshupChannel:
-    name = "gupshup"
-
-    def __init__(self, cfg: ChannelSpec) -> None:
-        self._resolver = cfg.resolver
-
-    def process(self, req: WebhookRequest) -> WebhookResult:
-        if is_handshake(req):
-            return unchanged(req, PASSTHROUGH)
-        return json_delivery(req, self._resolver, UNSIGNED, stamp_gupshup)
+def gupshup(cfg: ChannelSpec) -> JsonChannel:
+    return JsonChannel("gupshup", cfg, stamp_gupshup)  # Gupshup does not sign its webhooks

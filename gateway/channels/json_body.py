@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
+from gateway import json_codec
 from gateway.channels.contract import (
     PASSTHROUGH,
     UNPARSABLE,
+    ChannelSpec,
     WebhookRequest,
     WebhookResult,
+    is_handshake,
     unchanged,
 )
 from gateway.channels.ledger import StampLedger
-from gateway.channels.signature import Signer
+from gateway.channels.signature import BodySignature, SignatureHeader, Signer
 from gateway.identity.omni_id import IdentityResolver
 
 # Walks a parsed payload, resolving senders and stamping through the ledger.
@@ -27,8 +28,8 @@ _INVALID = object()
 def load_json(body: bytes) -> Any:
     """The parsed document, or `_INVALID` (the adapters then forward the bytes untouched)."""
     try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
+        return json_codec.loads(body)  # exact integers: ids beyond 64 bits stay as they were
+    except ValueError:
         return _INVALID
 
 
@@ -45,9 +46,28 @@ def json_delivery(
     stamp(doc, ledger)
     if not ledger.body_changed or not signer.can_resign(req):
         return ledger.result(req, req.body)  # header only, bytes untouched
-    # orjson keeps key order and values; only insignificant whitespace and escapes may change.
-    body = orjson.dumps(doc)
+    # Key order and values are kept; only insignificant whitespace and escapes may change.
+    body = json_codec.dumps(doc)
     return ledger.result(req, body, signer.resign(req, body))
+
+
+class JsonChannel:
+    """A JSON webhook: the handshake passes; the body signature (if any) is verified, then the
+    senders are stamped and the body re-signed with the same secret."""
+
+    def __init__(
+        self, name: str, cfg: ChannelSpec, stamp: Stamp, headers: tuple[SignatureHeader, ...] = ()
+    ) -> None:
+        self.name = name
+        self._resolver = cfg.resolver
+        self._stamp = stamp
+        self._signature = BodySignature(cfg.secret if headers else None, headers)
+
+    def process(self, req: WebhookRequest) -> WebhookResult:
+        if is_handshake(req):  # e.g. Meta's GET hub.challenge: the upstream answers it
+            return unchanged(req, PASSTHROUGH)
+        self._signature.verify(req)
+        return json_delivery(req, self._resolver, self._signature, self._stamp)
 
 
 def objects(value: Any) -> list[dict[str, Any]]:

@@ -10,17 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.channels.contract import (
-    PASSTHROUGH,
-    ChannelSpec,
-    WebhookRequest,
-    WebhookResult,
-    is_handshake,
-    unchanged,
-)
-from gateway.channels.json_body import child, json_delivery, objects
+from gateway.channels.contract import ChannelSpec
+from gateway.channels.json_body import JsonChannel, child, objects
 from gateway.channels.ledger import StampLedger
-from gateway.channels.signature import META_HEADERS, BodySignature
+from gateway.channels.signature import META_HEADERS
 
 
 def stamp_messaging(doc: Any, ledger: StampLedger) -> None:
@@ -43,22 +36,9 @@ def stamp_messaging(doc: Any, ledger: StampLedger) -> None:
                 ledger.stamp(event, resolved)
 
 
-class MetaMessagingChannel:
-    def __init__(self, cfg: ChannelSpec, name: str) -> None:
-        self.name = name
-        self._resolver = cfg.resolver
-        self._signature = BodySignature(cfg.secret, META_HEADERS)
-
-    def process(self, req: WebhookRequest) -> WebhookResult:
-        if is_handshake(req):  # GET hub.challenge: the upstream answers it
-            return unchanged(req, PASSTHROUGH)
-        self._signature.verify(req)
-        return json_delivery(req, self._resolver, self._signature, stamp_messaging)
+def messenger(cfg: ChannelSpec) -> JsonChannel:
+    return JsonChannel("messenger", cfg, stamp_messaging, META_HEADERS)
 
 
-def messenger(cfg: ChannelSpec) -> MetaMessagingChannel:
-    return MetaMessagingChannel(cfg, "messenger")
-
-
-def instagram(cfg: ChannelSpec) -> MetaMessagingChannel:
-    return MetaMessagingChannel(cfg, "instagram")
+def instagram(cfg: ChannelSpec) -> JsonChannel:
+    return JsonChannel("instagram", cfg, stamp_messaging, META_HEADERS)

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.channels.contract import Channel, ChannelSpec
-from gateway.channels.dialog360 import Dialog360Channel
+from gateway.channels.dialog360 import dialog360
 from gateway.channels.generic import GenericChannel
-from gateway.channels.gupshup import GupshupChannel
+from gateway.channels.gupshup import gupshup
 from gateway.channels.mailgun import MailgunChannel
 from gateway.channels.meta_messaging import instagram, messenger
 from gateway.channels.sendgrid import SendGridChannel
 from gateway.channels.telegram import TelegramChannel
 from gateway.channels.twilio import TwilioChannel
-from gateway.channels.whatsapp import WhatsAppChannel
+from gateway.channels.whatsapp import whatsapp
 from gateway.errors import ConfigError
 from gateway.identity.omni_id import IdentityResolver
 
@@ -30,15 +30,15 @@ class _Adapter:
 
 
 CHANNELS: Mapping[str, _Adapter] = {
-    "whatsapp": _Adapter(WhatsAppChannel, signed=True),
+    "whatsapp": _Adapter(whatsapp, signed=True),
     "messenger": _Adapter(messenger, signed=True),
     "instagram": _Adapter(instagram, signed=True),
     "twilio": _Adapter(TwilioChannel, signed=True, keys=frozenset({"public_url"})),
     "sendgrid": _Adapter(SendGridChannel, signed=False),
     "mailgun": _Adapter(MailgunChannel, signed=True),
     "telegram": _Adapter(TelegramChannel, signed=True),
-    "360dialog": _Adapter(Dialog360Channel, signed=True),
-    "gupshup": _Adapter(GupshupChannel, signed=False),
+    "360dialog": _Adapter(dialog360, signed=True),
+    "gupshup": _Adapter(gupshup, signed=False),
     "generic": _Adapter(GenericChannel, signed=False, keys=frozenset({"identity", "stamp_at"})),
 }
 
