@@ -32,6 +32,7 @@ _ID_COUNTER = itertools.count(1)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=@-]{1,200}$")
 _PREPARED = web.RequestKey("omnigate_prepared", object)
 _REQUEST_ID_KEY = web.RequestKey("omnigate_request_id", str)
+_NOTHING: dict[str, str] = {}  # cookies and query are parsed only when a token may be there
 _ANONYMOUS = Identity(role="-", masking=False, sub=None, token_present=False)
 
 
@@ -75,8 +76,11 @@ async def prepare(request: web.Request) -> Prepared:
         prepared = Prepared(rid, plan, path, query, webhook, _ANONYMOUS, PASS_VIEW)
     else:
         try:
-            identity = await plan.auth.authenticate(
-                request.headers, request.cookies, request.rel_url.query
+            auth = plan.auth
+            identity = await auth.authenticate(
+                request.headers,
+                request.cookies if auth.reads_cookies else _NOTHING,
+                request.rel_url.query if auth.reads_query else _NOTHING,
             )
         except GatewayError as exc:
             metrics.TOKEN_FAILURES.labels(getattr(exc, "reason", "invalid")).inc()

@@ -545,3 +545,21 @@ async def test_deeply_nested_json_fails_closed(setup, depth):
     resp = await gw.client.get("/export.csv", headers=bearer())
     assert resp.status == 502
     assert (await resp.json())["error"]["code"] == "unmaskable_response"
+
+
+@pytest.mark.parametrize("carrier", ["cookie", "query"])
+async def test_tokens_from_cookies_and_query(make_gateway, upstream_app, carrier):
+    rules = RULES.replace(
+        "role_claim: role }",
+        "role_claim: role, token_from: [header, 'cookie:session', 'query:access_token'] }",
+    )
+    upstream = Upstream()
+    upstream.set(CONTACT_PATH, CONTACT)
+    gw = await make_gateway(await upstream_app(upstream.app()), rules)
+    if carrier == "cookie":
+        resp = await gw.client.get(CONTACT_PATH, headers={"Cookie": f"session={token('admin')}"})
+    else:
+        resp = await gw.client.get(CONTACT_PATH + f"?access_token={token('admin')}")
+    assert orjson.loads(await resp.read()) == CONTACT  # admin: clear
+    vary = resp.headers["Vary"]
+    assert "Authorization" in vary and "Cookie" in vary

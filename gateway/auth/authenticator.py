@@ -72,6 +72,11 @@ class Authenticator:
         """Whether a token may come from a cookie (caches must then vary on `Cookie` too)."""
         return any(source.kind == "cookie" for source in self._sources)
 
+    @property
+    def reads_query(self) -> bool:
+        """Whether a token may come from the query string (else it need not be parsed)."""
+        return any(source.kind == "query" for source in self._sources)
+
     async def authenticate(
         self,
         headers: Mapping[str, str],
