@@ -7,6 +7,8 @@ closures for `$`, `.field`, `['field.with dots']`, `['a','b']`, `[n]` / `[-n]` /
 `[*]` / `.*`, slices `[a:b:c]`, `..` (recursive descent, including `..*`), `` `this` `` and filters
 that do not read `$`. Every other form (`$` inside a filter, `where`, `wherenot`, `|`) is evaluated
 by jsonpath-ng's own `find` on each call: same results, just slower (`Selector.compiled` tells).
+`Selector.shape` names the paths `<fields>..<fields>` that `gateway.jsonpath_group` can apply
+together with others in one walk.
 
 Rejected with a `ConfigError` at load, because they do not select locations in the document that a
 mask could rewrite: `` `len` ``, `` `keys` ``, `` `path` ``, sorting (`[/field]`), the string
@@ -49,6 +51,7 @@ from jsonpath_ng.jsonpath import (
 from jsonpath_ng.parser import parse as parse_base
 
 from gateway.errors import ConfigError, KeyPath
+from gateway.jsonpath_group import Shape, descent_shape
 from gateway.jsonpath_steps import GONE, Delegated, Visit, compile_steps, delegate
 
 _COMPUTED = (Len, Keys, Path, SortedThis, Sub, Split, Str, Operation)
@@ -57,11 +60,13 @@ _COMPUTED = (Len, Keys, Path, SortedThis, Sub, Split, Str, Operation)
 class Selector:
     """One compiled JSONPath expression. Immutable and safe to share between requests."""
 
-    __slots__ = ("_visit", "compiled", "expr")
+    __slots__ = ("_visit", "compiled", "expr", "shape")
 
-    def __init__(self, expr: str, visit: Visit, compiled: bool) -> None:
+    def __init__(self, expr: str, visit: Visit, compiled: bool, shape: Shape | None = None) -> None:
         self.expr = expr
         self.compiled = compiled  # False: evaluated by jsonpath-ng on each call
+        # (prefix, chain) when the path is `<fields>..<fields>`: see gateway.jsonpath_group
+        self.shape = shape
         self._visit = visit
 
     def __repr__(self) -> str:
@@ -128,7 +133,7 @@ def compile_selector(expr: str, key_path: KeyPath = ()) -> Selector:
             verdict, reason = problem
             raise ConfigError(key_path, f"{verdict} JSONPath '{expr}': {reason}")
     try:
-        return Selector(expr, compile_steps(tree), compiled=True)
+        return Selector(expr, compile_steps(tree), compiled=True, shape=descent_shape(tree))
     except Delegated:
         return Selector(expr, delegate(tree), compiled=False)
 

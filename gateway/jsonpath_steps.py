@@ -47,7 +47,9 @@ GONE: Any = _Gone()
 """A list element removed during the current walk, or a missing key (never in a finished doc)."""
 
 
-_CONTAINERS = (dict, list)
+SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+"""The types a parsed JSON document holds besides dict and list. Walks skip values of these exact
+types on sight; anything else (subclasses included) is told apart with isinstance."""
 
 
 class Delegated(Exception):
@@ -190,6 +192,36 @@ def _descend(right: Visit, itself: bool) -> Visit:
     walked as it is now (jsonpath-ng's update does the same). An explicit stack keeps deep
     documents from exhausting Python's recursion limit.
     """
+    if itself:
+        return _descend_all(right)
+
+    def descend(container: Any, key: Any, value: Any, sink: Sink) -> None:
+        # `right` selects nothing from a value that is no container, so only containers are
+        # pushed; a JSON scalar is told by its exact type, cheaper than isinstance, and anything
+        # else (GONE included) is pushed and sorted out by the isinstance checks when popped.
+        stack = [(container, key, value)]
+        pop, push = stack.pop, stack.append
+        while stack:
+            container, key, value = pop()
+            if isinstance(value, dict):
+                right(container, key, value, sink)
+                # Reversed, so that children pop in document order.
+                for name, child in reversed(value.items()):
+                    if type(child) not in SCALAR_TYPES:
+                        push((value, name, child))
+            elif isinstance(value, list):
+                right(container, key, value, sink)
+                position = len(value)
+                for child in reversed(value):
+                    position -= 1
+                    if type(child) not in SCALAR_TYPES:
+                        push((value, position, child))
+
+    return descend
+
+
+def _descend_all(right: Visit) -> Visit:
+    """`..right` where `right` may select the value it starts from (`..`this``, `..*`...)."""
 
     def descend(container: Any, key: Any, value: Any, sink: Sink) -> None:
         stack = [(container, key, value)]
@@ -197,18 +229,15 @@ def _descend(right: Visit, itself: bool) -> Visit:
         while stack:
             container, key, value = pop()
             right(container, key, value, sink)
-            if itself:  # `right` may have replaced `value` itself
-                value = container[key] if isinstance(container, list) else container.get(key, GONE)
-            # Children are pushed in reverse so that they pop in document order. Only containers
-            # have descendants for `right` to select from, unless `right` selects its own start.
+            # `right` may have replaced `value` itself: its children are read from the new one.
+            value = container[key] if isinstance(container, list) else container.get(key, GONE)
             if isinstance(value, dict):
                 for name, child in reversed(value.items()):
-                    if itself or isinstance(child, _CONTAINERS):
-                        push((value, name, child))
+                    push((value, name, child))
             elif isinstance(value, list):
                 for position in range(len(value) - 1, -1, -1):
                     child = value[position]
-                    if child is not GONE and (itself or isinstance(child, _CONTAINERS)):
+                    if child is not GONE:
                         push((value, position, child))
 
     return descend

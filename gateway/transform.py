@@ -1,15 +1,22 @@
 """The transform stage: stamp identities on clear values, then mask, on a parsed JSON document.
 
 Pure: no I/O. Stamping runs first (SPEC 3.7: ids come from the clear values), masking after.
+
+Rules apply in order, each as if on its own (`apply_rule`). Consecutive rules of the form
+`<prefix>..<field chain>` with one prefix (`$..sender.phone_number`, `$..sender.email`, ...) share
+one walk of the document (`gateway.jsonpath_group`), with the same result and counts. Which rules
+share a walk is decided once per tuple of rules (a route and role's view), not per request.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
-from gateway.masks import REMOVE
+from gateway.jsonpath_group import DescentGroup, Shape
+from gateway.masks import REMOVE, Mask
 from gateway.route_view import MaskRule, View
 
 
@@ -35,8 +42,11 @@ def transform_document(doc: Any, view: View, outcome: Outcome) -> Any:
     try:
         for stamper in view.stampers:
             outcome.stamped += stamper.apply(doc)
-        for rule in view.rules:
-            doc = apply_rule(doc, rule, outcome)
+        for step in _plan(view.rules):
+            if isinstance(step, _Fused):
+                doc = _apply_fused(doc, step, outcome)
+            else:
+                doc = apply_rule(doc, step, outcome)
     except Exception as exc:  # PII: fail closed, whatever a selector or mask ran into
         raise TransformFailed(type(exc).__name__) from exc
     return doc
@@ -57,6 +67,69 @@ def apply_rule(doc: Any, rule: MaskRule, outcome: Outcome) -> Any:
     if changed:
         outcome.masked[(rule.route, mask.name)] += changed
         outcome.fired[(rule.route, rule.path, mask.name)] += changed
+    return doc
+
+
+@dataclass(frozen=True, eq=False)
+class _Fused:
+    """Consecutive rules whose selectors share one walk of the document."""
+
+    rules: tuple[MaskRule, ...]
+    masks: tuple[Mask, ...]
+    group: DescentGroup
+
+
+_Step = MaskRule | _Fused
+_PLANS: dict[tuple[int, ...], tuple[tuple[MaskRule, ...], tuple[_Step, ...]]] = {}
+_PLANS_MAX: Final = 256  # (route, role) views times rule reloads; beyond that, start over
+
+
+def _plan(rules: tuple[MaskRule, ...]) -> tuple[_Step, ...]:
+    """The steps applying `rules`, worked out once per tuple of rules."""
+    # Views are built per request, but their rules are the route plan's own MaskRule objects:
+    # keyed by identity (cheap; MaskRule equality would compare selectors and masks field by
+    # field). The entry holds the rules, so no id in its key is reused while it is cached.
+    key = tuple(map(id, rules))
+    cached = _PLANS.get(key)
+    if cached is not None:
+        return cached[1]
+    steps = tuple(_steps(rules))
+    if len(_PLANS) >= _PLANS_MAX:
+        _PLANS.clear()
+    _PLANS[key] = (rules, steps)
+    return steps
+
+
+def _steps(rules: tuple[MaskRule, ...]) -> Iterator[_Step]:
+    """Runs of consecutive rules `<prefix>..<field chain>` with one prefix become `_Fused` steps;
+    only consecutive ones, since moving a rule past another could change what either sees."""
+    run: list[tuple[MaskRule, Shape]] = []
+    for rule in (*rules, None):
+        shape = None if rule is None else rule.selector.shape
+        if run and (shape is None or shape[0] != run[0][1][0]):
+            fused = tuple(r for r, _ in run)
+            chains = [chain for _, (_, chain) in run]
+            yield _Fused(fused, tuple(r.mask for r in fused), DescentGroup(run[0][1][0], chains))
+            run = []
+        if rule is not None:
+            if shape is None:
+                yield rule
+            else:
+                run.append((rule, shape))
+
+
+def _apply_fused(doc: Any, step: _Fused, outcome: Outcome) -> Any:
+    done = 0
+    counts = step.group.apply(doc, step.masks, remove=REMOVE)
+    for rule, changed in zip(step.rules, counts, strict=False):  # counts may stop short
+        if changed:
+            outcome.masked[(rule.route, rule.mask.name)] += changed
+            outcome.fired[(rule.route, rule.path, rule.mask.name)] += changed
+        done += 1
+    # The group stopped before a rule that would change the document's structure (replace or
+    # remove a container, or write one): that rule and the ones after it apply one at a time.
+    for rule in step.rules[done:]:
+        doc = apply_rule(doc, rule, outcome)
     return doc
 
 
