@@ -26,6 +26,7 @@ class EventLog:
         self._json = fmt == "json"
         self._flush_every = flush_every
         self._flushed_at = 0.0
+        self._pending: list[str] = []
 
     @classmethod
     def open(cls, target: str, fmt: str, flush_every: float = 0.0) -> EventLog:
@@ -34,25 +35,29 @@ class EventLog:
         return cls(open(target, "a", encoding="utf-8"), fmt, flush_every)
 
     def write(self, event: str, fields: dict[str, Any]) -> None:
-        record = {"time": _now(), "event": event, **fields}
+        record = {"time": _now(), "event": event}
+        record.update(fields)
         if self._json:
             line = orjson.dumps(record).decode()
         else:
             line = " ".join(f"{k}={_text(v)}" for k, v in record.items())
-        try:
-            self._stream.write(line + "\n")
-            now = time.monotonic()
-            if now - self._flushed_at >= self._flush_every:
-                self._stream.flush()
-                self._flushed_at = now
-        except (OSError, ValueError):  # a closed or full log must not fail the request
-            pass
+        self._pending.append(line)
+        now = time.monotonic()
+        if now - self._flushed_at >= self._flush_every:
+            self._flushed_at = now
+            self.flush()
 
     def flush(self) -> None:
+        if not self._pending:
+            return
+        lines, self._pending = self._pending, []
+        # a closed or full log must not fail the request
         with contextlib.suppress(OSError, ValueError):
+            self._stream.write("\n".join(lines) + "\n")
             self._stream.flush()
 
     def close(self) -> None:
+        self.flush()
         if self._stream not in (sys.stdout, sys.stderr):
             self._stream.close()
 

@@ -53,7 +53,7 @@ class View:
 
     @property
     def transforms(self) -> bool:
-        return self.masking or bool(self.stampers)
+        return self.masking or self.stampers != ()
 
 
 PASS_VIEW = View("-", (), (), (), False, False, False, "off", True)

@@ -42,6 +42,8 @@ class Authenticator:
         self._roles = roles
         self._role_claim = settings.jwt.role_claim if settings else ""
         self._sources: tuple[TokenSource, ...] = settings.jwt.token_from if settings else ()
+        self._reads_cookies = any(source.kind == "cookie" for source in self._sources)
+        self._reads_query = any(source.kind == "query" for source in self._sources)
         self._reject_missing = settings.reject_missing if settings else False
         self._keys = keys
         self._verifier = TokenVerifier(settings.jwt, keys) if settings and keys else None
@@ -70,12 +72,12 @@ class Authenticator:
     @property
     def reads_cookies(self) -> bool:
         """Whether a token may come from a cookie (caches must then vary on `Cookie` too)."""
-        return any(source.kind == "cookie" for source in self._sources)
+        return self._reads_cookies
 
     @property
     def reads_query(self) -> bool:
         """Whether a token may come from the query string (else it need not be parsed)."""
-        return any(source.kind == "query" for source in self._sources)
+        return self._reads_query
 
     async def authenticate(
         self,
