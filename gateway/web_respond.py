@@ -6,6 +6,7 @@ masks the body or fails closed (SPEC 3.4); no other path writes upstream bytes t
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,18 +14,20 @@ import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
-from gateway import json_codec, metrics
-from gateway.body_codec import UndecodableBody, accepts_gzip, decode_body, encode_gzip
+from gateway import metrics
+from gateway.body_codec import accepts_gzip, encode_gzip
+from gateway.body_rewrite import rewrite_json
 from gateway.client_upstream import iter_body, read_upto
 from gateway.errors import UnmaskableResponse, UpstreamUnavailable
 from gateway.http_headers import end_to_end
 from gateway.sse import EventSplitter, EventTooLarge, mask_event
-from gateway.transform import Outcome, TransformFailed, count_revealed, transform_document
+from gateway.transform import Outcome, TransformFailed, transform_document
 from gateway.web_forward import is_json_type
 from gateway.web_request import Prepared, request_id_of, vary_names
 
 _NO_BODY_STATUSES = frozenset({204, 304})
 SMALL_BODY = 16 * 1024
+OFFLOAD_BYTES = 64 * 1024
 # Headers that describe the upstream's exact bytes, which a transformed body no longer has.
 _BYTE_HEADERS = (
     "Content-Length",
@@ -71,44 +74,17 @@ async def respond(
         if view.masking:
             raise UnmaskableResponse("the upstream response is too large to mask", "too_large")
         return await stream_through(request, upstream, guarded=view.guarded, prefix=raw)
-    try:
-        document = _parse(decode_body(raw, upstream.headers.get("Content-Encoding"), max_body))
-    except UndecodableBody:
-        if view.masking:
-            raise UnmaskableResponse(
-                "the upstream response cannot be decoded", "encoding"
-            ) from None
-        return _buffered(request, upstream, raw, guarded=True)
-    except ValueError:
-        if view.masking:
-            raise UnmaskableResponse(
-                "the upstream response is not valid JSON", "invalid_json"
-            ) from None
-        return _buffered(request, upstream, raw, guarded=True)
-    if document is _EMPTY:
-        return _buffered(request, upstream, raw, guarded=True)
-    if not view.masking:
-        relay.revealed = count_revealed(document, view.revealable)
-        if not view.stampers:
-            return _buffered(request, upstream, raw, guarded=view.guarded)
-    try:
-        body = json_codec.dumps(transform_document(document, view, relay.outcome))
-    except (TransformFailed, ValueError):
-        if view.masking:
-            raise UnmaskableResponse(
-                "the upstream response could not be masked", "transform"
-            ) from None
-        return _buffered(request, upstream, raw, guarded=view.guarded)  # stamping is best effort
+    encoding = upstream.headers.get("Content-Encoding")
+    if len(raw) >= OFFLOAD_BYTES or encoding:
+        # CPU-heavy work runs beside the event loop, so small requests are not stalled behind it.
+        result = await asyncio.to_thread(rewrite_json, raw, encoding, view, relay.outcome, max_body)
+    else:
+        result = rewrite_json(raw, encoding, view, relay.outcome, max_body)
+    relay.revealed = result.revealed
+    if result.body is None:
+        return _buffered(request, upstream, raw, guarded=view.guarded)
+    body = result.body
     return _transformed(request, upstream, body, view.guarded)
-
-
-_EMPTY = object()
-
-
-def _parse(data: bytes) -> Any:
-    if not data.strip():
-        return _EMPTY
-    return json_codec.loads(data)
 
 
 def response_headers(
