@@ -78,6 +78,8 @@ def _record(
 ) -> None:
     elapsed = time.perf_counter() - started
     route = prepared.view.route_label if prepared else "-"
+    if prepared is not None and prepared.webhook is not None:
+        route = f"webhook:{prepared.webhook.channel.name}"
     role = prepared.identity.role if prepared else "-"
     sub = prepared.identity.sub if prepared else None
     metrics.child(metrics.REQUESTS, route, role, str(response.status)).inc()

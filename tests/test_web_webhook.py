@@ -96,6 +96,9 @@ async def test_whatsapp_batch_is_stamped_and_resigned(hooks):
     value = orjson.loads(forwarded)["entry"][0]["changes"][0]["value"]
     assert [m["omni_customer_id"] for m in value["messages"]] == [ids[0], ids[1], ids[0]]
     assert value["contacts"][1]["omni_customer_id"] == ids[1]
+    access = orjson.loads(gw.access.getvalue().splitlines()[-1])
+    assert access["route"] == "webhook:whatsapp" and access["status"] == 202
+    assert "14155557890" not in gw.access.getvalue()  # PII never logged
 
 
 async def test_bad_signature_is_refused_and_not_forwarded(hooks):
