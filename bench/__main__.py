@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import (
+    loop_stall,
     masking_breakdown,
     masking_gateway,
     masking_inprocess,
@@ -24,7 +25,7 @@ from bench.proxy_overhead import LoadSettings
 from bench.stack import Stack
 from bench.websocket_feed import FeedSettings
 
-SCENARIOS = ("proxy", "masking", "websocket")
+SCENARIOS = ("proxy", "masking", "stall", "websocket")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         print("masking in-process ...", file=sys.stderr)
         results["masking_inprocess"] = masking_inprocess.run(budget, 1 if args.quick else 3)
         results["masking_breakdown"] = masking_breakdown.run(budget / 3)
-    if {"proxy", "masking", "websocket"} & set(scenarios):
+    if {"proxy", "masking", "stall", "websocket"} & set(scenarios):
         with Stack.start(with_baseline="proxy" in scenarios, gateway_log=args.gateway_log) as s:
             if "proxy" in scenarios:
                 print("proxy pass-through ...", file=sys.stderr)
@@ -133,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
             if "masking" in scenarios:
                 print("masking through the gateway ...", file=sys.stderr)
                 results["masking_gateway"] = masking_gateway.run(s, load)
+            if "stall" in scenarios:
+                print("small requests while large responses are masked ...", file=sys.stderr)
+                results["stall"] = loop_stall.run(s, load)
             if "websocket" in scenarios:
                 print("websocket feed ...", file=sys.stderr)
                 results["websocket"] = websocket_feed.run(s, feed)

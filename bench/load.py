@@ -20,9 +20,11 @@ _WRK_DONE = """
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
-    'BENCH_JSON {"requests": %d, "errors": %d, "seconds": %.6f, "p50_ms": %.4f, "p99_ms": %.4f}\\n',
+    'BENCH_JSON {"requests": %d, "errors": %d, "seconds": %.6f, "p50_ms": %.4f, "p99_ms": %.4f, '
+    .. '"max_ms": %.4f}\\n',
     summary.requests, e.connect + e.read + e.write + e.status + e.timeout,
-    summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+    summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    latency.max / 1000))
 end
 """
 
@@ -42,6 +44,7 @@ class LoadResult:
     seconds: float
     p50_ms: float
     p99_ms: float
+    max_ms: float
     cpu_us: dict[str, float]  # server name -> CPU microseconds per completed request
 
     @property
@@ -105,6 +108,30 @@ def _parse(tool: str, stdout: str) -> dict[str, float]:
     raise RuntimeError(f"no result from the {tool} load generator: {stdout[-500:]!r}")
 
 
+def spawn_builtin(
+    url: str, request: Request, concurrency: int, duration: float
+) -> subprocess.Popen[str]:
+    """Start the built-in generator without waiting for it: a background load beside a measured
+    one. `collect` reads its figures once it is done."""
+    argv = _builtin_argv(url, request, concurrency, duration)
+    return subprocess.Popen(
+        argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def collect(process: subprocess.Popen[str], timeout: float) -> dict[str, float]:
+    """The figures of a `spawn_builtin` load (requests, errors, seconds, p50/p99/max ms)."""
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise RuntimeError("the background load generator did not finish in time") from None
+    if process.returncode != 0:
+        raise RuntimeError(f"background load failed ({process.returncode}): {stderr[-500:]}")
+    return _parse("builtin", stdout)
+
+
 def run_load(
     tool: str,
     url: str,
@@ -137,5 +164,6 @@ def run_load(
         seconds=float(stats["seconds"]),
         p50_ms=float(stats["p50_ms"]),
         p99_ms=float(stats["p99_ms"]),
+        max_ms=float(stats.get("max_ms", 0.0)),
         cpu_us=per_request,
     )

@@ -93,6 +93,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
         "seconds": elapsed,
         "p50_ms": percentile(ordered, 0.50) * 1000,
         "p99_ms": percentile(ordered, 0.99) * 1000,
+        "max_ms": (ordered[-1] if ordered else 0.0) * 1000,
     }
 
 

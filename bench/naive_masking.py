@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from jsonpath_ng import parse
+from jsonpath_ng.parser import parse
 from phonenumbers import Leniency, PhoneNumberMatcher
 
 PHONE = re.compile(r"(?<![\w+])\+?\d[\d\s().\-]{6,}\d(?!\w)")

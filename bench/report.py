@@ -125,6 +125,28 @@ def _through_gateway(section: dict[str, Any]) -> list[str]:
                    "added by masking", "errors"], rows)]  # fmt: skip
 
 
+def _stall(section: dict[str, Any]) -> list[str]:
+    small = f"small {section['small_path']}"
+    rows = [
+        [name, _cell(r["rps"], ".0f"), _cell(r["p50_ms"], ".2f"), _cell(r["p99_ms"], ".2f"),
+         _cell(r["max_ms"], ".2f"), _cell(r.get("gateway_cpu_cores"), ".2f"), str(r["errors"])]
+        for name, r in (
+            (f"{small} alone", section["alone"]),
+            (f"{small} + masking", section["with_masking"]),
+            (f"background: {section['background_clients']} clients, masked adversarial",
+             section["background"]),
+        )
+    ]  # fmt: skip
+    out = [table(["case (agent)", "req/s", "p50 ms", "p99 ms", "max ms", "gateway cores",
+                  "errors"], rows)]  # fmt: skip
+    out.append(
+        f"small requests with masking / alone: p50 {_cell(section['p50_ratio'], '.2f')}x, "
+        f"p99 {_cell(section['p99_ratio'], '.2f')}x "
+        f"(bodies >= {_cell(section['offload_bytes'], 'd')} B masked in a worker thread)"
+    )
+    return out
+
+
 def _websocket(section: dict[str, Any]) -> list[str]:
     rows = [
         [name, _cell(r["rtt_p50_ms"], ".3f"), _cell(r["rtt_p99_ms"], ".3f"),
@@ -148,6 +170,7 @@ def render(results: dict[str, Any]) -> str:
         ("masking_inprocess", "masking in-process (CPU per 500-message response)", _inprocess),
         ("masking_breakdown", "gateway masking CPU by rule (ms per response)", _breakdown),
         ("masking_gateway", "masking through the gateway", _through_gateway),
+        ("stall", "small requests while large responses are masked", _stall),
         ("websocket", "masked WebSocket feed", _websocket),
     ]
     for key, title, render_section in sections:

@@ -3,7 +3,8 @@
 The bench starts real processes (upstream, baseline proxy, gateway) on 127.0.0.1 and drives them
 with its built-in load generator (wrk may be absent on CI). Besides the report's shape, the checks
 that do not depend on the machine's speed are asserted: no request failed, the masked responses
-and frames hold no clear PII, and the pass-through scenarios measured every target.
+and frames hold no clear PII, the pass-through scenarios measured every target, and the stall
+scenario measured small requests both alone and beside the masked background load.
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
 
 def test_report_has_every_section(bench_run: tuple[str, dict]) -> None:
     stdout, results = bench_run
-    for title in ("pass-through", "in-process", "by rule", "through the gateway", "WebSocket"):
+    for title in ("pass-through", "in-process", "by rule", "through the gateway",
+                  "large responses are masked", "WebSocket"):  # fmt: skip
         assert title in stdout
     assert set(results) == {
-        "meta", "proxy", "masking_inprocess", "masking_breakdown", "masking_gateway", "websocket",
+        "meta", "proxy", "masking_inprocess", "masking_breakdown", "masking_gateway", "stall",
+        "websocket",
     }  # fmt: skip
     assert results["meta"]["loadgen"] == "builtin"
     assert results["meta"]["nproc"] >= 1
@@ -77,6 +80,18 @@ def test_masking_figures_and_no_leak(bench_run: tuple[str, dict]) -> None:
     for case in ("passthrough_200KB", "masked_realistic", "masked_adversarial"):
         assert through[case]["requests"] > 0 and through[case]["errors"] == 0, case
     assert "masking_added_cpu_ms" in through["masked_realistic"]
+
+
+def test_stall_small_requests_alone_and_with_masking(bench_run: tuple[str, dict]) -> None:
+    stall = bench_run[1]["stall"]
+    for case in ("alone", "with_masking", "background"):
+        row = stall[case]
+        assert row["requests"] > 0 and row["errors"] == 0, (case, row)
+        assert row["p50_ms"] <= row["p99_ms"] <= row["max_ms"], (case, row)
+    # the background is the masked route, hit while the small requests ran
+    assert stall["masked_path"] != stall["small_path"]
+    assert stall["background_clients"] >= 1
+    assert stall["p99_ratio"] == stall["with_masking"]["p99_ms"] / stall["alone"]["p99_ms"]
 
 
 def test_websocket_frames_masked_for_agent_only(bench_run: tuple[str, dict]) -> None:
