@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
@@ -24,6 +25,7 @@ def build_app(state: GatewayState, *, watch: bool = True) -> web.Application:
     app = web.Application(handler_args={"max_field_size": 16 * 1024, "max_line_size": 16 * 1024})
     app[STATE] = state
     app.cleanup_ctx.append(_upstream_session)
+    app.cleanup_ctx.append(_masker)
     if watch:
         app.cleanup_ctx.append(_rule_watcher)
         app.cleanup_ctx.append(_log_flusher)
@@ -42,6 +44,14 @@ async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
         await state.plan.auth.close()
     await session.close()
     state.upstream = None
+
+
+async def _masker(app: web.Application) -> AsyncIterator[None]:
+    state = app[STATE]
+    state.masker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="omnigate-mask")
+    yield
+    state.masker.shutdown(wait=True)
+    state.masker = None
 
 
 async def _rule_watcher(app: web.Application) -> AsyncIterator[None]:

@@ -24,6 +24,7 @@ from gateway.sse import EventSplitter, EventTooLarge, mask_event
 from gateway.transform import Outcome, TransformFailed, transform_document
 from gateway.web_forward import is_json_type
 from gateway.web_request import Prepared, request_id_of, vary_names
+from gateway.web_state import STATE
 
 _NO_BODY_STATUSES = frozenset({204, 304})
 SMALL_BODY = 16 * 1024
@@ -77,7 +78,9 @@ async def respond(
     encoding = upstream.headers.get("Content-Encoding")
     if len(raw) >= OFFLOAD_BYTES or encoding:
         # CPU-heavy work runs beside the event loop, so small requests are not stalled behind it.
-        result = await asyncio.to_thread(rewrite_json, raw, encoding, view, relay.outcome, max_body)
+        result = await asyncio.get_running_loop().run_in_executor(
+            request.app[STATE].masker, rewrite_json, raw, encoding, view, relay.outcome, max_body
+        )
     else:
         result = rewrite_json(raw, encoding, view, relay.outcome, max_body)
     relay.revealed = result.revealed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -20,6 +21,9 @@ class GatewayState:
     plan: Plan | None = None  # swapped whole on reload; each request keeps the one it started with
     upstream: Upstream | None = None  # set while the client session is open (cleanup_ctx)
     reload_errors: list[str] = field(default_factory=list)
+    # One thread masks large bodies beside the event loop. One, because masking is CPU-bound
+    # Python: more threads would only take turns on the GIL (and fight the loop for it).
+    masker: ThreadPoolExecutor | None = None
 
 
 STATE = web.AppKey("omnigate_state", GatewayState)
