@@ -34,6 +34,7 @@ def mask_email_text(text: str) -> str:
 class EmailMask(StringMask):
     __slots__ = ()
     name = "email"
+    keeps_blank = False  # SPEC 3.3 defines the output for a value without digits / without `@`
 
     def mask_str(self, text: str) -> str:
         return mask_email_text(text)

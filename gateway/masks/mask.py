@@ -4,8 +4,9 @@ SPEC 3.3 common rules, decided once here so every mask applies them the same way
 - numbers (int / float, never bool) are masked as their decimal string;
 - `None` stays `None` (only `remove` deviates: it removes a null too);
 - a value of a type a mask cannot handle (object, array, bool) becomes `****`;
-- a blank string (empty or whitespace only) holds no PII and stays as it is, so a form that sends an
-  empty field back is not blocked by the write-back guard.
+- a blank string (empty or whitespace only) holds no PII and stays as it is, except under `phone`
+  and `email`, whose SPEC outputs are defined for it (fewer than 4 digits: `XXX-XXX-XXXX`; no
+  `@`: `****`).
 A mask returns the *same object* when nothing changed, so callers can count changes by identity.
 """
 
@@ -95,6 +96,7 @@ class StringMask:
 
     __slots__ = ()
     name = "string"
+    keeps_blank = True  # a blank string comes back as it is
 
     def __call__(self, value: Any) -> Any:
         if value is None:
@@ -102,7 +104,7 @@ class StringMask:
         text = scalar_text(value)
         if text is None:
             return REDACTED
-        if not text or text.isspace():
+        if self.keeps_blank and (not text or text.isspace()):
             return value
         masked = self.mask_str(text)
         # Identity when nothing changed (e.g. an already masked value, or a number the text

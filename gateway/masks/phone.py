@@ -30,6 +30,7 @@ def mask_phone_text(text: str) -> str:
 class PhoneMask(StringMask):
     __slots__ = ()
     name = "phone"
+    keeps_blank = False  # SPEC 3.3 defines the output for a value without digits / without `@`
 
     def mask_str(self, text: str) -> str:
         return mask_phone_text(text)
