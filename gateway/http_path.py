@@ -16,6 +16,7 @@ _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 _PCT = re.compile(r"%(?P<hex>[0-9A-Fa-f]{2})|%")
 _FORBIDDEN_ENCODED = frozenset({0x2F, 0x5C, 0x00})  # '/', '\\', NUL
 _SLASHES = re.compile(r"/{2,}")
+_DOT_PARAMS = re.compile(r"^(\.\.?);.*$")
 
 
 def normalise_path(raw: str) -> str:
@@ -29,7 +30,7 @@ def normalise_path(raw: str) -> str:
     if "//" in raw:
         raw = _SLASHES.sub("/", raw)
     if "/." in raw:
-        raw = _remove_dot_segments(raw)
+        raw = _remove_dot_segments(raw)  # also `/.;x` and `/..;x`
     return raw
 
 
@@ -51,6 +52,8 @@ def _remove_dot_segments(path: str) -> str:
     output: list[str] = []
     for index, segment in enumerate(segments):
         last = index == len(segments) - 1
+        # SECURITY: servlet containers read `..;x` as `..` (the `;params` are dropped first).
+        segment = _DOT_PARAMS.sub(r"\1", segment)
         if segment == ".":
             if last:
                 output.append("")

@@ -8,21 +8,32 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
 from gateway.client_upstream import Upstream, make_session
+from gateway.errors import BadRequest
 from gateway.rules_reload import watch_rules
+from gateway.web_errors import render_error
 from gateway.web_proxy import handle
-from gateway.web_request import expect_handler
+from gateway.web_request import expect_handler, request_id_of
 from gateway.web_state import STATE, GatewayState
 
 
 def build_app(state: GatewayState, *, watch: bool = True) -> web.Application:
     # Bodies are streamed, never read whole by aiohttp: client_max_size does not apply to them.
-    app = web.Application(handler_args={"max_field_size": 16 * 1024, "max_line_size": 16 * 1024})
+    # auto_decompress=False: request bodies pass upstream exactly as sent, with their own
+    # Content-Encoding; the write guard decodes a copy when it must look inside.
+    app = web.Application(
+        handler_args={
+            "max_field_size": 16 * 1024,
+            "max_line_size": 16 * 1024,
+            "auto_decompress": False,
+        },
+        middlewares=[render_http_errors],
+    )
     app[STATE] = state
     app.cleanup_ctx.append(_upstream_session)
     app.cleanup_ctx.append(_masker)
@@ -31,6 +42,21 @@ def build_app(state: GatewayState, *, watch: bool = True) -> web.Application:
         app.cleanup_ctx.append(_log_flusher)
     app.router.add_route("*", "/{tail:.*}", handle, expect_handler=expect_handler)
     return app
+
+
+@web.middleware
+async def render_http_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """aiohttp's own answers (no route for `OPTIONS *`, a bad `Expect`) in the SPEC 6 shape."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        error = BadRequest(exc.reason or "bad request")
+        error.status = exc.status
+        return render_error(error, request_id_of(request))
 
 
 async def _upstream_session(app: web.Application) -> AsyncIterator[None]:

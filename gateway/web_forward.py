@@ -7,22 +7,20 @@ buffered and inspected (SPEC 3.5).
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 from multidict import CIMultiDict
 
-from gateway import json_codec
 from gateway.body_codec import UndecodableBody, decodable_accept_encoding, decode_body
 from gateway.client_upstream import READ_CHUNK
 from gateway.errors import BadRequest, MaskedValueWrite, PayloadTooLarge
 from gateway.http_headers import add_forwarding, end_to_end
-from gateway.masks import is_mask_output
 from gateway.route_view import GUARD_ORDER
 from gateway.web_request import Prepared
-from gateway.write_guard import find_masked_values, strip_masked_values
+from gateway.write_guard import FORM, MULTIPART, inspect_body, strip_body
 
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_CONDITIONALS = ("If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since")
 
 
 def upstream_headers(request: web.BaseRequest, prepared: Prepared) -> CIMultiDict[str]:
@@ -32,6 +30,9 @@ def upstream_headers(request: web.BaseRequest, prepared: Prepared) -> CIMultiDic
         drop.append(resolver.header)  # SECURITY: only the gateway stamps identities
     if prepared.view.guarded:
         drop += ("Range", "If-Range")  # a byte range of a masked body cannot be masked
+        if prepared.identity.masking and request.method in ("GET", "HEAD"):
+            # SECURITY: a 304 to a guessed ETag or date would confirm a clear value unseen.
+            drop += _CONDITIONALS
     headers = end_to_end(request.headers, also_drop=drop)
     add_forwarding(
         headers,
@@ -68,55 +69,39 @@ async def request_body(
         data = decode_body(raw, request.headers.get("Content-Encoding"), max_body)
     except UndecodableBody:
         raise BadRequest("the request body's Content-Encoding cannot be inspected") from None
-    document = _lenient_json(data)
-    form = None if document is not _NOT_JSON else _form_fields(request.content_type, data)
-    if document is _NOT_JSON and form is None:
+    finding = inspect_body(data, request.content_type, request.headers.get("Content-Type", ""))
+    if not finding.paths:
         return raw
-    paths = find_masked_values(document) if form is None else _masked_fields(form)
-    if not paths:
-        return raw
-    if mode == "reject":
-        shown = ", ".join(paths[:20]) + (" ..." if len(paths) > 20 else "")
+    body = finding.stripped
+    if body is None and request.content_type != MULTIPART:
+        body = strip_body(data)
+    if mode == "reject" or body is None:
+        shown = ", ".join(finding.paths[:20]) + (" ..." if len(finding.paths) > 20 else "")
         raise MaskedValueWrite(f"masked values must not be written back: {shown}")
-    if form is None:
-        body = json_codec.dumps(strip_masked_values(document))
-    else:
-        body = urlencode([(k, v) for k, v in form if not is_mask_output(v)]).encode()
     headers.popall("Content-Encoding", None)
     headers["Content-Length"] = str(len(body))
     return body
 
 
-# SECURITY: lenient upstream parsers take JSON from bodies of any of these types, so the guard
-# reads them all, and bodies without a Content-Type (multipart and binary uploads stream through
-# unscanned: see docs/rules.md).
-_SCANNED = frozenset({"text/plain", "application/x-www-form-urlencoded"})
-_NOT_JSON = object()
+# SECURITY: lenient upstream parsers take JSON from bodies of any of these types (Rails reads
+# text/x-json and application/jsonrequest as JSON), so the guard reads them all, and bodies
+# without a Content-Type. Binary uploads stream through unscanned.
+_SCANNED = frozenset(
+    {
+        "text/plain",
+        "text/json",
+        "text/x-json",
+        "application/jsonrequest",
+        FORM,
+        MULTIPART,
+    }
+)
 
 
 def _scanned(request: web.BaseRequest) -> bool:
     if "Content-Type" not in request.headers:
         return True
     return request.content_type in _SCANNED or is_json_type(request.content_type)
-
-
-def _lenient_json(data: bytes) -> Any:
-    """The body as JSON the way a lenient upstream would read it (BOM, NaN), or _NOT_JSON."""
-    try:
-        return json_codec.loads(data.removeprefix(b"\xef\xbb\xbf"), lenient=True)
-    except ValueError:
-        return _NOT_JSON
-
-
-def _masked_fields(form: list[tuple[str, str]]) -> list[str]:
-    """Every field (repeated ones included) whose value is a whole mask output."""
-    return [find_masked_values({name: value})[0] for name, value in form if is_mask_output(value)]
-
-
-def _form_fields(content_type: str, data: bytes) -> list[tuple[str, str]] | None:
-    if content_type != "application/x-www-form-urlencoded":
-        return None
-    return parse_qsl(data.decode("utf-8", errors="replace"), keep_blank_values=True)
 
 
 async def read_request_body(request: web.Request, max_body: int) -> bytes:

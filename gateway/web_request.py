@@ -129,8 +129,9 @@ def split_target(target: str) -> tuple[str, str]:
         if not url.is_absolute():
             raise BadRequest("request path must start with '/'")
         return url.raw_path or "/", url.raw_query_string
-    path, _, query = target.partition("?")
-    query = query.partition("#")[0]
+    # SECURITY: a fragment is never part of the resource (and upstreams ignore it): cut it first,
+    # or `/contacts#x` would miss the `/contacts` route and still reach `/contacts` upstream.
+    path, _, query = target.partition("#")[0].partition("?")
     return path, query
 
 

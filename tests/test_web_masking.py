@@ -563,3 +563,82 @@ async def test_tokens_from_cookies_and_query(make_gateway, upstream_app, carrier
     assert orjson.loads(await resp.read()) == CONTACT  # admin: clear
     vary = resp.headers["Vary"]
     assert "Authorization" in vary and "Cookie" in vary
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/accounts/1/contacts/2#frag",  # a fragment is never part of the resource
+        "/api/v1/accounts/1/x/..;/contacts/2",  # servlet dot-segment with parameters
+        "/api/v1/accounts/1/x/%2e%2e;/contacts/2",  # the same, encoded
+    ],
+)
+async def test_more_path_variants_never_skip_a_rule(setup, path):
+    gw, _ = setup
+    answer = await raw_http(
+        gw.client.port, get_request(path, {"Authorization": f"Bearer {token()}"})
+    )
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+    body = answer.split(b"\r\n\r\n", 1)[1]
+    assert b"Jane" not in body and b"7890" not in body.replace(b"XXX-XXX-7890", b"")
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b'{"phone_number": "XXX-XXX-7890" /* note */}', "application/json"),  # comments
+        (b'{"phone_number": "XXX-XXX-7890",}', "application/json"),  # trailing comma
+        (b'{"phone_number": "XXX-XXX-7890", "x": "\xff"}', "application/json"),  # invalid UTF-8
+        (b'{"phone_number": "XXX-XXX-7890"}', "text/x-json"),  # Rails reads it as JSON
+        (
+            b'--b\r\nContent-Disposition: form-data; name="phone_number"\r\n\r\nXXX-XXX-7890\r\n--b--\r\n',
+            "multipart/form-data; boundary=b",
+        ),  # a multipart text field
+    ],
+)
+async def test_write_guard_reads_lenient_bodies(setup, body, content_type):
+    gw, upstream = setup
+    resp = await gw.client.patch(
+        CONTACT_PATH, data=body, headers={**bearer(), "Content-Type": content_type}
+    )
+    assert resp.status == 422
+    assert upstream.hits == []
+
+
+async def test_compressed_request_bodies_pass_as_sent(make_gateway, upstream_app):
+    seen: list[tuple[str | None, bytes]] = []
+
+    async def receive(request: web.Request) -> web.Response:
+        seen.append((request.headers.get("Content-Encoding"), await request.content.read()))
+        return web.json_response({})
+
+    app = web.Application(handler_args={"auto_decompress": False})  # see the bytes as sent
+    app.router.add_post("/upload", receive)
+    gw = await make_gateway(await upstream_app(app), RULES)
+    payload = gzip.compress(b'{"a": 1}')
+    resp = await gw.client.post(
+        "/upload", data=payload, headers={**bearer(), "Content-Encoding": "gzip"}
+    )
+    assert resp.status == 200
+    assert seen == [("gzip", payload)]
+
+
+async def test_conditional_headers_are_dropped_for_masked_roles(setup):
+    gw, upstream = setup
+    conditionals = {
+        "If-None-Match": '"guess"',
+        "If-Modified-Since": "Sun, 01 Jan 2026 00:00:00 GMT",
+    }
+    await gw.client.get(CONTACT_PATH, headers={**bearer("agent"), **conditionals})
+    assert not {"If-None-Match", "If-Modified-Since"} & set(upstream.hits[-1][2])
+    await gw.client.get(CONTACT_PATH, headers={**bearer("admin"), **conditionals})
+    assert {"If-None-Match", "If-Modified-Since"} <= set(upstream.hits[-1][2])
+
+
+async def test_aiohttp_own_answers_use_the_error_shape(setup):
+    gw, _ = setup
+    answer = await raw_http(
+        gw.client.port, b"OPTIONS * HTTP/1.1\r\nHost: g\r\nConnection: close\r\n\r\n"
+    )
+    body = orjson.loads(answer.split(b"\r\n\r\n", 1)[1])
+    assert set(body["error"]) == {"code", "message", "request_id"}
