@@ -7,13 +7,21 @@ other roles the upstream's bytes are relayed as they are.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from gateway import json_codec
 from gateway.body_codec import UndecodableBody, decode_body
 from gateway.errors import UnmaskableResponse
 from gateway.route_view import View
-from gateway.transform import Outcome, TransformFailed, count_revealed, transform_document
+from gateway.transform import (
+    Outcome,
+    TransformFailed,
+    count_revealed,
+    mask_document,
+    transform_document,
+)
 
 
 @dataclass(frozen=True)
@@ -23,7 +31,12 @@ class Rewritten:
 
 
 def rewrite_json(
-    raw: bytes, content_encoding: str | None, view: View, outcome: Outcome, limit: int
+    raw: bytes,
+    content_encoding: str | None,
+    view: View,
+    outcome: Outcome,
+    limit: int,
+    text_mask: Callable[[str], Any],
 ) -> Rewritten:
     try:
         data = decode_body(raw, content_encoding, limit)
@@ -40,8 +53,14 @@ def rewrite_json(
         revealed = count_revealed(document, view.revealable)
         if not view.stampers:
             return Rewritten(None, revealed)
+
+    def rules(doc: Any) -> Any:
+        return transform_document(doc, view, outcome)
+
     try:
-        return Rewritten(json_codec.dumps(transform_document(document, view, outcome)), revealed)
+        if view.masking:  # a bare JSON string (or number) is chat text, as on streams
+            return Rewritten(json_codec.dumps(mask_document(document, rules, text_mask)), revealed)
+        return Rewritten(json_codec.dumps(rules(document)), revealed)
     except (TransformFailed, ValueError):
         return _refuse(view, "the upstream response could not be masked", "transform", revealed)
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway import json_codec
+from gateway.transform import mask_document
 
 _LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)")
 _BOM = b"\xef\xbb\xbf"
@@ -66,38 +67,52 @@ class EventSplitter:
 def mask_event(
     lines: list[bytes], mask_json: Callable[[Any], Any], mask_text: Callable[[str], Any]
 ) -> bytes:
-    """The event with its `data` masked: JSON data through the route's rules, other data as text."""
+    """The event masked: JSON `data` through the route's rules, other data as chat text.
+
+    PII: `id` (a browser sends it back as Last-Event-ID), `event`, `retry` and comments get the
+    text mask too; fields the standard does not define are dropped (browsers ignore them).
+    """
     values = {i: v for i, line in enumerate(lines) if (v := _field_value(line)) is not None}
-    if not values:
-        return b"".join(lines)
-    data_lines = list(values)
-    data = b"\n".join(values.values())
-    ending = _ending(lines[data_lines[0]])
+    out: list[bytes] = []
+    for index, line in enumerate(lines):
+        if index in values:
+            if index == next(iter(values)):
+                out += _masked_data(list(values.values()), _ending(line), mask_json, mask_text)
+            continue
+        out.append(_masked_line(line, mask_text))
+    return b"".join(out)
+
+
+_KEPT_FIELDS = (b"event", b"id", b"retry")
+
+
+def _masked_line(line: bytes, mask_text: Callable[[str], Any]) -> bytes:
+    body = line.rstrip(b"\r\n")
+    if not body:
+        return line  # the blank line that ends the event
+    ending = line[len(body) :]
+    name, colon, value = body.partition(b":")
+    if name and name not in _KEPT_FIELDS:
+        return b""
+    space = b" " if value.startswith(b" ") else b""
+    text = value[len(space) :].decode("utf-8", errors="replace")
+    masked = str(mask_text(text)).replace("\r", " ").replace("\n", " ")
+    return name + colon + space + masked.encode() + ending
+
+
+def _masked_data(
+    values: list[bytes],
+    ending: bytes,
+    mask_json: Callable[[Any], Any],
+    mask_text: Callable[[str], Any],
+) -> list[bytes]:
+    data = b"\n".join(values)
     try:
         document = json_codec.loads(data)
     except ValueError:
-        text = data.decode("utf-8", errors="replace")
-        masked = mask_text(text)
-        new_lines = [b"data: " + part.encode() + ending for part in str(masked).split("\n")]
-    else:
-        new_lines = [
-            b"data: " + json_codec.dumps(mask_document(document, mask_json, mask_text)) + ending
-        ]
-    first, last = data_lines[0], data_lines[-1]
-    others = [line for i, line in enumerate(lines[first : last + 1], first) if i not in data_lines]
-    return b"".join(lines[:first] + new_lines + others + lines[last + 1 :])
-
-
-def mask_document(
-    document: Any, mask_json: Callable[[Any], Any], mask_text: Callable[[str], Any]
-) -> Any:
-    """A JSON document through the route's rules; a bare JSON string or number is chat text."""
-    if isinstance(document, str):
-        return mask_text(document)
-    if isinstance(document, int | float) and not isinstance(document, bool):
-        masked = mask_text(str(document))
-        return document if masked == str(document) else masked
-    return mask_json(document)
+        masked = str(mask_text(data.decode("utf-8", errors="replace")))
+        return [b"data: " + part.encode() + ending for part in masked.split("\n")]
+    return [b"data: " + json_codec.dumps(mask_document(document, mask_json, mask_text)) + ending]
 
 
 def _field_value(line: bytes) -> bytes | None:

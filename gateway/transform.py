@@ -11,7 +11,7 @@ share a walk is decided once per tuple of rules (a route and role's view), not p
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -136,3 +136,15 @@ def _apply_fused(doc: Any, step: _Fused, outcome: Outcome) -> Any:
 def count_revealed(doc: Any, view_rules: tuple[MaskRule, ...]) -> int:
     """How many non-null values the rules select: what an unmasked role was shown (audit)."""
     return sum(1 for rule in view_rules for value in rule.selector.find(doc) if value is not None)
+
+
+def mask_document(
+    document: Any, mask_json: Callable[[Any], Any], mask_text: Callable[[str], Any]
+) -> Any:
+    """A JSON document through the route's rules; a bare JSON string or number is chat text."""
+    if isinstance(document, str):
+        return mask_text(document)
+    if isinstance(document, int | float) and not isinstance(document, bool):
+        masked = mask_text(str(document))
+        return document if masked == str(document) else masked
+    return mask_json(document)

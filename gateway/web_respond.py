@@ -64,6 +64,9 @@ async def respond(
         drop = _BYTE_HEADERS if view.masking else ()
         return await stream_through(request, upstream, guarded=view.guarded, drop=drop)
     content_type = upstream.content_type
+    if view.masking and len(set(upstream.headers.getall("Content-Type", []))) > 1:
+        # PII: clients disagree on which of several Content-Types counts; none is trusted.
+        raise UnmaskableResponse("the upstream response has several Content-Types", "content_type")
     if view.masking and content_type == "text/event-stream":
         return await _mask_sse(request, prepared, upstream, max_body, relay)
     if not is_json_type(content_type):
@@ -76,13 +79,14 @@ async def respond(
             raise UnmaskableResponse("the upstream response is too large to mask", "too_large")
         return await stream_through(request, upstream, guarded=view.guarded, prefix=raw)
     encoding = upstream.headers.get("Content-Encoding")
+    job = (raw, encoding, view, relay.outcome, max_body, prepared.plan.text_mask)
     if len(raw) >= OFFLOAD_BYTES or encoding:
         # CPU-heavy work runs beside the event loop, so small requests are not stalled behind it.
         result = await asyncio.get_running_loop().run_in_executor(
-            request.app[STATE].masker, rewrite_json, raw, encoding, view, relay.outcome, max_body
+            request.app[STATE].masker, rewrite_json, *job
         )
     else:
-        result = rewrite_json(raw, encoding, view, relay.outcome, max_body)
+        result = rewrite_json(*job)
     relay.revealed = result.revealed
     if result.body is None:
         return _buffered(request, upstream, raw, guarded=view.guarded)
@@ -185,6 +189,8 @@ def _transformed(
     request: web.Request, upstream: aiohttp.ClientResponse, body: bytes, guarded: bool
 ) -> web.Response:
     headers = response_headers(request, upstream, guarded=guarded, drop=_BYTE_HEADERS)
+    if upstream.charset and upstream.charset.lower() != "utf-8":
+        headers["Content-Type"] = f"{upstream.content_type}; charset=utf-8"  # re-encoded
     if upstream.headers.get("Content-Encoding", "identity").lower() != "identity" and accepts_gzip(
         request.headers.get("Accept-Encoding")
     ):

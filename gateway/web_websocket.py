@@ -14,8 +14,7 @@ from aiohttp import WSMsgType, web
 
 from gateway import json_codec, metrics
 from gateway.http_headers import add_forwarding, end_to_end
-from gateway.sse import mask_document
-from gateway.transform import Outcome, TransformFailed, transform_document
+from gateway.transform import Outcome, TransformFailed, mask_document, transform_document
 from gateway.web_request import Prepared, request_id_of
 from gateway.web_state import GatewayState
 

@@ -13,12 +13,15 @@ from gateway.rules_plan import load_plan
 from gateway.transform import Outcome
 from tests.conftest import JWT_SECRET, MINIMAL_RULES
 
-RULES = MINIMAL_RULES + """
+RULES = (
+    MINIMAL_RULES
+    + """
 routes:
   - name: c
     match: { path: /c }
     response: [ { path: "$.phone", mask: phone } ]
 """
+)
 BODY = b'{"phone": "+14155557890", "n": 18446744073709551616}'
 
 
@@ -45,7 +48,7 @@ def views(tmp_path_factory):
 )
 def test_masked_role_fails_closed(views, raw, encoding, reason):
     with pytest.raises(UnmaskableResponse) as error:
-        rewrite_json(raw, encoding, views["agent"], Outcome(), 4096)
+        rewrite_json(raw, encoding, views["agent"], Outcome(), 4096, str)
     assert error.value.reason == reason
 
 
@@ -54,14 +57,14 @@ def test_masked_role_fails_closed(views, raw, encoding, reason):
     [(b"{not json", None), (BODY, "compress"), (b"  ", None)],
 )
 def test_unmasked_role_gets_the_bytes_as_they_were(views, raw, encoding):
-    assert rewrite_json(raw, encoding, views["admin"], Outcome(), 4096).body is None
+    assert rewrite_json(raw, encoding, views["admin"], Outcome(), 4096, str).body is None
 
 
 def test_masked_body_keeps_exact_numbers(views):
-    result = rewrite_json(gzip.compress(BODY), "gzip", views["agent"], Outcome(), 4096)
+    result = rewrite_json(gzip.compress(BODY), "gzip", views["agent"], Outcome(), 4096, str)
     assert result.body == b'{"phone":"XXX-XXX-7890","n":18446744073709551616}'
 
 
 def test_admin_reveal_is_counted_and_body_untouched(views):
-    result = rewrite_json(BODY, None, views["admin"], Outcome(), 4096)
+    result = rewrite_json(BODY, None, views["admin"], Outcome(), 4096, str)
     assert result.body is None and result.revealed == 1

@@ -51,10 +51,23 @@ def test_oversized_event_raises() -> None:
     ],
 )
 def test_mask_event(event, expected) -> None:
-    assert mask_event(event, upper_json, lambda t: f"<{t}>") == expected
+    assert mask_event(event, upper_json, lambda t: t.replace("hello", "<hello>")) == expected
 
 
-def test_json_with_data_prefix_in_field_name_is_not_data() -> None:
-    out = mask_event([b"database: 1\n", b'data: {"a":"q"}\n', b"\n"], upper_json, str)
-    assert out == b'database: 1\ndata: {"a":"Q"}\n\n'
+def test_unknown_fields_are_dropped_and_others_text_masked() -> None:
+    def mask(text: str) -> str:
+        return text.replace("+14155557890", "XXX-XXX-7890")
+
+    out = mask_event(
+        [
+            b"database: +14155557890\n",  # not an SSE field: browsers ignore it, so do we
+            b"id: +14155557890\n",  # sent back as Last-Event-ID: masked
+            b": call +14155557890\n",  # a comment: masked
+            b'data: {"a":"q"}\n',
+            b"\n",
+        ],
+        upper_json,
+        mask,
+    )
+    assert out == b'id: XXX-XXX-7890\n: call XXX-XXX-7890\ndata: {"a":"Q"}\n\n'
     assert orjson.loads(out.split(b"data: ")[1]) == {"a": "Q"}

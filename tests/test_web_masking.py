@@ -642,3 +642,40 @@ async def test_aiohttp_own_answers_use_the_error_shape(setup):
     )
     body = orjson.loads(answer.split(b"\r\n\r\n", 1)[1])
     assert set(body["error"]) == {"code", "message", "request_id"}
+
+
+async def test_bare_json_string_body_is_chat_text(setup):
+    gw, upstream = setup
+    upstream.set(CONTACT_PATH, b'"call me on +1 415 555 7890"')
+    resp = await gw.client.get(CONTACT_PATH, headers=bearer())
+    assert await resp.read() == b'"call me on XXX-XXX-7890"'
+
+
+async def test_several_content_types_fail_closed(make_gateway, upstream_app):
+    async def double(request: web.Request) -> web.Response:
+        resp = web.Response(body=orjson.dumps(CONTACT))
+        resp.headers.add("Content-Type", "text/event-stream")
+        resp.headers.add("Content-Type", "application/json")  # browsers take the last one
+        return resp
+
+    app = web.Application()
+    app.router.add_get(CONTACT_PATH, double)
+    gw = await make_gateway(await upstream_app(app), RULES)
+    resp = await gw.client.get(CONTACT_PATH, headers=bearer())
+    assert resp.status == 502
+    assert b"Jane" not in await resp.read()
+
+
+async def test_utf16_json_is_masked_and_labelled_utf8(setup):
+    gw, upstream = setup
+    upstream.set(
+        CONTACT_PATH,
+        orjson.dumps(CONTACT).decode().encode("utf-16"),
+        Content_Type="application/json; charset=utf-16",
+    )
+    resp = await gw.client.get(CONTACT_PATH, headers=bearer())
+    if resp.status == 200:  # readable: masked and re-labelled
+        assert resp.headers["Content-Type"] == "application/json; charset=utf-8"
+        assert b"7890" not in (await resp.read()).replace(b"XXX-XXX-7890", b"")
+    else:  # or not readable: failed closed
+        assert resp.status == 502
