@@ -35,7 +35,7 @@ def end_to_end(headers: Headers, also_drop: Iterable[str] = ()) -> CIMultiDict[s
         token.strip()
         for value in headers.getall("Connection", ())
         for token in value.split(",")
-        if token.strip()
+        if token.strip() and token.strip().lower() != "host"  # Host is never hop-by-hop
     ]
     for name in (*HOP_BY_HOP, *named, *also_drop):
         if name in kept:

@@ -101,6 +101,9 @@ def response_headers(
     guarded: bool,
     drop: tuple[str, ...] = (),
 ) -> CIMultiDict[str]:
+    if guarded:
+        # SECURITY: CDN-specific cache headers would override `private` on shared caches.
+        drop = (*drop, "Surrogate-Control", "CDN-Cache-Control")
     headers = end_to_end(upstream.headers, also_drop=("Content-Length", *drop))
     headers["X-Request-Id"] = request_id_of(request)
     if guarded:

@@ -44,3 +44,8 @@ def test_forwarded_for_is_appended() -> None:
     add_forwarding(headers, peer="127.0.0.1", proto="https", host=None)
     assert headers.getall("X-Forwarded-For") == ["203.0.113.7, 10.0.0.2, 127.0.0.1"]
     assert "X-Forwarded-Host" not in headers
+
+
+def test_host_is_never_dropped_through_connection() -> None:
+    kept = end_to_end(CIMultiDict([("Connection", "Host"), ("Host", "chat.example.com")]))
+    assert kept["Host"] == "chat.example.com"

@@ -314,6 +314,15 @@ async def test_compressed_bodies_are_masked_and_regzipped(setup, encode, coding)
     assert orjson.loads(await resp.read())["payload"]["email"] == "****@example.com"
 
 
+async def test_cdn_cache_headers_are_dropped_on_masked_routes(setup):
+    gw, upstream = setup
+    upstream.set(
+        CONTACT_PATH, CONTACT, Surrogate_Control="max-age=600", CDN_Cache_Control="max-age=600"
+    )
+    resp = await gw.client.get(CONTACT_PATH, headers=bearer("admin"))
+    assert "Surrogate-Control" not in resp.headers and "CDN-Cache-Control" not in resp.headers
+
+
 async def test_range_is_dropped_on_masked_routes(setup):
     gw, upstream = setup
     await gw.client.get(CONTACT_PATH, headers={**bearer(), "Range": "bytes=0-10", "If-Range": "x"})
