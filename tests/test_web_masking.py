@@ -10,17 +10,9 @@ import orjson
 import pytest
 from aiohttp import web
 
-from tests.conftest import bearer, get_request, raw_http, token
+from tests.conftest import MINIMAL_RULES, bearer, get_request, raw_http, token
 
-RULES = """
-version: 1
-auth:
-  jwt: { algorithms: [HS256], secret_env: OMNIGATE_JWT_SECRET, role_claim: role }
-roles:
-  admin: { masking: false }
-  team_manager: { masking: true }
-  agent: { masking: true }
-default_role: agent
+RULES = MINIMAL_RULES + """
 attributes: { user_name: name, user_number: phone }
 routes:
   - name: contact
