@@ -138,6 +138,10 @@ def split_target(target: str) -> tuple[str, str]:
 async def expect_handler(request: web.Request) -> web.StreamResponse | None:
     """Answer `Expect: 100-continue` only once the token is known to be good."""
     try:
+        if request.headers.get("Expect", "").lower() != "100-continue":
+            failed = BadRequest("only Expect: 100-continue is supported")
+            failed.status = 417
+            raise failed
         await prepare(request)
     except GatewayError as exc:
         return render_error(exc, request_id_of(request))

@@ -39,6 +39,8 @@ def inspect_body(data: bytes, content_type: str, full_content_type: str = "") ->
     if content_type == FORM:
         form = parse_qsl(data.decode("utf-8", errors="replace"), keep_blank_values=True)
         paths = [_child("$", k) for k, v in form if is_mask_output(v)]
+        if not paths and _has_masked_literal(data):  # JSON sent with a form content type
+            return Finding(["$ (a string in a body that is not a plain form)"], None)
         kept = urlencode([(k, v) for k, v in form if not is_mask_output(v)]).encode()
         return Finding(paths, kept)
     if content_type == MULTIPART:
@@ -46,17 +48,21 @@ def inspect_body(data: bytes, content_type: str, full_content_type: str = "") ->
     document = _lenient_json(data)
     if document is not _NOT_JSON:
         return Finding(find_masked_values(document), None)
-    text = data.decode("utf-8", errors="replace")
-    if any(_masked(m.group(1) or m.group(2)) for m in _LITERAL.finditer(text)):
+    if _has_masked_literal(data):
         return Finding(["$ (a string in a body that is not strict JSON)"], None)
     return Finding([], None)
+
+
+def _has_masked_literal(data: bytes) -> bool:
+    text = data.decode("utf-8", errors="replace")
+    return any(_masked(m.group(1) or m.group(2)) for m in _LITERAL.finditer(text))
 
 
 def strip_body(data: bytes) -> bytes | None:
     """A JSON body without the fields that hold whole mask outputs (None: it cannot be done)."""
     document = _lenient_json(data)
-    if document is _NOT_JSON:
-        return None
+    if document is _NOT_JSON or isinstance(document, str):
+        return None  # a body that is itself a masked value cannot be stripped, only refused
     try:
         return json_codec.dumps(strip_masked_values(document))
     except (RecursionError, ValueError):
@@ -79,7 +85,7 @@ def _multipart_paths(data: bytes, full_content_type: str) -> list[str]:
     message = BytesParser(policy=policy.default).parsebytes(head + data)
     paths: list[str] = []
     for part in message.iter_parts():
-        if part.get_filename() is not None or part.get_content_maintype() != "text":
+        if part.get_filename() is not None:
             continue  # uploads are files, not fields a helpdesk writes back
         name = part.get_param("name", header="content-disposition") or "part"
         payload = part.get_payload(decode=True)

@@ -12,7 +12,9 @@ from aiohttp import web
 
 from tests.conftest import MINIMAL_RULES, bearer, get_request, raw_http, token
 
-RULES = MINIMAL_RULES + """
+RULES = (
+    MINIMAL_RULES
+    + """
 attributes: { user_name: name, user_number: phone }
 routes:
   - name: contact
@@ -44,6 +46,7 @@ routes:
     write_guard: "off"
     response: [ { path: "$.phone", mask: phone } ]
 """
+)
 
 CONTACT = {
     "payload": {
@@ -680,3 +683,35 @@ async def test_utf16_json_is_masked_and_labelled_utf8(setup):
         assert b"7890" not in (await resp.read()).replace(b"XXX-XXX-7890", b"")
     else:  # or not readable: failed closed
         assert resp.status == 502
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "path"),
+    [
+        (b'"XXX-XXX-1234"', "application/json", "/strip/1"),  # the body is a masked value
+        (b'{"phone": "XXX-XXX-1234"}', "application/x-www-form-urlencoded", CONTACT_PATH),
+        (
+            b'--b\r\nContent-Disposition: form-data; name="doc"\r\nContent-Type: application/json'
+            b'\r\n\r\n{"phone": "XXX-XXX-1234"}\r\n--b--\r\n',
+            "multipart/form-data; boundary=b",
+            CONTACT_PATH,
+        ),  # a JSON part of a multipart body
+    ],
+)
+async def test_write_guard_refuses_what_it_cannot_strip(setup, body, content_type, path):
+    gw, upstream = setup
+    upstream.set(path, {})
+    resp = await gw.client.put(path, data=body, headers={**bearer(), "Content-Type": content_type})
+    assert resp.status == 422
+    assert upstream.hits == []
+
+
+async def test_unsupported_expect_is_417_in_the_error_shape(setup):
+    gw, _ = setup
+    request = (
+        f"PUT {CONTACT_PATH} HTTP/1.1\r\nHost: g\r\nContent-Length: 2\r\nExpect: teapot\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
+    answer = await raw_http(gw.client.port, request, read_timeout=1)
+    assert answer.startswith(b"HTTP/1.1 417")
+    assert orjson.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]["code"] == "bad_request"
