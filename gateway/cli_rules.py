@@ -26,7 +26,7 @@ from gateway.http_path import normalise_path
 from gateway.rules_plan import Plan, compile_plan
 from gateway.rules_source import RuleLoadError, load_rules
 from gateway.settings import SettingsError
-from gateway.transform import Outcome, transform_document
+from gateway.transform import Outcome, mask_document, transform_document
 
 
 class PlaceholderEnviron(Mapping[str, str]):
@@ -123,7 +123,14 @@ def apply(plan: Plan, role: str, request: str, document: Any) -> tuple[Any, Outc
     method, path = _parse_request(request)
     view = plan.view(method, path, _identity(plan, role))
     outcome = Outcome()
-    return transform_document(copy.deepcopy(document), view, outcome), outcome
+
+    def rules(doc: Any) -> Any:
+        return transform_document(doc, view, outcome)
+
+    document = copy.deepcopy(document)
+    if view.masking:  # as the gateway does: a bare JSON string is chat text
+        return mask_document(document, rules, plan.text_mask), outcome
+    return rules(document), outcome
 
 
 def mask(rules: str, role: str, request: str, file: str, explain: bool) -> int:

@@ -265,3 +265,11 @@ def test_rules_that_could_leak_are_load_errors(tmp_path: Path, extra: str, messa
     result = omnigate("check", str(path), env={"OMNIGATE_ID_SECRET": "s"})
     assert result.returncode == 1
     assert message in result.stdout
+
+
+def test_mask_treats_a_bare_string_as_chat_text(rules: Path) -> None:
+    result = omnigate(
+        "mask", "--rules", str(rules), "--role", "agent", "--request", "GET /contacts/1", "-",
+        stdin='"call +1 415 555 7890"',
+    )
+    assert json.loads(result.stdout) == "call XXX-XXX-7890"
