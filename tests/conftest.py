@@ -121,6 +121,26 @@ async def make_gateway(
 
 
 @pytest.fixture
+def gateway_for(
+    make_gateway: GatewayFactory,
+    upstream_app: Callable[[web.Application], Awaitable[TestServer]],
+) -> Callable[..., Awaitable[Gateway]]:
+    """A gateway in front of a one-handler upstream: `await gateway_for(handler, "/path")`."""
+
+    async def start(
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+        path: str,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Gateway:
+        app = web.Application()
+        app.router.add_get(path, handler)
+        return await make_gateway(await upstream_app(app), *args, **kwargs)
+
+    return start
+
+
+@pytest.fixture
 async def upstream_app(
     aiohttp_server: Callable[..., Awaitable[TestServer]],
 ) -> Callable[[web.Application], Awaitable[TestServer]]:

@@ -377,7 +377,7 @@ async def test_unmatched_routes_are_untouched(setup):
     assert "Cache-Control" not in resp.headers
 
 
-async def test_masked_sse_events_arrive_as_sent(make_gateway, upstream_app):
+async def test_masked_sse_events_arrive_as_sent(gateway_for):
     release = asyncio.Event()
 
     async def live(request: web.Request) -> web.StreamResponse:
@@ -390,9 +390,7 @@ async def test_masked_sse_events_arrive_as_sent(make_gateway, upstream_app):
         await resp.write(b"data: mail jane@example.com\n\n")
         return resp
 
-    app = web.Application()
-    app.router.add_get("/api/v1/accounts/1/conversations/1/messages", live)
-    gw = await make_gateway(await upstream_app(app), RULES)
+    gw = await gateway_for(live, "/api/v1/accounts/1/conversations/1/messages", RULES)
     resp = await gw.client.get("/api/v1/accounts/1/conversations/1/messages", headers=bearer())
     first = await asyncio.wait_for(resp.content.readuntil(b"\r\n\r\n"), 5)
     assert first == b'event: m\r\ndata: {"payload":[{"content":"call XXX-XXX-7890"}]}\r\n\r\n'
@@ -400,7 +398,7 @@ async def test_masked_sse_events_arrive_as_sent(make_gateway, upstream_app):
     assert await resp.content.read() == b"data: mail ****@example.com\n\n"
 
 
-async def test_masked_websocket_frames(make_gateway, upstream_app):
+async def test_masked_websocket_frames(gateway_for):
     async def cable(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
@@ -414,9 +412,7 @@ async def test_masked_websocket_frames(make_gateway, upstream_app):
             await ws.send_str("got " + msg.data)
         return ws
 
-    app = web.Application()
-    app.router.add_get("/api/v1/accounts/1/conversations/1/messages", cable)
-    gw = await make_gateway(await upstream_app(app), RULES)
+    gw = await gateway_for(cable, "/api/v1/accounts/1/conversations/1/messages", RULES)
     async with gw.client.ws_connect(
         "/api/v1/accounts/1/conversations/1/messages", headers=bearer()
     ) as ws:
@@ -517,16 +513,14 @@ async def test_head_on_a_masked_route_does_not_describe_the_clear_body(setup):
     assert resp.headers.get("Content-Length") in (None, "0")
 
 
-async def test_sse_with_bom_and_bare_json_strings_is_masked(make_gateway, upstream_app):
+async def test_sse_with_bom_and_bare_json_strings_is_masked(gateway_for):
     async def live(request: web.Request) -> web.StreamResponse:
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await resp.prepare(request)
         await resp.write(b'\xef\xbb\xbfdata: "call +1 415 555 7890"\n\n')
         return resp
 
-    app = web.Application()
-    app.router.add_get("/api/v1/accounts/1/conversations/1/messages", live)
-    gw = await make_gateway(await upstream_app(app), RULES)
+    gw = await gateway_for(live, "/api/v1/accounts/1/conversations/1/messages", RULES)
     resp = await gw.client.get("/api/v1/accounts/1/conversations/1/messages", headers=bearer())
     assert await resp.read() == b'data: "call XXX-XXX-7890"\n\n'
 
@@ -655,16 +649,14 @@ async def test_bare_json_string_body_is_chat_text(setup):
     assert await resp.read() == b'"call me on XXX-XXX-7890"'
 
 
-async def test_several_content_types_fail_closed(make_gateway, upstream_app):
+async def test_several_content_types_fail_closed(gateway_for):
     async def double(request: web.Request) -> web.Response:
         resp = web.Response(body=orjson.dumps(CONTACT))
         resp.headers.add("Content-Type", "text/event-stream")
         resp.headers.add("Content-Type", "application/json")  # browsers take the last one
         return resp
 
-    app = web.Application()
-    app.router.add_get(CONTACT_PATH, double)
-    gw = await make_gateway(await upstream_app(app), RULES)
+    gw = await gateway_for(double, CONTACT_PATH, RULES)
     resp = await gw.client.get(CONTACT_PATH, headers=bearer())
     assert resp.status == 502
     assert b"Jane" not in await resp.read()

@@ -67,7 +67,7 @@ async def test_request_id_from_client_is_kept(make_gateway, upstream_app):
     assert (await resp.json())["headers"]["x-request-id"] == "abc-123"
 
 
-async def test_hop_by_hop_removed_both_ways(make_gateway, upstream_app):
+async def test_hop_by_hop_removed_both_ways(gateway_for):
     async def handler(request: web.Request) -> web.Response:
         seen = {k.lower() for k in request.headers}
         return web.Response(
@@ -75,9 +75,7 @@ async def test_hop_by_hop_removed_both_ways(make_gateway, upstream_app):
             headers={"Connection": "X-Internal", "X-Internal": "secret", "Keep-Alive": "5"},
         )
 
-    app = web.Application()
-    app.router.add_get("/h", handler)
-    gw = await make_gateway(await upstream_app(app))
+    gw = await gateway_for(handler, "/h")
     resp = await gw.client.get(
         "/h",
         headers={
@@ -99,46 +97,40 @@ async def test_hop_by_hop_removed_both_ways(make_gateway, upstream_app):
 @pytest.mark.parametrize(
     "status", [200, 201, 202, 301, 302, 400, 401, 403, 404, 409, 418, 429, 500, 502, 503]
 )
-async def test_statuses_relayed(make_gateway, upstream_app, status):
+async def test_statuses_relayed(gateway_for, status):
     async def handler(request: web.Request) -> web.Response:
         return web.Response(status=status, text="s", headers={"Location": "/elsewhere"})
 
-    app = web.Application()
-    app.router.add_get("/s", handler)
-    gw = await make_gateway(await upstream_app(app))
+    gw = await gateway_for(handler, "/s")
     resp = await gw.client.get("/s", allow_redirects=False)
     assert resp.status == status
     assert await resp.text() == "s"
 
 
 @pytest.mark.parametrize("status", [204, 304])
-async def test_no_body_statuses(make_gateway, upstream_app, status):
+async def test_no_body_statuses(gateway_for, status):
     async def handler(request: web.Request) -> web.Response:
         return web.Response(status=status, headers={"ETag": '"v1"'})
 
-    app = web.Application()
-    app.router.add_get("/n", handler)
-    gw = await make_gateway(await upstream_app(app))
+    gw = await gateway_for(handler, "/n")
     resp = await gw.client.get("/n")
     assert resp.status == status
     assert await resp.read() == b""
     assert resp.headers["ETag"] == '"v1"'
 
 
-async def test_head_keeps_content_length(make_gateway, upstream_app):
+async def test_head_keeps_content_length(gateway_for):
     async def handler(request: web.Request) -> web.Response:
         return web.Response(body=b"x" * 1234)
 
-    app = web.Application()
-    app.router.add_get("/f", handler)
-    gw = await make_gateway(await upstream_app(app))
+    gw = await gateway_for(handler, "/f")
     resp = await gw.client.head("/f")
     assert resp.status == 200
     assert resp.headers["Content-Length"] == "1234"
     assert await resp.read() == b""
 
 
-async def test_compressed_body_passes_byte_for_byte(make_gateway, upstream_app):
+async def test_compressed_body_passes_byte_for_byte(gateway_for):
     payload = gzip.compress(b'{"a": 1}' * 100)
 
     async def handler(request: web.Request) -> web.Response:
@@ -146,15 +138,13 @@ async def test_compressed_body_passes_byte_for_byte(make_gateway, upstream_app):
             body=payload, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}
         )
 
-    app = web.Application()
-    app.router.add_get("/z", handler)
-    gw = await make_gateway(await upstream_app(app))
+    gw = await gateway_for(handler, "/z")
     resp = await gw.client.get("/z", headers={"Accept-Encoding": "gzip"})
     assert resp.headers["Content-Encoding"] == "gzip"
     assert await resp.read() == payload
 
 
-async def test_chunked_response_arrives_in_chunks(make_gateway, upstream_app):
+async def test_chunked_response_arrives_in_chunks(gateway_for):
     release = asyncio.Event()
 
     async def handler(request: web.Request) -> web.StreamResponse:
@@ -167,9 +157,7 @@ async def test_chunked_response_arrives_in_chunks(make_gateway, upstream_app):
         await resp.write_eof()
         return resp
 
-    app = web.Application()
-    app.router.add_get("/c", handler)
-    gw = await make_gateway(await upstream_app(app))
+    gw = await gateway_for(handler, "/c")
     resp = await gw.client.get("/c")
     assert resp.headers.get("Transfer-Encoding") == "chunked"
     assert "Content-Length" not in resp.headers
@@ -227,20 +215,18 @@ async def test_upstream_unreachable_is_502(make_gateway, unused_tcp_port):
     assert error["request_id"] == resp.headers["X-Request-Id"]
 
 
-async def test_upstream_slow_headers_is_504(make_gateway, upstream_app):
+async def test_upstream_slow_headers_is_504(gateway_for):
     async def slow(request: web.Request) -> web.Response:
         await asyncio.sleep(5)
         return web.Response()
 
-    app = web.Application()
-    app.router.add_get("/slow", slow)
-    gw = await make_gateway(await upstream_app(app), upstream_timeout=0.3)
+    gw = await gateway_for(slow, "/slow", upstream_timeout=0.3)
     resp = await gw.client.get("/slow")
     assert resp.status == 504
     assert (await resp.json())["error"]["code"] == "upstream_timeout"
 
 
-async def test_slow_body_after_headers_is_not_cut(make_gateway, upstream_app):
+async def test_slow_body_after_headers_is_not_cut(gateway_for):
     async def trickle(request: web.Request) -> web.StreamResponse:
         resp = web.StreamResponse()
         await resp.prepare(request)
@@ -249,14 +235,12 @@ async def test_slow_body_after_headers_is_not_cut(make_gateway, upstream_app):
             await resp.write(b"tick ")
         return resp
 
-    app = web.Application()
-    app.router.add_get("/t", trickle)
-    gw = await make_gateway(await upstream_app(app), upstream_timeout=0.5)
+    gw = await gateway_for(trickle, "/t", upstream_timeout=0.5)
     resp = await gw.client.get("/t")
     assert await resp.read() == b"tick tick tick "  # 0.9 s in total: no total timeout
 
 
-async def test_upstream_reset_mid_body_is_not_a_complete_response(make_gateway, upstream_app):
+async def test_upstream_reset_mid_body_is_not_a_complete_response(gateway_for):
     async def broken(request: web.Request) -> web.StreamResponse:
         resp = web.StreamResponse()
         resp.content_length = 1000
@@ -266,16 +250,14 @@ async def test_upstream_reset_mid_body_is_not_a_complete_response(make_gateway, 
         request.transport.abort()
         return resp
 
-    app = web.Application()
-    app.router.add_get("/b", broken)
-    gw = await make_gateway(await upstream_app(app))
+    gw = await gateway_for(broken, "/b")
     resp = await gw.client.get("/b")
     # small body: nothing was sent yet, so the gateway can still say what happened
     assert resp.status == 502
     assert (await resp.json())["error"]["code"] == "upstream_unavailable"
 
 
-async def test_upstream_reset_mid_stream_cuts_the_client_off(make_gateway, upstream_app):
+async def test_upstream_reset_mid_stream_cuts_the_client_off(gateway_for):
     async def broken(request: web.Request) -> web.StreamResponse:
         resp = web.StreamResponse()
         resp.content_length = 10_000_000
@@ -286,16 +268,14 @@ async def test_upstream_reset_mid_stream_cuts_the_client_off(make_gateway, upstr
         request.transport.abort()
         return resp
 
-    app = web.Application()
-    app.router.add_get("/b", broken)
-    gw = await make_gateway(await upstream_app(app))
+    gw = await gateway_for(broken, "/b")
     resp = await gw.client.get("/b")
     assert resp.status == 200  # headers were already relayed
     with pytest.raises(aiohttp.ClientPayloadError):  # ...so the body must not look whole
         await resp.read()
 
 
-async def test_client_disconnect_mid_stream_leaves_no_stuck_tasks(make_gateway, upstream_app):
+async def test_client_disconnect_mid_stream_leaves_no_stuck_tasks(gateway_for):
     finished = asyncio.Event()
 
     async def endless(request: web.Request) -> web.StreamResponse:
@@ -310,9 +290,7 @@ async def test_client_disconnect_mid_stream_leaves_no_stuck_tasks(make_gateway, 
             raise
         return resp
 
-    app = web.Application()
-    app.router.add_get("/e", endless)
-    gw = await make_gateway(await upstream_app(app))
+    gw = await gateway_for(endless, "/e")
     before = len(asyncio.all_tasks())
     resp = await gw.client.get("/e")
     await resp.content.readexactly(2048)
@@ -359,7 +337,7 @@ async def test_content_length_with_transfer_encoding_refused(make_gateway, upstr
     assert body["error"]["code"] == "bad_request"  # the gateway's shape, not a parser dump
 
 
-async def test_sse_events_arrive_before_the_stream_ends(make_gateway, upstream_app):
+async def test_sse_events_arrive_before_the_stream_ends(gateway_for):
     release = asyncio.Event()
 
     async def events(request: web.Request) -> web.StreamResponse:
@@ -370,9 +348,7 @@ async def test_sse_events_arrive_before_the_stream_ends(make_gateway, upstream_a
         await resp.write(b"data: two\n\n")
         return resp
 
-    app = web.Application()
-    app.router.add_get("/events", events)
-    gw = await make_gateway(await upstream_app(app))
+    gw = await gateway_for(events, "/events")
     resp = await gw.client.get("/events", headers=bearer("admin"))
     first = await asyncio.wait_for(resp.content.readuntil(b"\n\n"), 5)
     assert first == b"event: a\ndata: one\n\n"
@@ -380,7 +356,7 @@ async def test_sse_events_arrive_before_the_stream_ends(make_gateway, upstream_a
     assert await resp.content.read() == b"data: two\n\n"
 
 
-async def test_websocket_echo_both_ways(make_gateway, upstream_app):
+async def test_websocket_echo_both_ways(gateway_for):
     async def ws_handler(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(protocols=("chat.v1",))
         await ws.prepare(request)
@@ -391,9 +367,7 @@ async def test_websocket_echo_both_ways(make_gateway, upstream_app):
                 await ws.send_bytes(b"echo:" + msg.data)
         return ws
 
-    app = web.Application()
-    app.router.add_get("/ws", ws_handler)
-    gw = await make_gateway(await upstream_app(app))
+    gw = await gateway_for(ws_handler, "/ws")
     async with gw.client.ws_connect("/ws", protocols=("chat.v1",), headers=bearer("admin")) as ws:
         assert ws.protocol == "chat.v1"
         await ws.send_str("hi")
@@ -403,16 +377,14 @@ async def test_websocket_echo_both_ways(make_gateway, upstream_app):
         await ws.close(code=4001, message=b"bye")
 
 
-async def test_websocket_close_code_from_upstream_is_relayed(make_gateway, upstream_app):
+async def test_websocket_close_code_from_upstream_is_relayed(gateway_for):
     async def ws_handler(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         await ws.close(code=4003, message=b"go away")
         return ws
 
-    app = web.Application()
-    app.router.add_get("/ws", ws_handler)
-    gw = await make_gateway(await upstream_app(app))
+    gw = await gateway_for(ws_handler, "/ws")
     async with gw.client.ws_connect("/ws", headers=bearer("admin")) as ws:
         msg = await ws.receive(timeout=5)
         assert msg.type == web.WSMsgType.CLOSE

@@ -13,7 +13,7 @@ FRAME = '{"payload": [{"content": "' + "x" * 60_000 + '"}]}'
 TOTAL = 1200  # ~72 MB if nothing held it back (socket buffers hold ~12 MB)
 
 
-async def test_slow_client_holds_back_the_upstream(make_gateway, upstream_app):
+async def test_slow_client_holds_back_the_upstream(gateway_for):
     sent = 0
 
     async def flood(request: web.Request) -> web.WebSocketResponse:
@@ -28,9 +28,7 @@ async def test_slow_client_holds_back_the_upstream(make_gateway, upstream_app):
             pass
         return ws
 
-    app = web.Application()
-    app.router.add_get("/api/v1/accounts/1/conversations/1/messages", flood)
-    gw = await make_gateway(await upstream_app(app), RULES)
+    gw = await gateway_for(flood, "/api/v1/accounts/1/conversations/1/messages", RULES)
     async with gw.client.ws_connect(
         "/api/v1/accounts/1/conversations/1/messages", headers=bearer(), max_msg_size=0
     ) as ws:
@@ -48,7 +46,7 @@ async def test_slow_client_holds_back_the_upstream(make_gateway, upstream_app):
     assert sent == TOTAL
 
 
-async def test_close_code_from_client_reaches_upstream(make_gateway, upstream_app):
+async def test_close_code_from_client_reaches_upstream(gateway_for):
     closed: asyncio.Future[tuple[int | None, str]] = asyncio.get_running_loop().create_future()
 
     async def ws_handler(request: web.Request) -> web.WebSocketResponse:
@@ -59,16 +57,14 @@ async def test_close_code_from_client_reaches_upstream(make_gateway, upstream_ap
         closed.set_result((ws.close_code, ""))
         return ws
 
-    app = web.Application()
-    app.router.add_get("/ws", ws_handler)
-    gw = await make_gateway(await upstream_app(app), RULES)
+    gw = await gateway_for(ws_handler, "/ws", RULES)
     async with gw.client.ws_connect("/ws", headers=bearer("admin")) as ws:
         await ws.close(code=4100, message=b"leaving")
     code, _ = await asyncio.wait_for(closed, 5)
     assert code == 4100
 
 
-async def test_pings_are_relayed(make_gateway, upstream_app):
+async def test_pings_are_relayed(gateway_for):
     async def ws_handler(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=False)
         await ws.prepare(request)
@@ -78,8 +74,6 @@ async def test_pings_are_relayed(make_gateway, upstream_app):
                 await ws.send_str("pong:" + msg.data.decode())
         return ws
 
-    app = web.Application()
-    app.router.add_get("/ws", ws_handler)
-    gw = await make_gateway(await upstream_app(app), RULES)
+    gw = await gateway_for(ws_handler, "/ws", RULES)
     async with gw.client.ws_connect("/ws", headers=bearer("admin"), autoping=True) as ws:
         assert await ws.receive_str(timeout=5) == "pong:are-you-there"
