@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 DRAIN_SECONDS = 15.0
 ACCESS_FLUSH_SECONDS = 0.5
 SWITCH_INTERVAL = 0.001
+USAGE_ERROR = 2
 GC_THRESHOLD = 20_000
 
 
@@ -120,7 +121,12 @@ async def start_gateway(settings: Settings, plan: Plan, reuse_port: bool = False
             backlog=1024,
             reuse_port=reuse_port or None,
         )
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await gateway.stop()
+            flag = "--listen" if listen is settings.listen else "--admin-listen"
+            raise SettingsError(f"{flag}: cannot listen on {listen}: {exc.strerror}") from None
     return gateway
 
 
@@ -196,6 +202,12 @@ def _supervise(settings: Settings) -> int:
                 continue
             if stopping:
                 continue
+            if worker.exitcode == USAGE_ERROR:  # a setting (a busy port) will not fix itself
+                stopping = True
+                for other in workers:
+                    if other.pid is not None and other.is_alive():
+                        os.kill(other.pid, signal.SIGTERM)
+                continue
             print(
                 f"omnigate: worker {worker.pid} exited ({worker.exitcode}); restarting",
                 file=sys.stderr,
@@ -205,7 +217,8 @@ def _supervise(settings: Settings) -> int:
             workers[index] = _start(context, settings)
         if stopping and all(w.exitcode is not None for w in workers):
             shutil.rmtree(metrics_dir, ignore_errors=True)
-            return 0
+            failed = any(w.exitcode == USAGE_ERROR for w in workers)
+            return USAGE_ERROR if failed else 0
 
 
 def _start(
@@ -218,4 +231,9 @@ def _start(
 
 def _worker_main(settings: Settings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor turns Ctrl-C into SIGTERM
-    raise SystemExit(run_worker(settings, None, reuse_port=True))
+    try:
+        code = run_worker(settings, None, reuse_port=True)
+    except SettingsError as exc:
+        print(f"omnigate serve: {exc}", file=sys.stderr, flush=True)
+        code = USAGE_ERROR
+    raise SystemExit(code)

@@ -273,3 +273,19 @@ def test_mask_treats_a_bare_string_as_chat_text(rules: Path) -> None:
         stdin='"call +1 415 555 7890"',
     )
     assert json.loads(result.stdout) == "call XXX-XXX-7890"
+
+
+def test_serve_on_a_busy_port_is_one_line_exit_2(rules: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = omnigate(
+            "serve", "--upstream", "http://127.0.0.1:9", "--rules", str(rules),
+            "--listen", f"127.0.0.1:{port}", "--admin-listen", "127.0.0.1:0",
+        )
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"omnigate serve: --listen: cannot listen on 127.0.0.1:{port}")
+    assert "Traceback" not in result.stderr
