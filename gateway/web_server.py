@@ -100,7 +100,7 @@ async def start_gateway(settings: Settings, plan: Plan, reuse_port: bool = False
         settings=settings,
         # Access lines are flushed at most every half second; audit events at once.
         access_log=EventLog.open("-", settings.log_format, flush_every=ACCESS_FLUSH_SECONDS),
-        audit_log=EventLog.open(settings.audit_log, settings.log_format),
+        audit_log=_open_audit_log(settings),
         plan=plan,
     )
     gateway = Gateway(state)
@@ -128,6 +128,14 @@ async def start_gateway(settings: Settings, plan: Plan, reuse_port: bool = False
             flag = "--listen" if listen is settings.listen else "--admin-listen"
             raise SettingsError(f"{flag}: cannot listen on {listen}: {exc.strerror}") from None
     return gateway
+
+
+def _open_audit_log(settings: Settings) -> EventLog:
+    try:
+        return EventLog.open(settings.audit_log, settings.log_format)
+    except OSError as exc:
+        target = settings.audit_log
+        raise SettingsError(f"--audit-log: cannot open {target}: {exc.strerror}") from None
 
 
 class Gateway:

@@ -289,3 +289,15 @@ def test_serve_on_a_busy_port_is_one_line_exit_2(rules: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith(f"omnigate serve: --listen: cannot listen on 127.0.0.1:{port}")
     assert "Traceback" not in result.stderr
+
+
+def test_serve_with_an_unwritable_audit_log_is_one_line_exit_2(rules: Path) -> None:
+    result = omnigate(
+        "serve", "--upstream", "http://127.0.0.1:9", "--rules", str(rules),
+        "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
+        "--audit-log", "/nonexistent/dir/audit.log",
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "omnigate serve: --audit-log: cannot open /nonexistent/dir/audit.log: No such file or directory"
+    )
