@@ -15,12 +15,13 @@ from typing import Any, TypeVar
 
 from gateway.auth import Authenticator, Identity
 from gateway.channels import CompiledWebhook, compile_webhook
-from gateway.errors import ConfigError, ConfigErrors, KeyPath
+from gateway.errors import ConfigError, ConfigErrors, GatewayError, KeyPath
+from gateway.http_path import normalise_path
 from gateway.identity import IdentityResolver
 from gateway.identity.stamp import compile_stamps
 from gateway.jsonpath_plan import compile_selector
 from gateway.masks import Mask, MaskContext, compile_mask
-from gateway.route_match import compile_template
+from gateway.route_match import PathTemplate, compile_template
 from gateway.route_view import PASS_VIEW, MaskRule, Route, View, build_view
 from gateway.rules_source import RuleLoadError, RuleSource, load_rules
 
@@ -41,9 +42,23 @@ class Plan:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_match", lru_cache(maxsize=4096)(self._match_uncached))
+        templates = tuple(
+            (compile_template(path, None), hook) for path, hook in self.webhooks.items()
+        )
+        object.__setattr__(self, "_webhook_templates", templates)
 
     def webhook_for(self, path: str) -> CompiledWebhook | None:
-        return self.webhooks.get(path.rstrip("/") or "/")
+        exact = self.webhooks.get(path.rstrip("/") or "/")
+        if exact is not None or not self.webhooks:
+            return exact
+        # SECURITY: the aliases an upstream answers for a webhook path (case, `;params`,
+        # `.json`) are webhook deliveries too: they must never reach it unverified.
+        templates: tuple[tuple[PathTemplate, CompiledWebhook], ...]
+        templates = self._webhook_templates  # type: ignore[attr-defined]
+        for template, hook in templates:
+            if template.matches(None, path):
+                return hook
+        return None
 
     def view(self, method: str | None, path: str, identity: Identity) -> View:
         """The view for a request; `method=None` takes routes of every method into account."""
@@ -100,7 +115,7 @@ def compile_plan(source: RuleSource, environ: Mapping[str, str] = os.environ) ->
         hook = attempt(compile_webhook, spec, index, resolver, environ)
         if hook is not None:
             key = hook.path.rstrip("/") or "/"
-            problem = _webhook_conflict(key, webhooks, routes)
+            problem = _webhook_path_problem(hook.path) or _webhook_conflict(key, webhooks, routes)
             if problem:
                 errors.append(
                     source.format_error(ConfigError(("webhooks", index, "path"), problem))
@@ -121,6 +136,21 @@ def compile_plan(source: RuleSource, environ: Mapping[str, str] = os.environ) ->
         text_mask=text_mask,
         tests=tuple(data.get("tests", [])),
     )
+
+
+def _webhook_path_problem(path: str) -> str | None:
+    """Request paths are normalised before matching: a path written otherwise would never match."""
+    if "?" in path or "#" in path or not path.startswith("/"):
+        return f"webhook path {path!r} must be a plain absolute path (no query or fragment)"
+    try:
+        canonical = normalise_path(path)
+    except GatewayError:
+        canonical = ""
+    if canonical != path:
+        return (
+            f"webhook path {path!r} is not in canonical form; write {canonical or 'it plainly'!r}"
+        )
+    return None
 
 
 def _webhook_conflict(

@@ -16,11 +16,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from gateway import metrics
-from gateway.rules_plan import load_plan
+from gateway.rules_plan import Plan, load_plan
 from gateway.rules_source import RuleLoadError
 from gateway.web_state import GatewayState
 
 POLL_SECONDS = 1.0
+RETIRE_SECONDS = 20.0  # longer than the 15 s drain
 
 
 def fingerprint(path: Path) -> tuple[tuple[str, int, int, int], ...]:
@@ -40,6 +41,11 @@ def fingerprint(path: Path) -> tuple[tuple[str, int, int, int], ...]:
 
 async def reload_rules(state: GatewayState) -> bool:
     """Compile the rules again and swap them in; False (previous rules kept) on any error."""
+    async with state.reload_lock:  # one reload at a time: the last one started wins
+        return await _reload(state)
+
+
+async def _reload(state: GatewayState) -> bool:
     try:
         plan = await asyncio.to_thread(load_plan, state.settings.rules, os.environ)
     except RuleLoadError as exc:
@@ -57,8 +63,20 @@ async def reload_rules(state: GatewayState) -> bool:
         f"omnigate: rules reloaded, version {plan.source.digest[:12]}", file=sys.stderr, flush=True
     )
     if previous is not None:
-        await previous.auth.close()
+        # Requests in flight keep the previous plan (and may be waiting on its key set): close
+        # its resources only once they have had the drain time to finish.
+        state.retired.append(previous)
+        asyncio.get_running_loop().call_later(
+            RETIRE_SECONDS, lambda: asyncio.ensure_future(retire(state, previous))
+        )
     return True
+
+
+async def retire(state: GatewayState, plan: Plan) -> None:
+    """Release what a replaced plan holds (its JWKS refresher); once per plan."""
+    if plan in state.retired:
+        state.retired.remove(plan)
+        await plan.auth.close()
 
 
 @contextlib.asynccontextmanager
@@ -78,9 +96,16 @@ async def _poll(state: GatewayState) -> None:
         await asyncio.sleep(POLL_SECONDS)
         try:
             current = await asyncio.to_thread(fingerprint, state.settings.rules)
-            if current != seen:
-                seen = current
-                await reload_rules(state)
+            if current == seen:
+                continue
+            # A file being rewritten in place can be caught half-written: reload only once the
+            # files have stayed the same for one more poll.
+            await asyncio.sleep(POLL_SECONDS)
+            settled = await asyncio.to_thread(fingerprint, state.settings.rules)
+            if settled != current:
+                continue
+            seen = settled
+            await reload_rules(state)
         except Exception as exc:  # the watcher must outlive any one bad reload
             metrics.RULE_RELOADS.labels("failure").inc()
             print(f"omnigate: rule watcher: {type(exc).__name__}", file=sys.stderr, flush=True)

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from gateway.client_upstream import Upstream, make_session
 from gateway.errors import BadRequest
-from gateway.rules_reload import watch_rules
+from gateway.rules_reload import retire, watch_rules
 from gateway.web_errors import render_error
 from gateway.web_proxy import handle
 from gateway.web_request import expect_handler, request_id_of
@@ -66,6 +66,8 @@ async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
     if state.plan is not None:
         await state.plan.auth.start(session)
     yield
+    for retired in list(state.retired):
+        await retire(state, retired)
     if state.plan is not None:
         await state.plan.auth.close()
     await session.close()

@@ -47,6 +47,9 @@ def check_c_parser() -> None:
 
 
 def serve(settings: Settings) -> int:
+    # A SIGHUP before the reload handler is installed (config reloaders send one early) must not
+    # end the process; the rules are loaded fresh at start anyway.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     check_c_parser()
     try:
         plan = load_plan(settings.rules)
@@ -239,6 +242,7 @@ def _start(
 
 def _worker_main(settings: Settings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor turns Ctrl-C into SIGTERM
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the event loop handles it
     try:
         code = run_worker(settings, None, reuse_port=True)
     except SettingsError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -24,6 +25,8 @@ class GatewayState:
     # One thread masks large bodies beside the event loop. One, because masking is CPU-bound
     # Python: more threads would only take turns on the GIL (and fight the loop for it).
     masker: ThreadPoolExecutor | None = None
+    reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    retired: list[Plan] = field(default_factory=list)  # replaced plans, closed after the drain
 
 
 STATE = web.AppKey("omnigate_state", GatewayState)

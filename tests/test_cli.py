@@ -269,7 +269,14 @@ def test_rules_that_could_leak_are_load_errors(tmp_path: Path, extra: str, messa
 
 def test_mask_treats_a_bare_string_as_chat_text(rules: Path) -> None:
     result = omnigate(
-        "mask", "--rules", str(rules), "--role", "agent", "--request", "GET /contacts/1", "-",
+        "mask",
+        "--rules",
+        str(rules),
+        "--role",
+        "agent",
+        "--request",
+        "GET /contacts/1",
+        "-",
         stdin='"call +1 415 555 7890"',
     )
     assert json.loads(result.stdout) == "call XXX-XXX-7890"
@@ -283,8 +290,15 @@ def test_serve_on_a_busy_port_is_one_line_exit_2(rules: Path) -> None:
         busy.listen()
         port = busy.getsockname()[1]
         result = omnigate(
-            "serve", "--upstream", "http://127.0.0.1:9", "--rules", str(rules),
-            "--listen", f"127.0.0.1:{port}", "--admin-listen", "127.0.0.1:0",
+            "serve",
+            "--upstream",
+            "http://127.0.0.1:9",
+            "--rules",
+            str(rules),
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--admin-listen",
+            "127.0.0.1:0",
         )
     assert result.returncode == 2
     assert result.stderr.startswith(f"omnigate serve: --listen: cannot listen on 127.0.0.1:{port}")
@@ -293,11 +307,32 @@ def test_serve_on_a_busy_port_is_one_line_exit_2(rules: Path) -> None:
 
 def test_serve_with_an_unwritable_audit_log_is_one_line_exit_2(rules: Path) -> None:
     result = omnigate(
-        "serve", "--upstream", "http://127.0.0.1:9", "--rules", str(rules),
-        "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0",
-        "--audit-log", "/nonexistent/dir/audit.log",
+        "serve",
+        "--upstream",
+        "http://127.0.0.1:9",
+        "--rules",
+        str(rules),
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+        "--audit-log",
+        "/nonexistent/dir/audit.log",
     )
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "omnigate serve: --audit-log: cannot open /nonexistent/dir/audit.log: No such file or directory"
     )
+
+
+@pytest.mark.parametrize("path", ["/hooks//wa", "/hooks/%7Ewa", "/hooks/wa?x=1"])
+def test_webhook_paths_must_be_canonical(tmp_path: Path, path: str) -> None:
+    rules = tmp_path / "r.yaml"
+    rules.write_text(
+        MINIMAL_RULES
+        + "omnichannel: { id_secret_env: OMNIGATE_ID_SECRET }\n"
+        + f"webhooks:\n  - {{ channel: sendgrid, path: '{path}' }}\n"
+    )
+    result = omnigate("check", str(rules), env={"OMNIGATE_ID_SECRET": "s"})
+    assert result.returncode == 1
+    assert "webhooks[0].path" in result.stdout

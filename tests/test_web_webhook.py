@@ -19,7 +19,9 @@ ID_SECRET = b"test-id-secret"
 META = b"test-meta-secret"
 TWILIO = b"test-twilio-token"
 
-RULES = MINIMAL_RULES + """
+RULES = (
+    MINIMAL_RULES
+    + """
 omnichannel:
   identify_by: [phone, email]
   default_region: US
@@ -28,6 +30,7 @@ webhooks:
   - { channel: whatsapp, path: /webhooks/whatsapp, secret_env: META_APP_SECRET }
   - { channel: twilio, path: /webhooks/twilio, secret_env: TWILIO_AUTH_TOKEN }
 """
+)
 
 
 def expected_id(kind: str, value: str) -> str:
@@ -36,16 +39,41 @@ def expected_id(kind: str, value: str) -> str:
 
 
 def whatsapp(*senders: str) -> bytes:
-    return orjson.dumps({
-        "object": "whatsapp_business_account",
-        "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": {"display_phone_number": "15550001111", "phone_number_id": "9"},
-            "contacts": [{"profile": {"name": "P"}, "wa_id": s} for s in senders],
-            "messages": [{"from": s, "id": f"wamid.{s}", "timestamp": "1", "type": "text",
-                          "text": {"body": "hi"}} for s in senders],
-        }}]}],
-    })
+    return orjson.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "1",
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "messaging_product": "whatsapp",
+                                "metadata": {
+                                    "display_phone_number": "15550001111",
+                                    "phone_number_id": "9",
+                                },
+                                "contacts": [
+                                    {"profile": {"name": "P"}, "wa_id": s} for s in senders
+                                ],
+                                "messages": [
+                                    {
+                                        "from": s,
+                                        "id": f"wamid.{s}",
+                                        "timestamp": "1",
+                                        "type": "text",
+                                        "text": {"body": "hi"},
+                                    }
+                                    for s in senders
+                                ],
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    )
 
 
 def meta_signature(body: bytes) -> str:
@@ -83,14 +111,20 @@ async def test_whatsapp_batch_is_stamped_and_resigned(hooks):
     gw, receiver = hooks
     body = whatsapp("14155557890", "447911123456", "14155557890")
     resp = await gw.client.post(
-        "/webhooks/whatsapp", data=body,
-        headers={"Content-Type": "application/json", "X-Hub-Signature-256": meta_signature(body),
-                 "X-Omni-Customer-Id": "omni_spoofed"},
+        "/webhooks/whatsapp",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": meta_signature(body),
+            "X-Omni-Customer-Id": "omni_spoofed",
+        },
     )
     assert resp.status == 202 and await resp.text() == "queued"  # upstream answer relayed
     _, headers, forwarded = receiver.requests[-1]
     ids = [expected_id("phone", "+14155557890"), expected_id("phone", "+447911123456")]
-    assert headers["X-Omni-Customer-Id"] == ",".join(ids)  # spoofed value gone, order of first appearance
+    assert headers["X-Omni-Customer-Id"] == ",".join(
+        ids
+    )  # spoofed value gone, order of first appearance
     # the upstream's own check still passes on the forwarded bytes
     assert hmac.compare_digest(headers["X-Hub-Signature-256"], meta_signature(forwarded))
     value = orjson.loads(forwarded)["entry"][0]["changes"][0]["value"]
@@ -104,8 +138,11 @@ async def test_whatsapp_batch_is_stamped_and_resigned(hooks):
 async def test_bad_signature_is_refused_and_not_forwarded(hooks):
     gw, receiver = hooks
     body = whatsapp("14155557890")
-    resp = await gw.client.post("/webhooks/whatsapp", data=body + b" ",
-                                headers={"X-Hub-Signature-256": meta_signature(body)})
+    resp = await gw.client.post(
+        "/webhooks/whatsapp",
+        data=body + b" ",
+        headers={"X-Hub-Signature-256": meta_signature(body)},
+    )
     assert resp.status == 401
     assert (await resp.json())["error"]["code"] == "bad_signature"
     assert receiver.requests == []
@@ -113,11 +150,26 @@ async def test_bad_signature_is_refused_and_not_forwarded(hooks):
 
 async def test_payload_without_identity_is_forwarded_byte_for_byte(hooks):
     gw, receiver = hooks
-    body = orjson.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [
-        {"field": "messages", "value": {"statuses": [{"id": "x", "status": "read"}]}}]}]})
+    body = orjson.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "id": "1",
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {"statuses": [{"id": "x", "status": "read"}]},
+                        }
+                    ],
+                }
+            ],
+        }
+    )
     signature = meta_signature(body)
-    resp = await gw.client.post("/webhooks/whatsapp", data=body,
-                                headers={"X-Hub-Signature-256": signature})
+    resp = await gw.client.post(
+        "/webhooks/whatsapp", data=body, headers={"X-Hub-Signature-256": signature}
+    )
     assert resp.status == 202
     _, headers, forwarded = receiver.requests[-1]
     assert forwarded == body and headers["X-Hub-Signature-256"] == signature
@@ -134,8 +186,14 @@ async def test_meta_verification_handshake_passes(hooks):
 
 async def test_twilio_form_is_stamped_and_resigned_over_the_public_url(hooks):
     gw, receiver = hooks
-    params = [("MessageSid", "SM1"), ("From", "whatsapp:+14155557890"), ("To", "whatsapp:+1555"),
-              ("Body", "hello"), ("WaId", "14155557890"), ("SmsStatus", "received")]
+    params = [
+        ("MessageSid", "SM1"),
+        ("From", "whatsapp:+14155557890"),
+        ("To", "whatsapp:+1555"),
+        ("Body", "hello"),
+        ("WaId", "14155557890"),
+        ("SmsStatus", "received"),
+    ]
     url = "https://hooks.example.com/webhooks/twilio"
 
     def sign(pairs, signed_url=url):
@@ -143,10 +201,14 @@ async def test_twilio_form_is_stamped_and_resigned_over_the_public_url(hooks):
         return base64.b64encode(hmac.new(TWILIO, text.encode(), hashlib.sha1).digest()).decode()
 
     resp = await gw.client.post(
-        "/webhooks/twilio", data=urlencode(params),
-        headers={"Content-Type": "application/x-www-form-urlencoded",
-                 "X-Twilio-Signature": sign(params),
-                 "X-Forwarded-Proto": "https", "X-Forwarded-Host": "hooks.example.com"},
+        "/webhooks/twilio",
+        data=urlencode(params),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": sign(params),
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": "hooks.example.com",
+        },
     )
     assert resp.status == 200 and await resp.text() == "<Response/>"  # TwiML relayed
     _, headers, forwarded = receiver.requests[-1]
@@ -156,8 +218,41 @@ async def test_twilio_form_is_stamped_and_resigned_over_the_public_url(hooks):
 
 
 def test_ids_are_identical_across_processes() -> None:
-    code = ("from gateway.identity.omni_id import omni_id; "
-            "print(omni_id(b'shared-secret', 'phone', '+14155557890'))")
-    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           check=True).stdout for _ in range(2)}
+    code = (
+        "from gateway.identity.omni_id import omni_id; "
+        "print(omni_id(b'shared-secret', 'phone', '+14155557890'))"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+        for _ in range(2)
+    }
     assert len(runs) == 1
+
+
+@pytest.mark.parametrize(
+    "path", ["/Webhooks/WhatsApp", "/webhooks/whatsapp;x=1", "/webhooks/whatsapp.json"]
+)
+async def test_webhook_path_aliases_are_verified_too(hooks, path):
+    gw, receiver = hooks
+    resp = await gw.client.post(path, data=whatsapp("14155557890"))  # no signature
+    assert resp.status == 401
+    assert (await resp.json())["error"]["code"] == "bad_signature"
+    assert receiver.requests == []
+
+
+async def test_signature_header_that_is_not_utf8_is_a_bad_signature(hooks):
+    from tests.conftest import raw_http
+
+    gw, receiver = hooks
+    body = whatsapp("14155557890")
+    request = (
+        b"POST /webhooks/whatsapp HTTP/1.1\r\nHost: g\r\nContent-Type: application/json\r\n"
+        b"X-Hub-Signature-256: sha256=\xff\xfe\r\nConnection: close\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    answer = await raw_http(gw.client.port, request)
+    assert answer.startswith(b"HTTP/1.1 401")
+    assert receiver.requests == []

@@ -38,13 +38,18 @@ def _nothing(_name: str) -> None:
     return None
 
 
+_REPLAY_GUARDS: dict[bytes, ReplayGuard] = {}
+
+
 class MailgunChannel:
     name = "mailgun"
 
     def __init__(self, cfg: ChannelSpec, replay: ReplayGuard | None = None) -> None:
         self._resolver = cfg.resolver
         self._key = cfg.secret
-        self._replay = replay or ReplayGuard()
+        # One memory per signing key for the whole process, so a rule reload (a new adapter)
+        # does not forget the tokens already seen and re-open the replay window.
+        self._replay = replay or _REPLAY_GUARDS.setdefault(cfg.secret or b"", ReplayGuard())
 
     def process(self, req: WebhookRequest) -> WebhookResult:
         if is_handshake(req):

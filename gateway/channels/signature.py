@@ -22,7 +22,10 @@ def hmac_hex(key: bytes, message: bytes, digest: str) -> str:
 def same(expected: str, given: str) -> bool:
     """Constant-time string comparison that tolerates non-ASCII input."""
     # SECURITY: compare_digest keeps the time independent of where the values differ.
-    return hmac.compare_digest(expected.encode(), given.encode())
+    # surrogateescape: a header that is not valid UTF-8 compares unequal instead of raising.
+    return hmac.compare_digest(
+        expected.encode("utf-8", "surrogateescape"), given.encode("utf-8", "surrogateescape")
+    )
 
 
 class Signer(Protocol):

@@ -67,6 +67,8 @@ class TelegramChannel:
         if self._secret is not None:
             given = req.headers.get(TOKEN_HEADER)
             # SECURITY: constant-time comparison; a missing header is as bad as a wrong one.
-            if given is None or not hmac.compare_digest(given.encode(), self._secret):
+            if given is None or not hmac.compare_digest(
+                given.encode("utf-8", "surrogateescape"), self._secret
+            ):
                 raise BadSignature(f"{TOKEN_HEADER} does not match")
         return json_delivery(req, self._resolver, UNSIGNED, stamp_update)
