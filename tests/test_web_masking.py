@@ -707,3 +707,16 @@ async def test_unsupported_expect_is_417_in_the_error_shape(setup):
     answer = await raw_http(gw.client.port, request, read_timeout=1)
     assert answer.startswith(b"HTTP/1.1 417")
     assert orjson.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]["code"] == "bad_request"
+
+
+async def test_two_different_session_cookies_are_refused(make_gateway, upstream_app):
+    rules = RULES.replace(
+        "role_claim: role }", "role_claim: role, token_from: ['cookie:session'] }"
+    )
+    upstream = Upstream()
+    upstream.set(CONTACT_PATH, CONTACT)
+    gw = await make_gateway(await upstream_app(upstream.app()), rules)
+    cookie = f"session={token('agent')}; session={token('admin')}"
+    resp = await gw.client.get(CONTACT_PATH, headers={"Cookie": cookie})
+    assert resp.status == 401
+    assert upstream.hits == []

@@ -67,7 +67,7 @@ def find_token(
         if source.kind == "header":
             token = _bearer(_single(headers, source.name))
         elif source.kind == "cookie":
-            token = _single(cookies, source.name)
+            token = _cookie(headers, cookies, source.name)
         else:
             token = _single(query, source.name)
         if token:
@@ -88,6 +88,26 @@ def _single(values: Mapping[str, str], name: str) -> str | None:
         return str(found[0]).strip() if found else None
     value = values.get(name)
     return value.strip() if isinstance(value, str) else None
+
+
+def _cookie(headers: Mapping[str, str], cookies: Mapping[str, str], name: str) -> str | None:
+    """The named cookie; refused when the request carries it twice with different values.
+
+    SECURITY: a parsed cookie mapping keeps one value, and upstreams differ on which (first or
+    last): the gateway must not unmask on a different token than the one the upstream serves.
+    """
+    getall = getattr(headers, "getall", None)
+    raw = getall("Cookie", []) if getall is not None else [headers.get("Cookie", "")]
+    found = {
+        value.strip().strip('"')
+        for header in raw
+        for pair in str(header).split(";")
+        for key, sep, value in [pair.strip().partition("=")]
+        if sep and key == name
+    }
+    if len(found) > 1:
+        raise InvalidToken(f"the request carries several {name} cookies", reason="malformed")
+    return _single(cookies, name)
 
 
 def _bearer(authorization: str | None) -> str | None:
