@@ -130,6 +130,7 @@ class DescentGroup:
                 continue
             if every is not None:
                 every(value)
+            # `_resolve(top, value, found)` inlined: this runs once for every dict in the body.
             for name, (record, deeper) in top:
                 child = value.get(name, GONE)
                 if child is not GONE and isinstance(child, dict):

@@ -59,10 +59,6 @@ class EventSplitter:
             raise EventTooLarge
         return events
 
-    def tail(self) -> bytes:
-        """Whatever is left when the stream ends (an unterminated event is dispatched by no one)."""
-        return b"".join(self._lines) + bytes(self._buffer)
-
 
 def mask_event(
     lines: list[bytes], mask_json: Callable[[Any], Any], mask_text: Callable[[str], Any]

@@ -6,6 +6,7 @@ buffered and inspected (SPEC 3.5).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from aiohttp import web
@@ -23,24 +24,34 @@ _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _CONDITIONALS = ("If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since")
 
 
-def upstream_headers(request: web.BaseRequest, prepared: Prepared) -> CIMultiDict[str]:
-    drop: list[str] = []
+def forwarded_headers(
+    request: web.BaseRequest, prepared: Prepared, also_drop: Iterable[str] = ()
+) -> CIMultiDict[str]:
+    """The client's headers as every upstream request carries them (HTTP, WebSocket, webhook).
+
+    Hop-by-hop headers and any inbound stamp header go first; the gateway's own headers
+    (X-Forwarded-*, X-Request-Id) are added after, so a client cannot make them vanish.
+    """
+    drop = list(also_drop)
     resolver = prepared.plan.resolver
     if resolver is not None:
         drop.append(resolver.header)  # SECURITY: only the gateway stamps identities
+    headers = end_to_end(request.headers, also_drop=drop)
+    add_forwarding(
+        headers, peer=request.remote, proto=request.scheme, host=request.headers.get("Host")
+    )
+    headers["X-Request-Id"] = prepared.request_id
+    return headers
+
+
+def upstream_headers(request: web.BaseRequest, prepared: Prepared) -> CIMultiDict[str]:
+    drop: list[str] = []
     if prepared.view.guarded:
         drop += ("Range", "If-Range")  # a byte range of a masked body cannot be masked
         if prepared.identity.masking and request.method in ("GET", "HEAD"):
             # SECURITY: a 304 to a guessed ETag or date would confirm a clear value unseen.
             drop += _CONDITIONALS
-    headers = end_to_end(request.headers, also_drop=drop)
-    add_forwarding(
-        headers,
-        peer=request.remote,
-        proto=request.scheme,
-        host=request.headers.get("Host"),
-    )
-    headers["X-Request-Id"] = prepared.request_id
+    headers = forwarded_headers(request, prepared, drop)
     if prepared.view.transforms and "Accept-Encoding" in headers:
         # only codings the transform stage can undo (and the client can read, on pass-through)
         headers["Accept-Encoding"] = decodable_accept_encoding(headers["Accept-Encoding"])

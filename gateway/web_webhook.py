@@ -16,8 +16,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from gateway import metrics
 from gateway.channels import WebhookRequest
 from gateway.errors import BadSignature, PayloadTooLarge
-from gateway.http_headers import add_forwarding, end_to_end
-from gateway.web_forward import read_request_body
+from gateway.web_forward import forwarded_headers, read_request_body
 from gateway.web_request import Prepared
 from gateway.web_respond import stream_through
 from gateway.web_state import GatewayState
@@ -34,10 +33,7 @@ async def forward_webhook(
     except PayloadTooLarge:
         metrics.WEBHOOKS.labels(channel, "too_large").inc()
         raise
-    headers = end_to_end(request.headers)
-    resolver = prepared.plan.resolver
-    if resolver is not None:
-        headers.popall(resolver.header, None)  # SECURITY: a stamp from outside is never trusted
+    headers = forwarded_headers(request, prepared)  # a stamp from outside is removed here
     webhook_request = WebhookRequest(
         method=request.method,
         url=public_url(request, hook.public_url),
@@ -57,8 +53,6 @@ async def forward_webhook(
     out = CIMultiDict(headers)
     for name, value in result.set_headers.items():
         out[name] = value
-    add_forwarding(out, peer=request.remote, proto=request.scheme, host=request.headers.get("Host"))
-    out["X-Request-Id"] = prepared.request_id
     if result.body is not body or "Content-Length" in out:
         out.popall("Transfer-Encoding", None)
         out["Content-Length"] = str(len(result.body))

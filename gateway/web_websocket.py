@@ -13,8 +13,8 @@ import aiohttp
 from aiohttp import WSMsgType, web
 
 from gateway import json_codec, metrics
-from gateway.http_headers import add_forwarding, end_to_end
 from gateway.transform import Outcome, TransformFailed, mask_document, transform_document
+from gateway.web_forward import forwarded_headers
 from gateway.web_request import Prepared, request_id_of
 from gateway.web_state import GatewayState
 
@@ -40,14 +40,7 @@ async def relay_websocket(
 ) -> web.StreamResponse:
     upstream = state.upstream
     assert upstream is not None
-    drop = list(_HANDSHAKE)
-    if prepared.plan.resolver is not None:
-        drop.append(prepared.plan.resolver.header)  # SECURITY: only the gateway stamps identities
-    headers = end_to_end(request.headers, also_drop=drop)
-    add_forwarding(
-        headers, peer=request.remote, proto=request.scheme, host=request.headers.get("Host")
-    )
-    headers["X-Request-Id"] = prepared.request_id
+    headers = forwarded_headers(request, prepared, _HANDSHAKE)
     protocols = tuple(
         p.strip()
         for value in request.headers.getall("Sec-WebSocket-Protocol", ())
