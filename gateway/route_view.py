@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.auth import Identity
 from gateway.identity.stamp import Stamper
 from gateway.jsonpath_plan import Selector
 from gateway.masks import Mask
@@ -59,14 +58,14 @@ class View:
 PASS_VIEW = View("-", (), (), (), False, False, False, "off", True)
 
 
-def build_view(matched: tuple[Route, ...], identity: Identity) -> View:
+def build_view(matched: tuple[Route, ...], role: str, role_masks: bool) -> View:
     guarded_routes = [r for r in matched if r.rules]
     guarded = bool(guarded_routes)
-    masking = guarded and identity.masking
+    masking = guarded and role_masks
     every_rule = tuple(rule for route in guarded_routes for rule in route.rules)
     rules: tuple[MaskRule, ...] = ()
     if masking:
-        rules = tuple(r for r in every_rule if r.roles is None or identity.role in r.roles)
+        rules = tuple(r for r in every_rule if r.roles is None or role in r.roles)
     return View(
         route_label=(guarded_routes or matched)[0].name,
         rules=rules,

@@ -46,6 +46,7 @@ class Plan:
             (compile_template(path, None), hook) for path, hook in self.webhooks.items()
         )
         object.__setattr__(self, "_webhook_templates", templates)
+        object.__setattr__(self, "_views", {})
 
     def webhook_for(self, path: str) -> CompiledWebhook | None:
         exact = self.webhooks.get(path.rstrip("/") or "/")
@@ -65,7 +66,19 @@ class Plan:
         matched: tuple[Route, ...] = self._match(method, path)  # type: ignore[attr-defined]
         if not matched:
             return PASS_VIEW
-        return build_view(matched, identity)
+        # Views depend only on the matched routes and the role: built once, then reused. The
+        # key holds route ids; the entry holds the routes, so no id is reused while cached.
+        views: dict[tuple[Any, ...], tuple[tuple[Route, ...], View]]
+        views = self._views  # type: ignore[attr-defined]
+        key = (*map(id, matched), identity.role, identity.masking)
+        cached = views.get(key)
+        if cached is not None:
+            return cached[1]
+        view = build_view(matched, identity.role, identity.masking)
+        if len(views) >= 4096:
+            views.clear()
+        views[key] = (matched, view)
+        return view
 
     def _match_uncached(self, method: str | None, path: str) -> tuple[Route, ...]:
         return tuple(r for r in self.routes if r.template.matches(method, path))
