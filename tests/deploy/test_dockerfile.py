@@ -18,6 +18,7 @@ import shlex
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -432,8 +433,33 @@ def _image_env(runtime: Stage, root: Path) -> dict[str, str]:
     return env
 
 
+@pytest.fixture
+def traversable_dependencies() -> Iterator[None]:
+    """Let the unprivileged user reach the test venv's packages for this test.
+
+    A fresh clone may sit in a 0700 temporary folder (mktemp -d), which uid 65534 cannot
+    traverse; the image's dependencies come from that venv (see _install_image). Grant only
+    traverse (o+x) on the folders missing it, and restore their modes afterwards.
+    """
+    changed: list[tuple[Path, int]] = []
+    for lib in {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}:
+        for folder in [*reversed(Path(lib).parents), Path(lib)]:
+            mode = stat.S_IMODE(folder.stat().st_mode)
+            if not mode & stat.S_IXOTH and all(folder != done for done, _ in changed):
+                folder.chmod(mode | stat.S_IXOTH)
+                changed.append((folder, mode))
+    try:
+        yield
+    finally:
+        for folder, mode in reversed(changed):
+            folder.chmod(mode)
+
+
 def test_image_installs_and_serves_as_non_root_with_read_only_rules(
-    runtime: Stage, image_root: Path, upstream: tuple[str, list[str]]
+    runtime: Stage,
+    image_root: Path,
+    upstream: tuple[str, list[str]],
+    traversable_dependencies: None,
 ) -> None:
     user = _user_prefix()
     venv = _install_image(image_root)
