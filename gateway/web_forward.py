@@ -6,21 +6,20 @@ buffered and inspected (SPEC 3.5).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import AsyncIterator, Iterable
+from typing import Any, cast
 
 from aiohttp import web
 from multidict import CIMultiDict
 
 from gateway.body_codec import UndecodableBody, decodable_accept_encoding, decode_body
 from gateway.client_upstream import READ_CHUNK
-from gateway.errors import BadRequest, MaskedValueWrite, PayloadTooLarge
+from gateway.errors import BadRequest, PayloadTooLarge
 from gateway.http_headers import add_forwarding, end_to_end
 from gateway.route_view import GUARD_ORDER
 from gateway.web_request import Prepared
-from gateway.write_guard import FORM, MULTIPART, inspect_body, strip_body
+from gateway.write_guard import Mode, Verdict, body_kind, check, looks_like_json
 
-_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _CONDITIONALS = ("If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since")
 
 
@@ -58,61 +57,76 @@ def upstream_headers(request: web.BaseRequest, prepared: Prepared) -> CIMultiDic
     return headers
 
 
-def write_guard_mode(request: web.BaseRequest, prepared: Prepared) -> str:
-    """`reject`, `strip` or `off` for this request (any route matching the path counts)."""
-    if request.method not in _WRITE_METHODS or not prepared.identity.masking:
+def write_guard_mode(request: web.BaseRequest, prepared: Prepared) -> Mode:
+    """`reject`, `strip` or `off` for this request: any method, any route matching the path
+    (SPEC 3.2, 3.5), the strictest one winning."""
+    if not prepared.identity.masking:
         return "off"
     modes = [r.write_guard for r in prepared.plan.routes_for_path(prepared.path) if r.rules]
-    return max(modes, key=GUARD_ORDER.__getitem__) if modes else "off"
+    return cast(Mode, max(modes, key=GUARD_ORDER.__getitem__)) if modes else "off"
 
 
 async def request_body(
     request: web.Request, prepared: Prepared, headers: CIMultiDict[str], max_body: int
-) -> Any:
-    """The body to send upstream: None, a chunk stream, or inspected bytes."""
-    if not request.body_exists:
-        return None
+) -> tuple[Any, str]:
+    """The body to send upstream (None, a chunk stream, or checked bytes) and the query string.
+
+    SECURITY: the query is checked whatever the method (Rails and Laravel merge it into params),
+    and so is any body an upstream could read as data (SPEC 3.5, `write_guard`).
+    """
+    query = prepared.query
+    if not request.body_exists and not query:
+        return None, query
     mode = write_guard_mode(request, prepared)
-    if mode == "off" or not _scanned(request):
-        return request.content.iter_chunked(READ_CHUNK)
-    raw = await read_request_body(request, max_body)
+    if mode == "off":
+        return _streamed(request), query
+    content_type = _content_type(request)
+    raw = b""
+    if request.body_exists:
+        kind = body_kind(content_type)
+        first = await request.content.readany() if kind == "sniff" else b""
+        if kind == "skip" or (kind == "sniff" and not looks_like_json(first)):
+            # a binary upload streams on untouched; only the query is checked
+            verdict = check(b"", content_type, query, mode)
+            _raise_if_refused(verdict)
+            return _chained(first, request), verdict.query
+        raw = first + await read_request_body(request, max_body)
+        if len(raw) > max_body:
+            raise PayloadTooLarge(f"request body larger than {max_body} bytes")
     try:
         data = decode_body(raw, request.headers.get("Content-Encoding"), max_body)
     except UndecodableBody:
         raise BadRequest("the request body's Content-Encoding cannot be inspected") from None
-    finding = inspect_body(data, request.content_type, request.headers.get("Content-Type", ""))
-    if not finding.paths:
-        return raw
-    body = finding.stripped
-    if body is None and request.content_type != MULTIPART:
-        body = strip_body(data)
-    if mode == "reject" or body is None:
-        shown = ", ".join(finding.paths[:20]) + (" ..." if len(finding.paths) > 20 else "")
-        raise MaskedValueWrite(f"masked values must not be written back: {shown}")
+    verdict = check(data, content_type, query, mode)
+    _raise_if_refused(verdict)
+    if verdict.body is data:
+        return (raw if request.body_exists else None), verdict.query
     headers.popall("Content-Encoding", None)
-    headers["Content-Length"] = str(len(body))
-    return body
+    headers.popall("Transfer-Encoding", None)
+    headers["Content-Length"] = str(len(verdict.body))
+    return verdict.body, verdict.query
 
 
-# SECURITY: lenient upstream parsers take JSON from bodies of any of these types (Rails reads
-# text/x-json and application/jsonrequest as JSON), so the guard reads them all, and bodies
-# without a Content-Type. Binary uploads stream through unscanned.
-_SCANNED = frozenset(
-    {
-        "text/plain",
-        "text/json",
-        "text/x-json",
-        "application/jsonrequest",
-        FORM,
-        MULTIPART,
-    }
-)
+def _raise_if_refused(verdict: Verdict) -> None:
+    if verdict.refused:
+        raise verdict.error()
 
 
-def _scanned(request: web.BaseRequest) -> bool:
-    if "Content-Type" not in request.headers:
-        return True
-    return request.content_type in _SCANNED or is_json_type(request.content_type)
+def _content_type(request: web.BaseRequest) -> str | None:
+    # SECURITY: every Content-Type header counts (servers differ on which one they take).
+    values = request.headers.getall("Content-Type", ())
+    return ", ".join(values) if values else None
+
+
+def _streamed(request: web.Request) -> Any:
+    return request.content.iter_chunked(READ_CHUNK) if request.body_exists else None
+
+
+async def _chained(first: bytes, request: web.Request) -> AsyncIterator[bytes]:
+    if first:
+        yield first
+    async for chunk in request.content.iter_chunked(READ_CHUNK):
+        yield chunk
 
 
 async def read_request_body(request: web.Request, max_body: int) -> bytes:

@@ -52,10 +52,10 @@ async def _proxy(
     assert upstream is not None, "the upstream session opens before the listener"
     settings = state.settings
     headers = upstream_headers(request, prepared)
-    body = await request_body(request, prepared, headers, settings.max_body)
+    body, query = await request_body(request, prepared, headers, settings.max_body)
     sent = time.perf_counter()
     upstream_response = await upstream.send(
-        request.method, upstream.url_for(prepared.path, prepared.query), headers, body
+        request.method, upstream.url_for(prepared.path, query), headers, body
     )
     upstream_seconds = time.perf_counter() - sent
     try:

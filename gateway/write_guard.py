@@ -1,134 +1,279 @@
 """The write-back guard (SPEC 3.5): a masked value sent back must never overwrite the real one.
 
-Pure functions over a request body. SECURITY: the guard reads a body the way a lenient upstream
-would (Rails, Node, Json.NET): JSON with a BOM, `NaN`, comments or invalid UTF-8, JSON sent as
-text, form fields (repeated ones too) and multipart text parts. A body that looks like JSON but
-cannot be parsed is searched for string literals that are whole mask outputs; such a body can
-only be refused, never stripped.
+`check` is a pure function from (body, Content-Type, query string, mode) to a `Verdict`.
+SECURITY: it reads a request the way the most forgiving upstream framework would, since Rails and
+Laravel merge the query into params, Rack reads any `multipart/*`, Json.NET takes comments and
+single quotes, Jackson reads UTF-16, and a CGI app may decode a JSON string twice:
+- the query string, always; a body with no Content-Type, a `text/*` or garbage one, any type
+  naming JSON or a form, every type of a comma-separated list, `application/octet-stream` whose
+  bytes look like JSON, and every part of any `multipart/*` body (uploads with a non-empty
+  filename and a binary type excepted);
+- JSON as a token scan (`json_literals`), forms and queries split on `&` and `;`; every value,
+  trimmed, NFKC-folded and upper-cased, is compared with the mask shapes, and a value holding
+  JSON is read inside;
+- what cannot be read without guessing (ambiguous multipart, strings nested too deep) is
+  refused as unreadable, never passed.
+Strip mode forwards the body and query without the masked fields, but only when the result
+re-checks clean; otherwise it refuses as well.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
+import unicodedata
+from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
-from email import policy
-from email.parser import BytesParser
-from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from typing import Any, Literal
+from urllib.parse import unquote_to_bytes
 
 from gateway import json_codec
+from gateway.errors import MaskedValueWrite
+from gateway.json_literals import string_literals
 from gateway.masks import is_mask_output
+from gateway.multipart_parts import Unreadable, boundary_of, params, split_parts
 
+Mode = Literal["reject", "strip", "off"]
+BodyKind = Literal["scan", "sniff", "skip"]
 FORM = "application/x-www-form-urlencoded"
-MULTIPART = "multipart/form-data"
-_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_LITERAL = re.compile(r'"((?:[^"\\\n]|\\.){1,200})"|\'((?:[^\'\\\n]|\\.){1,200})\'')
-_NOT_JSON = object()
+MAX_NESTING = 24  # strings holding JSON holding strings...: deeper is refused as unreadable
+
+# Trimmed before comparing: what `strip`, `trim` and `TrimSpace` of any framework may remove.
+_TRIM = "".join(chr(c) for c in range(33)) + "\x7f\x85\xa0\u1680\u180e\u200b\u200c\u200d"
+_TRIM += "\u2060\ufeff\u2028\u2029\u202f\u205f\u3000"
+_TRIM += "".join(chr(c) for c in range(0x2000, 0x200B))
+_LIST_ITEM = re.compile(r'(?:[^,"]|"(?:[^"\\]|\\.)*"?)+')
+_JSON_START = re.compile(rb'\A(?:\xef\xbb\xbf|\xff\xfe|\xfe\xff)?[\s\x00]*[{\["\']')
+_PAIR_SPLIT = re.compile(r"[&;]")
+_ESCAPE = re.compile(r'\\[^ntr"\\/bf]')
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 
 
 @dataclass(frozen=True)
-class Finding:
-    """Where a body holds mask outputs, and the body without them (None: cannot be stripped)."""
+class Verdict:
+    """What the guard found, and what may go upstream."""
 
-    paths: list[str]
-    stripped: bytes | None
+    paths: tuple[str, ...]  # where mask outputs were found ($.a, query.a, form.a[b], ...)
+    body: bytes  # the body to forward (stripped in strip mode)
+    query: str  # the query string to forward (stripped in strip mode)
+    unreadable: str | None = None  # why the body could not be checked; None: it was
+    refused: bool = False  # answer 422 and forward nothing
 
-
-def inspect_body(data: bytes, content_type: str, full_content_type: str = "") -> Finding:
-    """The mask outputs in a request body of `content_type` (its media type, lower case)."""
-    if content_type == FORM:
-        form = parse_qsl(data.decode("utf-8", errors="replace"), keep_blank_values=True)
-        paths = [_child("$", k) for k, v in form if is_mask_output(v)]
-        if not paths and _has_masked_literal(data):  # JSON sent with a form content type
-            return Finding(["$ (a string in a body that is not a plain form)"], None)
-        kept = urlencode([(k, v) for k, v in form if not is_mask_output(v)]).encode()
-        return Finding(paths, kept)
-    if content_type == MULTIPART:
-        return Finding(_multipart_paths(data, full_content_type), None)
-    document = _lenient_json(data)
-    if document is not _NOT_JSON:
-        return Finding(find_masked_values(document), None)
-    if _has_masked_literal(data):
-        return Finding(["$ (a string in a body that is not strict JSON)"], None)
-    return Finding([], None)
+    def error(self) -> MaskedValueWrite:
+        if self.unreadable is not None:
+            return MaskedValueWrite(f"the request body could not be checked: {self.unreadable}")
+        shown = ", ".join(self.paths[:20]) + (" ..." if len(self.paths) > 20 else "")
+        return MaskedValueWrite(f"masked values must not be written back: {shown}")
 
 
-def _has_masked_literal(data: bytes) -> bool:
-    text = data.decode("utf-8", errors="replace")
-    return any(_masked(m.group(1) or m.group(2)) for m in _LITERAL.finditer(text))
-
-
-def strip_body(data: bytes) -> bytes | None:
-    """A JSON body without the fields that hold whole mask outputs (None: it cannot be done)."""
-    document = _lenient_json(data)
-    if document is _NOT_JSON or isinstance(document, str):
-        return None  # a body that is itself a masked value cannot be stripped, only refused
+def check(body: bytes, content_type: str | None, query: str, mode: Mode) -> Verdict:
+    """The guard's verdict on one request; `content_type` is the raw header value(s) or None."""
+    if mode == "off":
+        return Verdict((), body, query)
     try:
-        return json_codec.dumps(strip_masked_values(document))
+        in_query = tuple(dict.fromkeys(_pair_paths(query, "query")))
+        in_body = tuple(_body_paths(body, content_type, 0))
+    except Unreadable as why:
+        return Verdict((), body, query, str(why), refused=True)
+    paths = in_query + in_body
+    if not paths:
+        return Verdict((), body, query)
+    if mode == "reject":
+        return Verdict(paths, body, query, refused=True)
+    stripped_query = _strip_pairs(query) if in_query else query
+    stripped_body = _strip_body(body, content_type) if in_body else body
+    if stripped_body is None or check(stripped_body, content_type, stripped_query, "reject").paths:
+        return Verdict(paths, body, query, refused=True)  # cannot be stripped, only refused
+    return Verdict(paths, stripped_body, stripped_query)
+
+
+def check_frame(text: str) -> tuple[str, ...]:
+    """Paths of mask outputs in a WebSocket text frame from client to upstream (SPEC 3.6)."""
+    try:
+        return tuple(_text_paths(text, "$", 0))
+    except Unreadable:
+        return ("$",)  # SECURITY: a frame that cannot be read is treated as holding one
+
+
+def body_kind(content_type: str | None) -> BodyKind:
+    """Whether a body must be buffered and checked, sniffed first, or may stream through."""
+    kinds = {_kind(media) for media, _ in _media_types(content_type)} or {"scan"}
+    return "scan" if "scan" in kinds else "sniff" if "sniff" in kinds else "skip"
+
+
+def looks_like_json(prefix: bytes) -> bool:
+    """Whether a body starting with `prefix` may parse as JSON (for `sniff` bodies)."""
+    return _JSON_START.match(prefix) is not None
+
+
+def masked(value: str) -> bool:
+    """Whether `value`, trimmed and folded as an upstream may store it, is a whole mask output."""
+    if not value.isascii():
+        value = unicodedata.normalize("NFKC", value)
+    upper = value.upper()
+    if "*" not in value and "XXX-XXX-" not in upper:
+        return False  # every mask output has one of these: the common case costs two scans
+    return is_mask_output(value.strip(_TRIM)) or is_mask_output(upper.strip(_TRIM))
+
+
+def _suspect(text: str) -> bool:
+    """Whether `text` may hold a mask output once decoded: a `*`, an `XX-XXX` run, or an escape,
+    percent-encoding or non-ASCII character that may become one. Most clean bodies are passed
+    over with a few C-level searches."""
+    if "*" in text or not text.isascii():
+        return True
+    if "\\" in text and _ESCAPE.search(text):
+        return True
+    if "%" in text and _PERCENT.search(text):
+        return True
+    return "-" in text and "XX-XXX" in text.upper()
+
+
+def _kind(media: str) -> BodyKind:
+    if media.startswith("multipart/") or "json" in media or media == FORM:
+        return "scan"
+    if media.startswith("text/") or "/" not in media:
+        return "scan"  # text and garbage types: lenient upstreams sniff them
+    return "sniff" if media == "application/octet-stream" else "skip"
+
+
+def _media_types(content_type: str | None) -> list[tuple[str, str]]:
+    items = [m.group(0).strip() for m in _LIST_ITEM.finditer(content_type or "")]
+    return [(i.partition(";")[0].strip().lower(), i) for i in items if i]
+
+
+def _body_paths(data: bytes, content_type: str | None, depth: int) -> list[str]:
+    if not data:
+        return []
+    types = _media_types(content_type)
+    multipart = [item for media, item in types if media.startswith("multipart/")]
+    if multipart:
+        if len(types) > 1:
+            raise Unreadable("a multipart body must name one Content-Type")
+        return _multipart_paths(data, multipart[0], depth)
+    kinds = {_kind(media) for media, _ in types} or {"scan"}
+    if "scan" not in kinds and not ("sniff" in kinds and looks_like_json(data[:64])):
+        return []
+    charsets = [v for _, item in types for k, v in params(item) if k == "charset"]
+    json_only = bool(types) and all("json" in media for media, _ in types)
+    found: list[str] = []
+    for text in _texts(data, charsets):
+        found += _text_paths(text, "$", depth)
+        if "=" in text and not json_only:  # a JSON body is not read as a form
+            found += _pair_paths(text, "form", depth)
+    return list(dict.fromkeys(found))
+
+
+def _multipart_paths(data: bytes, content_type: str, depth: int) -> list[str]:
+    found: list[str] = []
+    for part in split_parts(data, boundary_of(content_type)):
+        part_type = part.content_type
+        if body_kind(part_type) == "skip":
+            if part.filename:
+                continue  # an upload of a binary type
+            # SECURITY: Rack reads a part without a filename (or with `filename=""`) as a
+            # field, whatever its Content-Type says.
+            part_type = None
+        label = f"form.{part.name}" if part.name is not None else "form.(unnamed part)"
+        for content in part.data:
+            inner = _body_paths(content, part_type, depth + 1)
+            found += [label + path[1:] if path.startswith("$") else path for path in inner]
+    return list(dict.fromkeys(found))
+
+
+def _text_paths(text: str, base: str, depth: int) -> Iterator[str]:
+    if depth > MAX_NESTING:
+        raise Unreadable("strings holding JSON are nested too deeply")
+    if masked(text):
+        yield base
+    if not _suspect(text):
+        return
+    for path, value in string_literals(text, base):
+        if masked(value):
+            yield path
+        elif value.lstrip(_TRIM)[:1] in ("{", "[", '"', "'"):
+            yield from _text_paths(value, path, depth + 1)  # a string holding JSON
+
+
+def _pair_paths(text: str, prefix: str, depth: int = 0) -> Iterator[str]:
+    if not text or not _suspect(text):
+        return
+    for piece in _PAIR_SPLIT.split(text):
+        key, _, value = piece.partition("=")
+        for decoded_key, decoded in zip(_unquoted(key), _unquoted(value), strict=True):
+            path = f"{prefix}.{decoded_key}"
+            if masked(decoded):
+                yield path
+            elif decoded.lstrip(_TRIM)[:1] in ("{", "[", '"', "'"):
+                yield from _text_paths(decoded, path, depth + 1)
+
+
+def _unquoted(text: str) -> tuple[str, str]:
+    """A form value decoded as most frameworks do, and with undecodable bytes dropped."""
+    raw = unquote_to_bytes(text.replace("+", " "))
+    return raw.decode("utf-8", "replace"), raw.decode("utf-8", "ignore")
+
+
+def _texts(data: bytes, charsets: list[str]) -> list[str]:
+    """The body as text every way an upstream may decode it (BOMs, UTF-16/32, its charset)."""
+    texts: list[str] = []
+    for charset in [*charsets, *_sniffed_encodings(data[:4])]:
+        # unknown, or not a text encoding: the UTF-8 readings below still apply
+        with suppress(LookupError, ValueError):
+            texts.append(data.decode(charset, "replace"))
+    body = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        texts.append(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        texts += [body.decode("utf-8", "replace"), body.decode("utf-8", "ignore")]
+    return list(dict.fromkeys(texts))
+
+
+def _sniffed_encodings(head: bytes) -> list[str]:
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) or head[1:3] == b"\0\0":
+        return ["utf-32"] if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) else [
+            "utf-32-le" if head[0] else "utf-32-be"
+        ]
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return ["utf-16"]
+    if len(head) >= 2 and (head[0] == 0) != (head[1] == 0):
+        return ["utf-16-be" if head[0] == 0 else "utf-16-le"]
+    return []
+
+
+def _strip_pairs(text: str) -> str:
+    kept = [piece for piece in text.split("&") if not any(_pair_paths(piece, "", 0))]
+    return "&".join(kept)
+
+
+def _strip_body(data: bytes, content_type: str | None) -> bytes | None:
+    """The body without its masked fields, or None when it cannot be done safely."""
+    kinds = {media for media, _ in _media_types(content_type)}
+    if kinds == {FORM}:
+        return _strip_pairs(data.decode("utf-8", "replace")).encode()
+    if any(media.startswith("multipart/") for media in kinds):
+        return None
+    try:
+        document = json_codec.loads(data.removeprefix(codecs.BOM_UTF8), lenient=True)
+    except ValueError:
+        return None  # not strict JSON: only a refusal is safe
+    if isinstance(document, str):
+        return None  # the body is itself a masked value
+    try:
+        return json_codec.dumps(_without_masked(document))
     except (RecursionError, ValueError):
         return None
 
 
-def _masked(value: str) -> bool:
-    return is_mask_output(value.replace('\\"', '"').replace("\\'", "'"))
-
-
-def _lenient_json(data: bytes) -> Any:
-    try:
-        return json_codec.loads(data.removeprefix(b"\xef\xbb\xbf"), lenient=True)
-    except ValueError:
-        return _NOT_JSON
-
-
-def _multipart_paths(data: bytes, full_content_type: str) -> list[str]:
-    head = f"Content-Type: {full_content_type}\r\n\r\n".encode()
-    message = BytesParser(policy=policy.default).parsebytes(head + data)
-    paths: list[str] = []
-    for part in message.iter_parts():
-        if part.get_filename() is not None:
-            continue  # uploads are files, not fields a helpdesk writes back
-        name = part.get_param("name", header="content-disposition") or "part"
-        payload = part.get_payload(decode=True)
-        value = payload if isinstance(payload, bytes) else b""
-        found = inspect_body(value, "application/json").paths
-        if is_mask_output(value.decode("utf-8", errors="replace").strip()) or found:
-            paths.append(_child("$", str(name)))
-    return paths
-
-
-def find_masked_values(doc: Any) -> list[str]:
-    """JSON paths (`$.payload.phone`, `$.items[2]`) of strings that are whole mask outputs."""
-    found: list[str] = []
-    stack: list[tuple[Any, str]] = [(doc, "$")]
-    while stack:  # iterative: a deeply nested body must not crash the guard
-        node, path = stack.pop()
-        if isinstance(node, str):
-            if is_mask_output(node):
-                found.append(path)
-        elif isinstance(node, dict):
-            stack.extend((v, _child(path, k)) for k, v in reversed(list(node.items())))
-        elif isinstance(node, list):
-            stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(node))))
-    return found
-
-
-def _child(path: str, key: str) -> str:
-    if _PLAIN_KEY.match(key):
-        return f"{path}.{key}"
-    escaped = key.replace("\\", "\\\\").replace("'", "\\'")
-    return f"{path}['{escaped}']"
-
-
-def strip_masked_values(doc: Any) -> Any:
-    """`doc` without the fields (or array elements) that hold whole mask outputs."""
+def _without_masked(doc: Any) -> Any:
+    # Recursion is bounded: json_codec.loads refuses what the stdlib cannot nest.
     if isinstance(doc, dict):
-        return {
-            k: strip_masked_values(v)
-            for k, v in doc.items()
-            if not (isinstance(v, str) and is_mask_output(v))
-        }
+        return {k: _without_masked(v) for k, v in doc.items() if not _dirty(v)}
     if isinstance(doc, list):
-        return [
-            strip_masked_values(v) for v in doc if not (isinstance(v, str) and is_mask_output(v))
-        ]
+        return [_without_masked(v) for v in doc if not _dirty(v)]
     return doc
+
+
+def _dirty(value: Any) -> bool:
+    return isinstance(value, str) and any(_text_paths(value, "$", 1))
