@@ -1,4 +1,9 @@
-"""Header rules of a transparent proxy (RFC 9110 7.6.1), as pure functions over multidicts."""
+"""Header rules of a transparent proxy (RFC 9110 7.6.1), as pure functions over multidicts.
+
+SECURITY: CGI, WSGI and Rack servers read `X_Forwarded_For` and `x-forwarded_for` as
+`X-Forwarded-For` (HTTP_X_FORWARDED_FOR; the class of Django's CVE-2015-0219), so header names
+are compared folded (case-insensitive, `_` as `-`) when removing what the gateway owns (SPEC 2).
+"""
 
 from __future__ import annotations
 
@@ -21,11 +26,26 @@ HOP_BY_HOP = frozenset(
     }
 )
 
+# Headers the gateway sets: a spelling that differs only by folding is a forgery and is removed;
+# the correct spelling is then replaced (or, for X-Forwarded-For, appended to).
+SET_BY_GATEWAY = frozenset(
+    {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-request-id"}
+)
+# SECURITY: `Proxy` becomes HTTP_PROXY in a CGI environment (httpoxy, CVE-2016-5385); it has no
+# legitimate use in a request, so it goes in any spelling.
+ALWAYS_DROPPED = ("proxy",)
+
 Headers = CIMultiDict[str] | CIMultiDictProxy[str]
 
 
+def fold(name: str) -> str:
+    """A header name as a CGI/WSGI/Rack server compares it: lower case, `_` read as `-`."""
+    return name.lower().replace("_", "-")
+
+
 def end_to_end(headers: Headers, also_drop: Iterable[str] = ()) -> CIMultiDict[str]:
-    """Copy `headers` without hop-by-hop ones (and `also_drop`).
+    """Copy `headers` without hop-by-hop ones and `also_drop`, in any spelling (see `fold`), and
+    without the folded spellings of the headers the gateway sets.
 
     SECURITY: this runs before the gateway adds its own headers, so a client naming
     `X-Forwarded-For` or `X-Request-Id` in `Connection` cannot make the gateway's values vanish.
@@ -37,9 +57,16 @@ def end_to_end(headers: Headers, also_drop: Iterable[str] = ()) -> CIMultiDict[s
         for token in value.split(",")
         if token.strip() and token.strip().lower() != "host"  # Host is never hop-by-hop
     ]
-    for name in (*HOP_BY_HOP, *named, *also_drop):
+    dropped = (*HOP_BY_HOP, *ALWAYS_DROPPED, *named, *also_drop)
+    for name in dropped:
         if name in kept:
             kept.popall(name)
+    underscored = [name for name in kept if "_" in name]  # rare: the common case stops here
+    if underscored:
+        folded = {fold(name) for name in (*dropped, *SET_BY_GATEWAY)}
+        for name in underscored:
+            if fold(name) in folded and name in kept:
+                kept.popall(name)
     return kept
 
 

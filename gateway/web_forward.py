@@ -16,6 +16,7 @@ from gateway.body_codec import UndecodableBody, decodable_accept_encoding, decod
 from gateway.client_upstream import READ_CHUNK
 from gateway.errors import BadRequest, PayloadTooLarge
 from gateway.http_headers import add_forwarding, end_to_end
+from gateway.identity.omni_id import DEFAULT_HEADER
 from gateway.route_view import GUARD_ORDER
 from gateway.web_request import Prepared
 from gateway.write_guard import Mode, Verdict, body_kind, check, looks_like_json
@@ -33,8 +34,8 @@ def forwarded_headers(
     """
     drop = list(also_drop)
     resolver = prepared.plan.resolver
-    if resolver is not None:
-        drop.append(resolver.header)  # SECURITY: only the gateway stamps identities
+    # SECURITY: only the gateway stamps identities, in any spelling, configured or not.
+    drop.append(resolver.header if resolver is not None else DEFAULT_HEADER)
     headers = end_to_end(request.headers, also_drop=drop)
     add_forwarding(
         headers, peer=request.remote, proto=request.scheme, host=request.headers.get("Host")
