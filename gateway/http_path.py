@@ -16,7 +16,7 @@ _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 _PCT = re.compile(r"%(?P<hex>[0-9A-Fa-f]{2})|%")
 _FORBIDDEN_ENCODED = frozenset({0x2F, 0x5C, 0x00})  # '/', '\\', NUL
 _SLASHES = re.compile(r"/{2,}")
-_DOT_PARAMS = re.compile(r"^(\.\.?);.*$")
+_DOT_PARAMS = re.compile(r"^(\.\.?)(?:;|%3B).*$")  # `..;x`, and `..%3Bx` (hex is upper-cased)
 
 
 def normalise_path(raw: str) -> str:
@@ -52,7 +52,8 @@ def _remove_dot_segments(path: str) -> str:
     output: list[str] = []
     for index, segment in enumerate(segments):
         last = index == len(segments) - 1
-        # SECURITY: servlet containers read `..;x` as `..` (the `;params` are dropped first).
+        # SECURITY: servlet containers read `..;x` as `..` (the `;params` are dropped first),
+        # and a router that decodes `%3B` first reads `..%3Bx` the same way.
         segment = _DOT_PARAMS.sub(r"\1", segment)
         if segment == ".":
             if last:

@@ -5,9 +5,10 @@ is ignored on both sides. Templates match the *normalised* path (see `http_path`
 variant can never miss a route that its canonical form would hit.
 
 SECURITY: upstream frameworks answer aliases of a path. Rails serves `/messages.json` like
-`/messages`, Java servlets ignore `;param` segment suffixes, and many servers ignore case. A
-template therefore matches literal segments case-insensitively, with any `;params` suffix, and
-its last literal segment with any `.format` suffix: matching too much masks more, never less.
+`/messages`, Java servlets ignore `;param` segment suffixes (written `;` or `%3B`), and many
+servers ignore case. A template therefore matches literal segments case-insensitively, with any
+`;params` or `%3Bparams` suffix, and its last literal segment with any `.format` suffix: matching
+too much masks more, never less.
 """
 
 from __future__ import annotations
@@ -20,8 +21,12 @@ from gateway.errors import ConfigError, KeyPath
 
 _PARAM = re.compile(r"^\{[A-Za-z_][A-Za-z0-9_]*\}$")
 _SEGMENT = "[^/]+"
-_ALIAS = "(?:;[^/]*)?"  # `;jsessionid=...` and other matrix parameters
-_LAST_ALIAS = r"(?:\.[^/;]*)?(?:;[^/]*)?"  # plus a `.json`-style format suffix
+# `;jsessionid=...` and other matrix parameters; SECURITY: an encoded `%3B` too, which Java and
+# Rails routers also read as the delimiter (`messages%3Bv=2` is `messages`). The path goes
+# upstream as sent, so matching the alias (rather than refusing it) keeps the request working.
+_PARAMS = "(?:(?:;|%3[Bb])[^/]*)?"
+_ALIAS = _PARAMS
+_LAST_ALIAS = r"(?:\.[^/;]*)?" + _PARAMS  # plus a `.json`-style format suffix
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,9 @@ from gateway.http_path import normalise_path
         ("/a%20b", "/a%20b"),  # reserved / unsafe stay encoded
         ("/a%3fb", "/a%3Fb"),  # hex upper-cased
         ("/", "/"),  # root
+        ("/a/x/..;/b", "/a/b"),  # servlet dot-segment with parameters
+        ("/a/x/..%3b/b", "/a/b"),  # ... with the `;` encoded (read as `;` by some routers)
+        ("/a/messages%3bv=2", "/a/messages%3Bv=2"),  # an encoded `;` elsewhere stays as sent
     ],
 )
 def test_normalise(raw: str, expected: str) -> None:

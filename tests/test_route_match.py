@@ -26,6 +26,12 @@ CONTACT = "/api/v1/accounts/{account_id}/contacts/{id}"
         ("/a/**/z", None, "GET", "/a/b/c/z", True),  # ** in the middle
         ("/**", None, "GET", "/", True),  # everything, root included
         ("/a.b/{x}", None, "GET", "/aXb/1", False),  # literal dots are escaped
+        ("/c/{id}/messages", None, "GET", "/c/1/messages;v=2", True),  # matrix parameters
+        ("/c/{id}/messages", None, "GET", "/c/1/messages%3Bv=2", True),  # ... encoded `;`
+        ("/c/{id}/messages", None, "GET", "/c/1/messages%3bv=2", True),  # ... lower-case hex
+        ("/c/{id}/messages", None, "GET", "/c/1/messages.json%3Bv=2", True),  # format + params
+        ("/c/messages/{id}", None, "GET", "/c/messages%3Bx=1/2", True),  # a middle segment
+        ("/c/{id}/messages", None, "GET", "/c/1/messages%3Cv", False),  # another escape is not
     ],
 )
 def test_matches(template, methods, method, path, hit) -> None:
