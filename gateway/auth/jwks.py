@@ -3,7 +3,11 @@
 - `start()` prefetches in the background; a JWKS server that is down does not stop start-up.
 - A token whose `kid` is unknown triggers a refetch, at most one per `REFETCH_INTERVAL` seconds;
   concurrent requests share the one in-flight fetch.
-- A key set older than `REFRESH_AFTER` is refreshed in the background, so revoked keys drop out.
+- A key set older than `REFRESH_AFTER` is refreshed in the background, so revoked keys drop out;
+  `poll()` runs on every authenticated request, cached token or not. SECURITY: a refresh that
+  drops or replaces a key bumps `generation`, which drops every cached verdict at once, so a key
+  rotated out of the JWKS stops working within `REFRESH_AFTER` (issue 10 class 8). A refresh
+  that only adds keys leaves the cache alone.
 - A failed fetch keeps the keys already known: an outage never stops tokens signed with them.
 - With the key set known but the kid not in it (even after a refetch, or with the JWKS down) the
   token is rejected with reason `unknown_kid`; if no key set was ever loaded, with reason
@@ -32,7 +36,7 @@ from gateway.errors import InvalidToken
 log = logging.getLogger(__name__)
 
 REFETCH_INTERVAL = 10.0
-REFRESH_AFTER = 300.0
+REFRESH_AFTER = 60.0
 FETCH_TIMEOUT = aiohttp.ClientTimeout(total=5.0)
 MAX_JWKS_BYTES = 1 << 20
 
@@ -42,6 +46,7 @@ class _Entry:
     kid: str | None
     algorithm: str | None  # the JWK's own `alg`, when it names one
     key: VerificationKey
+    digest: bytes  # of the JWK as published: two entries with one digest are the same key
 
 
 class JwksKeys:
@@ -108,6 +113,10 @@ class JwksKeys:
             return None  # no kid and several candidates: refuse to guess
         return fitting[0].key if fitting else None
 
+    def poll(self) -> None:
+        """Refresh the key set in the background when it is stale (cheap; call per request)."""
+        self._refresh_if_stale()
+
     def _refresh_if_stale(self) -> None:
         now = time.monotonic()
         if (
@@ -139,8 +148,10 @@ class JwksKeys:
         fingerprint = hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).digest()
         if fingerprint != self._fingerprint:
             self._fingerprint = fingerprint
-            self._entries = entries
-            self.generation += 1
+            previous, self._entries = self._entries, entries
+            if previous is not None and not _signatures(previous) <= _signatures(entries):
+                # SECURITY: a key went (or changed): verdicts cached under it go with it.
+                self.generation += 1
         self._loaded_at = time.monotonic()
 
     async def _download(self) -> Any:
@@ -189,4 +200,9 @@ class JwksKeys:
         if not any(key_fits(name, key) for name in self._algorithms):
             return None  # e.g. a private key, or a key type we do not allow
         kid = jwk.get("kid")
-        return _Entry(kid if isinstance(kid, str) else None, algorithm, key)
+        digest = hashlib.sha256(orjson.dumps(jwk, option=orjson.OPT_SORT_KEYS)).digest()
+        return _Entry(kid if isinstance(kid, str) else None, algorithm, key, digest)
+
+
+def _signatures(entries: tuple[_Entry, ...]) -> set[tuple[str | None, str | None, bytes]]:
+    return {(entry.kid, entry.algorithm, entry.digest) for entry in entries}

@@ -37,6 +37,10 @@ class KeyResolver(Protocol):
 
     async def key_for(self, kid: str | None, algorithm: str) -> VerificationKey: ...
 
+    def poll(self) -> None:
+        """Called on every authenticated request, cached or not: refresh keys when stale."""
+        ...
+
     async def start(self, session: aiohttp.ClientSession) -> None: ...
 
     async def close(self) -> None: ...
@@ -52,6 +56,9 @@ class StaticKey:
 
     async def key_for(self, kid: str | None, algorithm: str) -> VerificationKey:
         return self._key
+
+    def poll(self) -> None:
+        return None
 
     async def start(self, session: aiohttp.ClientSession) -> None:
         return None

@@ -2,7 +2,8 @@
 
 Only successes are cached (a failure is re-checked every time, so nothing stale can lock a caller
 out). An entry lives until the token expires (exp + leeway) but at most `MAX_AGE` seconds, and
-is dropped when the key set changes, so a revoked JWKS key stops its tokens within `MAX_AGE`.
+is dropped as soon as the key set drops or replaces a key (its generation changes; the key set is
+polled on every request, cache hit or not), so the cache never outlives a revoked JWKS key.
 Entries are keyed by the token's SHA-256, never by the token itself.
 """
 

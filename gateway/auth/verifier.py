@@ -56,6 +56,8 @@ class TokenVerifier:
 
     @property
     def generation(self) -> int:
+        """The key set's generation, after letting a stale key set start its refresh."""
+        self._keys.poll()
         return self._keys.generation
 
     async def verify(self, token: str) -> Verified:

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 from gateway.auth import Authenticator
+from gateway.auth import jwks as jwks_module
 from gateway.errors import InvalidToken
 
 
@@ -191,4 +192,66 @@ async def test_works_without_start(jwks, rsa_key):
     auth = Authenticator.compile({"jwt": config}, ROLES, "agent")
     assert (await auth_header(auth, rs(rsa_key, "A"))).token_present
     assert jwks.hits == 1
+    await auth.close()
+
+
+async def _refetched(jwks: JwksServer, hits: int) -> None:
+    for _ in range(200):  # the refresh runs in the background; wait for it, boundedly
+        if jwks.hits > hits:
+            await asyncio.sleep(0.05)  # let the fetch task store the new key set
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the key set was never refreshed")
+
+
+async def test_key_rotated_out_stops_its_cached_tokens(
+    jwks, session, rsa_key, other_rsa_key, monkeypatch
+):
+    # Issue 10 class 8: a cached verdict must not outlive its key. Refreshes are due at once here.
+    monkeypatch.setattr(jwks_module, "REFRESH_AFTER", 0.0)
+    monkeypatch.setattr(jwks_module, "REFETCH_INTERVAL", 0.0)
+    auth = await started(jwks.url, session)
+    token = rs(rsa_key, "A", role="admin")
+    assert (await auth_header(auth, token)).role == "admin"  # verified and cached
+    hits = jwks.hits
+    jwks.keys = [jwk(other_rsa_key, "B")]  # the provider rotates A out
+    await auth_header(auth, token)  # a cache hit still polls the stale key set
+    await _refetched(jwks, hits)
+    with pytest.raises(InvalidToken) as caught:
+        await auth_header(auth, token)
+    assert caught.value.reason == "unknown_kid"
+    await auth.close()
+
+
+async def test_a_key_added_keeps_cached_tokens(jwks, session, rsa_key, other_rsa_key, monkeypatch):
+    monkeypatch.setattr(jwks_module, "REFRESH_AFTER", 0.0)
+    monkeypatch.setattr(jwks_module, "REFETCH_INTERVAL", 0.0)
+    auth = await started(jwks.url, session)
+    token = rs(rsa_key, "A")
+    await auth_header(auth, token)
+    generation = auth._verifier.generation if auth._verifier else -1
+    hits = jwks.hits
+    jwks.keys.append(jwk(other_rsa_key, "B"))  # rotation starts: B published beside A
+    await auth_header(auth, token)
+    await _refetched(jwks, hits)
+    assert auth._verifier is not None and auth._verifier.generation == generation
+    assert (await auth_header(auth, token)).token_present
+    await auth.close()
+
+
+async def test_a_key_replaced_under_its_kid_stops_its_tokens(
+    jwks, session, rsa_key, other_rsa_key, monkeypatch
+):
+    monkeypatch.setattr(jwks_module, "REFRESH_AFTER", 0.0)
+    monkeypatch.setattr(jwks_module, "REFETCH_INTERVAL", 0.0)
+    auth = await started(jwks.url, session)
+    token = rs(rsa_key, "A")
+    await auth_header(auth, token)
+    hits = jwks.hits
+    jwks.keys = [jwk(other_rsa_key, "A")]  # same kid, another key
+    await auth_header(auth, token)
+    await _refetched(jwks, hits)
+    with pytest.raises(InvalidToken) as caught:
+        await auth_header(auth, token)
+    assert caught.value.reason == "bad_signature"
     await auth.close()
