@@ -44,8 +44,12 @@ _TRIM = "".join(chr(c) for c in range(33)) + "\x7f\x85\xa0\u1680\u180e\u200b\u20
 _TRIM += "\u2060\ufeff\u2028\u2029\u202f\u205f\u3000"
 _TRIM += "".join(chr(c) for c in range(0x2000, 0x200B))
 _LIST_ITEM = re.compile(r'(?:[^,"]|"(?:[^"\\]|\\.)*"?)+')
-_JSON_START = re.compile(rb'\A(?:\xef\xbb\xbf|\xff\xfe|\xfe\xff)?[\s\x00]*[{\["\']')
+# JSON after a BOM and white space (or UTF-16/32 NULs), also opening with a comment (Json.NET)
+_JSON_START = re.compile(
+    rb'\A(?:\xef\xbb\xbf|\xff\xfe|\xfe\xff)?[\s\x00]*(?:[{\["\']|/\x00{0,3}[*/])'
+)
 _PAIR_SPLIT = re.compile(r"[&;]")
+_OPENERS = ("{", "[", '"', "'", "/")  # a string starting so may hold JSON (comments too)
 _ESCAPE = re.compile(r'\\[^ntr"\\/bf]')
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 
@@ -109,8 +113,14 @@ def looks_like_json(prefix: bytes) -> bool:
 
 def masked(value: str) -> bool:
     """Whether `value`, trimmed and folded as an upstream may store it, is a whole mask output."""
-    if not value.isascii():
-        value = unicodedata.normalize("NFKC", value)
+    if value.isascii():
+        return _masked_as(value)
+    # as sent (a name mask keeps its first letter, `ŉ***`), and as NFKC folds it (full-width
+    # asterisks and letters)
+    return _masked_as(value) or _masked_as(unicodedata.normalize("NFKC", value))
+
+
+def _masked_as(value: str) -> bool:
     upper = value.upper()
     if "*" not in value and "XXX-XXX-" not in upper:
         return False  # every mask output has one of these: the common case costs two scans
@@ -192,7 +202,7 @@ def _text_paths(text: str, base: str, depth: int) -> Iterator[str]:
     for path, value in string_literals(text, base):
         if masked(value):
             yield path
-        elif value.lstrip(_TRIM)[:1] in ("{", "[", '"', "'"):
+        elif value.lstrip(_TRIM)[:1] in _OPENERS:
             yield from _text_paths(value, path, depth + 1)  # a string holding JSON
 
 
@@ -205,7 +215,7 @@ def _pair_paths(text: str, prefix: str, depth: int = 0) -> Iterator[str]:
             path = f"{prefix}.{decoded_key}"
             if masked(decoded):
                 yield path
-            elif decoded.lstrip(_TRIM)[:1] in ("{", "[", '"', "'"):
+            elif decoded.lstrip(_TRIM)[:1] in _OPENERS:
                 yield from _text_paths(decoded, path, depth + 1)
 
 
