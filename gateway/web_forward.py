@@ -19,7 +19,7 @@ from gateway.http_headers import add_forwarding, end_to_end
 from gateway.identity.omni_id import DEFAULT_HEADER
 from gateway.route_view import GUARD_ORDER
 from gateway.web_request import Prepared
-from gateway.write_guard import Mode, Verdict, body_kind, check, looks_like_json
+from gateway.write_guard import SNIFF_BYTES, Mode, Verdict, body_kind, check, looks_like_json
 
 _CONDITIONALS = ("If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since")
 
@@ -85,7 +85,7 @@ async def request_body(
     raw = b""
     if request.body_exists:
         kind = body_kind(content_type)
-        first = await request.content.readany() if kind == "sniff" else b""
+        first = await _prefix(request) if kind == "sniff" else b""
         if kind == "skip" or (kind == "sniff" and not looks_like_json(first)):
             # a binary upload streams on untouched; only the query is checked
             verdict = check(b"", content_type, query, mode)
@@ -106,6 +106,17 @@ async def request_body(
     headers.popall("Transfer-Encoding", None)
     headers["Content-Length"] = str(len(verdict.body))
     return verdict.body, verdict.query
+
+
+async def _prefix(request: web.Request) -> bytes:
+    # SECURITY: a client may send one byte per segment; decide on SNIFF_BYTES, not on one read.
+    prefix = b""
+    while len(prefix) < SNIFF_BYTES:
+        chunk = await request.content.readany()
+        if not chunk:
+            break
+        prefix += chunk
+    return prefix
 
 
 def _raise_if_refused(verdict: Verdict) -> None:

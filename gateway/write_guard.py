@@ -37,6 +37,7 @@ from gateway.multipart_parts import Unreadable, boundary_of, params, split_parts
 Mode = Literal["reject", "strip", "off"]
 BodyKind = Literal["scan", "sniff", "skip"]
 FORM = "application/x-www-form-urlencoded"
+SNIFF_BYTES = 64  # how much of an octet-stream body decides whether it may be JSON
 MAX_NESTING = 24  # strings holding JSON holding strings...: deeper is refused as unreadable
 
 # Trimmed before comparing: what `strip`, `trim` and `TrimSpace` of any framework may remove.
@@ -107,7 +108,12 @@ def body_kind(content_type: str | None) -> BodyKind:
 
 
 def looks_like_json(prefix: bytes) -> bool:
-    """Whether a body starting with `prefix` may parse as JSON (for `sniff` bodies)."""
+    """Whether a body starting with `prefix` may parse as JSON (for `sniff` bodies).
+
+    SECURITY: a prefix of only white space cannot tell, and lenient parsers skip any amount of
+    it, so it counts as JSON (the body is then read, not streamed past the guard)."""
+    if not prefix.lstrip(b" \t\r\n\x00").removeprefix(codecs.BOM_UTF8).strip(b" \t\r\n\x00"):
+        return True
     return _JSON_START.match(prefix) is not None
 
 
@@ -163,7 +169,7 @@ def _body_paths(data: bytes, content_type: str | None, depth: int) -> list[str]:
             raise Unreadable("a multipart body must name one Content-Type")
         return _multipart_paths(data, multipart[0], depth)
     kinds = {_kind(media) for media, _ in types} or {"scan"}
-    if "scan" not in kinds and not ("sniff" in kinds and looks_like_json(data[:64])):
+    if "scan" not in kinds and not ("sniff" in kinds and looks_like_json(data[:SNIFF_BYTES])):
         return []
     charsets = [v for _, item in types for k, v in params(item) if k == "charset"]
     json_only = bool(types) and all("json" in media for media, _ in types)

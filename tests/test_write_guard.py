@@ -28,6 +28,7 @@ FOUND = [
     (b'{"p": "XXX-XXX-7890"}', "application/json-patch", "", ["$.p"]),  # no +json suffix
     (b'{"p": "XXX-XXX-7890"}', None, "", ["$.p"]),  # no Content-Type at all
     (b'{"p": "XXX-XXX-7890"}', "application/octet-stream", "", ["$.p"]),  # bytes parse as JSON
+    (b" " * 100 + b'{"p": "XXX-XXX-7890"}', "application/octet-stream", "", ["$.p"]),  # ... late
     (b'{"p": "XXX-XXX-7890"}', "text/html", "", ["$.p"]),  # any text type
     (b'{"p": "  XXX-XXX-7890\\t "}', JSON, "", ["$.p"]),  # padded with spaces
     (b'{"p": "\\u00a0XXX-XXX-7890\\u200b"}', JSON, "", ["$.p"]),  # padded with NBSP / ZWSP
@@ -200,7 +201,15 @@ def test_body_kind(content_type: str | None, kind: str) -> None:
 
 @pytest.mark.parametrize(
     ("prefix", "json"),
-    [(b'  {"a"', True), (b"\xef\xbb\xbf[", True), (b"\xff\xfe{\x00", True), (b"\x89PNG", False)],
+    [
+        (b'  {"a"', True),
+        (b"\xef\xbb\xbf[", True),  # BOM
+        (b"\xff\xfe{\x00", True),  # UTF-16
+        (b"/* c */", True),  # a comment first (Json.NET)
+        (b" " * 64, True),  # only white space: cannot tell, so it is read
+        (b"\x89PNG", False),
+        (b"  x", False),
+    ],
 )
 def test_looks_like_json(prefix: bytes, json: bool) -> None:
     assert looks_like_json(prefix) is json

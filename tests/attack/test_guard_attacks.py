@@ -48,6 +48,7 @@ ATTEMPTS = [
     ("PATCH", "", "application/json-patch+json", b'{"phone_number": "XXX-XXX-7890"}'),
     ("PATCH", "", None, b'{"phone_number": "XXX-XXX-7890"}'),  # no Content-Type
     ("PATCH", "", "application/octet-stream", b'{"phone_number": "XXX-XXX-7890"}'),
+    ("PATCH", "", "application/octet-stream", b" " * 200 + b'{"phone_number": "XXX-XXX-7890"}'),
     ("POST", "", B.format("mixed"), part("phone_number", PHONE)),
     ("POST", "", B.format("related"), part("phone_number", PHONE)),
     ("POST", "", B.format("form-data") + "; boundary=c", part("phone_number", PHONE)),  # two
@@ -113,7 +114,7 @@ async def lenient(
 
 NAMES = [
     "query-no-body", "query-and-body", "type-list", "x-json", "json-patch", "no-type",
-    "octet-stream", "multipart-mixed", "multipart-related", "two-boundaries", "empty-filename",
+    "octet-stream", "octet-stream-after-spaces", "multipart-mixed", "multipart-related", "two-boundaries", "empty-filename",
     "padded", "json-in-string", "first-duplicate", "escaped-trailing-comma",
     "escaped-invalid-byte", "escaped-too-deep", "nested-form-key", "semicolon-form",
 ]  # fmt: skip
@@ -150,3 +151,18 @@ async def test_admin_writes_pass_untouched(
     async with aiohttp.ClientSession() as session:
         response = await _send(session, url, ATTEMPTS[0], bearer("admin"))
     assert response.status == 200 and holds(fake.stored[-1], PHONE)
+
+
+async def test_binary_uploads_stream_past_the_guard_whatever_their_size(
+    lenient: tuple[LenientUpstream, TestServer], make_gateway: GatewayFactory
+) -> None:
+    fake, server = lenient
+    gateway = await make_gateway(server, RULES, max_body=1024)
+    upload = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 64  # 16 KiB, over --max-body
+    response = await gateway.client.put(
+        CONTACT_PATH,
+        data=upload,
+        headers={**bearer("agent"), "Content-Type": "application/octet-stream"},
+    )
+    assert response.status == 200  # streamed, not buffered (no 413) and not refused
+    assert len(fake.environ) == 1  # it reached the upstream
