@@ -81,7 +81,9 @@ FOUND = [
 
 
 @pytest.mark.parametrize(("body", "content_type", "query", "paths"), FOUND)
-def test_masked_values_are_found(body, content_type, query, paths) -> None:
+def test_masked_values_are_found(
+    body: bytes, content_type: str | None, query: str, paths: list[str] | None
+) -> None:
     verdict = check(body, content_type, query, "reject")
     assert verdict.refused and verdict.unreadable is None
     if paths is not None:
@@ -101,7 +103,7 @@ UNREADABLE = [
 
 
 @pytest.mark.parametrize(("body", "content_type"), UNREADABLE)
-def test_unreadable_bodies_are_refused(body, content_type) -> None:
+def test_unreadable_bodies_are_refused(body: bytes, content_type: str) -> None:
     verdict = check(body, content_type, "", "strip")
     assert verdict.refused and verdict.unreadable
     assert "could not be checked" in str(verdict.error())
@@ -123,7 +125,7 @@ CLEAN = [
 
 
 @pytest.mark.parametrize(("body", "content_type", "query"), CLEAN)
-def test_clean_requests_pass_untouched(body, content_type, query) -> None:
+def test_clean_requests_pass_untouched(body: bytes, content_type: str, query: str) -> None:
     verdict = check(body, content_type, query, "reject")
     assert not verdict.refused and verdict.paths == ()
     assert verdict.body is body and verdict.query == query
@@ -145,7 +147,9 @@ STRIPPED = [
 
 
 @pytest.mark.parametrize(("body", "content_type", "query", "sent", "sent_query"), STRIPPED)
-def test_strip_drops_masked_fields(body, content_type, query, sent, sent_query) -> None:
+def test_strip_drops_masked_fields(
+    body: bytes, content_type: str, query: str, sent: bytes, sent_query: str
+) -> None:
     verdict = check(body, content_type, query, "strip")
     assert not verdict.refused and verdict.paths
     assert verdict.body == sent and verdict.query == sent_query
@@ -160,7 +164,7 @@ UNSTRIPPABLE = [
 
 
 @pytest.mark.parametrize(("body", "content_type"), UNSTRIPPABLE)
-def test_strip_refuses_what_it_cannot_rewrite(body, content_type) -> None:
+def test_strip_refuses_what_it_cannot_rewrite(body: bytes, content_type: str) -> None:
     verdict = check(body, content_type, "", "strip")
     assert verdict.refused and verdict.paths
 

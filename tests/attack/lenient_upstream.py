@@ -164,4 +164,4 @@ def holds(document: Any, value: str) -> bool:
         return any(holds(inner, value) for inner in document.values())
     if isinstance(document, list):
         return any(holds(inner, value) for inner in document)
-    return document == value
+    return isinstance(document, str) and document == value

@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import yarl
 from aiohttp.test_utils import TestServer
 from lenient_upstream import CONTACT_PATH, LenientUpstream, holds
 
@@ -95,7 +96,7 @@ async def _send(
     target = f"{url}{CONTACT_PATH}" + (f"?{query}" if query else "")
     response = await session.request(
         method,
-        aiohttp.client.URL(target, encoded=True),
+        yarl.URL(target, encoded=True),
         data=body or None,
         headers=sent,
         skip_auto_headers=["Content-Type"],

@@ -72,7 +72,9 @@ async def lenient(
 
 
 @pytest.mark.parametrize(("name", "variable", "value"), FORGERIES)
-def test_the_fake_upstream_reads_folded_names_as_the_real_header(name, variable, value) -> None:
+def test_the_fake_upstream_reads_folded_names_as_the_real_header(
+    name: str, variable: str, value: str
+) -> None:
     # Beside the real header (as a proxy appends it), the folded twin is read as the same one.
     environ = cgi_environ([(name.encode(), value.encode()), (b"X-Forwarded-For", b"10.0.0.1")])
     assert environ[variable].split(", ")[0] == value
@@ -160,12 +162,13 @@ async def test_encoded_semicolon_aliases_are_masked(
 ) -> None:
     _, server = lenient
     assert routed_path(path) == routed  # the fake routes the alias to the masked resource
+    assert server.port is not None
     straight = await raw_http(server.port, get_request(path))
     assert b"Jane Doe" in straight and b"555 7890" in straight  # ... and serves it in clear
     gateway = await make_gateway(server, RULES)
-    answer = await raw_http(
-        gateway.client.port, get_request(path, {"Authorization": f"Bearer {token()}"})
-    )
+    port = gateway.client.port
+    assert port is not None
+    answer = await raw_http(port, get_request(path, {"Authorization": f"Bearer {token()}"}))
     assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
     body = answer.split(b"\r\n\r\n", 1)[1]
     assert b"555 7890" not in body and b"XXX-XXX-7890" in body  # masked, not refused
