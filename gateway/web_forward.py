@@ -119,6 +119,13 @@ async def _prefix(request: web.Request) -> bytes:
     return prefix
 
 
+def checked_query(query: str, mode: Mode) -> str:
+    """The query string to forward on a request without a body to check (a WebSocket upgrade)."""
+    verdict = check(b"", None, query, mode)
+    _raise_if_refused(verdict)
+    return verdict.query
+
+
 def _raise_if_refused(verdict: Verdict) -> None:
     if verdict.refused:
         raise verdict.error()

@@ -14,9 +14,10 @@ from aiohttp import WSMsgType, web
 
 from gateway import json_codec, metrics
 from gateway.transform import Outcome, TransformFailed, mask_document, transform_document
-from gateway.web_forward import forwarded_headers
+from gateway.web_forward import checked_query, forwarded_headers, write_guard_mode
 from gateway.web_request import Prepared, request_id_of
 from gateway.web_state import GatewayState
+from gateway.write_guard import check_frame
 
 _HANDSHAKE = (
     "Sec-WebSocket-Key",
@@ -47,7 +48,8 @@ async def relay_websocket(
         for p in value.split(",")
         if p.strip()
     )
-    url = upstream.url_for(prepared.path, prepared.query)
+    mode = write_guard_mode(request, prepared)  # SECURITY: the write guard, SPEC 3.5 and 3.6
+    url = upstream.url_for(prepared.path, checked_query(prepared.query, mode))
     try:
         upstream_ws = await upstream.ws_connect(url, headers, protocols)
     except aiohttp.WSServerHandshakeError as exc:
@@ -62,7 +64,7 @@ async def relay_websocket(
     client_ws.headers["X-Request-Id"] = request_id_of(request)
     await client_ws.prepare(request)
     frame_mask = _FrameMask(prepared) if prepared.view.masking else None
-    to_upstream = asyncio.create_task(_pump(client_ws, upstream_ws, None))
+    to_upstream = asyncio.create_task(_pump(client_ws, upstream_ws, None, guard=mode != "off"))
     to_client = asyncio.create_task(_pump(upstream_ws, client_ws, frame_mask))
     try:
         _, pending = await asyncio.wait(
@@ -86,9 +88,15 @@ async def relay_websocket(
 WebSocket = web.WebSocketResponse | aiohttp.ClientWebSocketResponse
 
 
-async def _pump(source: WebSocket, sink: WebSocket, frame_mask: _FrameMask | None) -> None:
+async def _pump(
+    source: WebSocket, sink: WebSocket, frame_mask: _FrameMask | None, *, guard: bool = False
+) -> None:
     async for message in source:
         kind = message.type
+        if guard and kind == WSMsgType.TEXT and check_frame(message.data):
+            # SECURITY: a client frame writing a masked value back is dropped (SPEC 3.6).
+            metrics.STREAM_ITEMS.labels("websocket", "write_refused").inc()
+            continue
         if kind == WSMsgType.TEXT:
             try:
                 text = message.data if frame_mask is None else frame_mask.text(message.data)

@@ -21,7 +21,7 @@ import sys
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from multidict import CIMultiDict
 
 CONTACT = {
@@ -131,6 +131,7 @@ class LenientUpstream:
     def __init__(self) -> None:
         self.stored: list[dict[str, Any]] = []
         self.environ: list[dict[str, str]] = []
+        self.frames: list[str] = []  # WebSocket text frames received (an ActionCable channel)
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -143,7 +144,9 @@ class LenientUpstream:
         if request.headers.get("Upgrade", "").lower() == "websocket":
             socket = web.WebSocketResponse()
             await socket.prepare(request)
-            await socket.close()
+            async for message in socket:
+                if message.type == WSMsgType.TEXT:
+                    self.frames.append(message.data)
             return socket
         if request.method == "GET" and routed_path(request.raw_path) == CONTACT_PATH:
             return web.json_response(CONTACT)

@@ -7,6 +7,7 @@ which must answer 422 `masked_value_write` and forward nothing.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,6 +29,10 @@ routes:
       - { path: "$.payload.phone_number", mask: phone }
       - { path: "$.payload.email", mask: email }
       - { path: "$.payload.name", mask: name }
+  - name: cable
+    match: { path: "/cable" }
+    response:
+      - { path: "$.message.phone", mask: phone }
 """
 )
 PHONE = "XXX-XXX-7890"
@@ -167,3 +172,53 @@ async def test_binary_uploads_stream_past_the_guard_whatever_their_size(
     )
     assert response.status == 200  # streamed, not buffered (no 413) and not refused
     assert len(fake.environ) == 1  # it reached the upstream
+
+
+# Each row: a client->upstream WebSocket text frame that writes a masked value back.
+FRAMES = [
+    '{"command": "message", "data": "{\\"phone\\": \\" XXX-XXX-7890\\"}"}',  # ActionCable
+    '{"phone": "\\u0058XX-XXX-7890",}',  # escaped, not strict JSON
+    '42["update", {"email": "****@example.com"}]',  # Socket.IO
+    "J*** D***",  # a bare text frame
+]
+
+
+async def _frames_through(url: str, headers: dict[str, str], fake: LenientUpstream) -> None:
+    async with aiohttp.ClientSession() as session:
+        socket = await session.ws_connect(url, headers=headers)
+        for frame in ["hello", *FRAMES, "bye"]:
+            await socket.send_str(frame)
+        await socket.close()
+    for _ in range(200):  # the upstream side closes after the relayed close; wait boundedly
+        if "bye" in fake.frames:
+            return
+        await asyncio.sleep(0.01)
+
+
+async def test_websocket_frames_writing_masked_values_are_dropped(
+    lenient: tuple[LenientUpstream, TestServer], make_gateway: GatewayFactory
+) -> None:
+    fake, server = lenient
+    await _frames_through(str(server.make_url("/cable")), {}, fake)
+    assert fake.frames == ["hello", *FRAMES, "bye"]  # straight, every frame arrives
+    fake.frames.clear()
+    gateway = await make_gateway(server, RULES)
+    await _frames_through(str(gateway.client.make_url("/cable")), bearer("agent"), fake)
+    assert fake.frames == ["hello", "bye"]
+    fake.frames.clear()
+    await _frames_through(str(gateway.client.make_url("/cable")), bearer("admin"), fake)
+    assert fake.frames == ["hello", *FRAMES, "bye"]  # a role without masking writes freely
+
+
+async def test_websocket_upgrade_query_is_guarded(
+    lenient: tuple[LenientUpstream, TestServer], make_gateway: GatewayFactory
+) -> None:
+    _, server = lenient
+    gateway = await make_gateway(server, RULES)
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(
+                str(gateway.client.make_url("/cable")) + "?phone=XXX-XXX-7890",
+                headers=bearer("agent"),
+            )
+    assert refused.value.status == 422
