@@ -21,38 +21,24 @@ from __future__ import annotations
 
 import codecs
 import re
-import unicodedata
-from collections.abc import Iterator
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import unquote_to_bytes
 
 from gateway import json_codec
 from gateway.errors import MaskedValueWrite
-from gateway.json_literals import string_literals
-from gateway.masks import is_mask_output
+from gateway.masked_values import pair_paths, text_paths, texts
 from gateway.multipart_parts import Unreadable, boundary_of, params, split_parts
 
 Mode = Literal["reject", "strip", "off"]
 BodyKind = Literal["scan", "sniff", "skip"]
 FORM = "application/x-www-form-urlencoded"
 SNIFF_BYTES = 64  # how much of an octet-stream body decides whether it may be JSON
-MAX_NESTING = 24  # strings holding JSON holding strings...: deeper is refused as unreadable
 
-# Trimmed before comparing: what `strip`, `trim` and `TrimSpace` of any framework may remove.
-_TRIM = "".join(chr(c) for c in range(33)) + "\x7f\x85\xa0\u1680\u180e\u200b\u200c\u200d"
-_TRIM += "\u2060\ufeff\u2028\u2029\u202f\u205f\u3000"
-_TRIM += "".join(chr(c) for c in range(0x2000, 0x200B))
 _LIST_ITEM = re.compile(r'(?:[^,"]|"(?:[^"\\]|\\.)*"?)+')
 # JSON after a BOM and white space (or UTF-16/32 NULs), also opening with a comment (Json.NET)
 _JSON_START = re.compile(
     rb'\A(?:\xef\xbb\xbf|\xff\xfe|\xfe\xff)?[\s\x00]*(?:[{\["\']|/\x00{0,3}[*/])'
 )
-_PAIR_SPLIT = re.compile(r"[&;]")
-_OPENERS = ("{", "[", '"', "'", "/")  # a string starting so may hold JSON (comments too)
-_ESCAPE = re.compile(r'\\[^ntr"\\/bf]')
-_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
 
 
 @dataclass(frozen=True)
@@ -77,7 +63,7 @@ def check(body: bytes, content_type: str | None, query: str, mode: Mode) -> Verd
     if mode == "off":
         return Verdict((), body, query)
     try:
-        in_query = tuple(dict.fromkeys(_pair_paths(query, "query")))
+        in_query = tuple(dict.fromkeys(pair_paths(query, "query")))
         in_body = tuple(_body_paths(body, content_type, 0))
     except Unreadable as why:
         return Verdict((), body, query, str(why), refused=True)
@@ -96,7 +82,7 @@ def check(body: bytes, content_type: str | None, query: str, mode: Mode) -> Verd
 def check_frame(text: str) -> tuple[str, ...]:
     """Paths of mask outputs in a WebSocket text frame from client to upstream (SPEC 3.6)."""
     try:
-        return tuple(_text_paths(text, "$", 0))
+        return tuple(text_paths(text, "$", 0))
     except Unreadable:
         return ("$",)  # SECURITY: a frame that cannot be read is treated as holding one
 
@@ -115,35 +101,6 @@ def looks_like_json(prefix: bytes) -> bool:
     if not prefix.lstrip(b" \t\r\n\x00").removeprefix(codecs.BOM_UTF8).strip(b" \t\r\n\x00"):
         return True
     return _JSON_START.match(prefix) is not None
-
-
-def masked(value: str) -> bool:
-    """Whether `value`, trimmed and folded as an upstream may store it, is a whole mask output."""
-    if value.isascii():
-        return _masked_as(value)
-    # as sent (a name mask keeps its first letter, `ŉ***`), and as NFKC folds it (full-width
-    # asterisks and letters)
-    return _masked_as(value) or _masked_as(unicodedata.normalize("NFKC", value))
-
-
-def _masked_as(value: str) -> bool:
-    upper = value.upper()
-    if "*" not in value and "XXX-XXX-" not in upper:
-        return False  # every mask output has one of these: the common case costs two scans
-    return is_mask_output(value.strip(_TRIM)) or is_mask_output(upper.strip(_TRIM))
-
-
-def _suspect(text: str) -> bool:
-    """Whether `text` may hold a mask output once decoded: a `*`, an `XX-XXX` run, or an escape,
-    percent-encoding or non-ASCII character that may become one. Most clean bodies are passed
-    over with a few C-level searches."""
-    if "*" in text or not text.isascii():
-        return True
-    if "\\" in text and _ESCAPE.search(text):
-        return True
-    if "%" in text and _PERCENT.search(text):
-        return True
-    return "-" in text and "XX-XXX" in text.upper()
 
 
 def _kind(media: str) -> BodyKind:
@@ -174,10 +131,10 @@ def _body_paths(data: bytes, content_type: str | None, depth: int) -> list[str]:
     charsets = [v for _, item in types for k, v in params(item) if k == "charset"]
     json_only = bool(types) and all("json" in media for media, _ in types)
     found: list[str] = []
-    for text in _texts(data, charsets):
-        found += _text_paths(text, "$", depth)
+    for text in texts(data, charsets):
+        found += text_paths(text, "$", depth)
         if "=" in text and not json_only:  # a JSON body is not read as a form
-            found += _pair_paths(text, "form", depth)
+            found += pair_paths(text, "form", depth)
     return list(dict.fromkeys(found))
 
 
@@ -198,68 +155,8 @@ def _multipart_paths(data: bytes, content_type: str, depth: int) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _text_paths(text: str, base: str, depth: int) -> Iterator[str]:
-    if depth > MAX_NESTING:
-        raise Unreadable("strings holding JSON are nested too deeply")
-    if masked(text):
-        yield base
-    if not _suspect(text):
-        return
-    for path, value in string_literals(text, base):
-        if masked(value):
-            yield path
-        elif value.lstrip(_TRIM)[:1] in _OPENERS:
-            yield from _text_paths(value, path, depth + 1)  # a string holding JSON
-
-
-def _pair_paths(text: str, prefix: str, depth: int = 0) -> Iterator[str]:
-    if not text or not _suspect(text):
-        return
-    for piece in _PAIR_SPLIT.split(text):
-        key, _, value = piece.partition("=")
-        for decoded_key, decoded in zip(_unquoted(key), _unquoted(value), strict=True):
-            path = f"{prefix}.{decoded_key}"
-            if masked(decoded):
-                yield path
-            elif decoded.lstrip(_TRIM)[:1] in _OPENERS:
-                yield from _text_paths(decoded, path, depth + 1)
-
-
-def _unquoted(text: str) -> tuple[str, str]:
-    """A form value decoded as most frameworks do, and with undecodable bytes dropped."""
-    raw = unquote_to_bytes(text.replace("+", " "))
-    return raw.decode("utf-8", "replace"), raw.decode("utf-8", "ignore")
-
-
-def _texts(data: bytes, charsets: list[str]) -> list[str]:
-    """The body as text every way an upstream may decode it (BOMs, UTF-16/32, its charset)."""
-    texts: list[str] = []
-    for charset in [*charsets, *_sniffed_encodings(data[:4])]:
-        # unknown, or not a text encoding: the UTF-8 readings below still apply
-        with suppress(LookupError, ValueError):
-            texts.append(data.decode(charset, "replace"))
-    body = data.removeprefix(codecs.BOM_UTF8)
-    try:
-        texts.append(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        texts += [body.decode("utf-8", "replace"), body.decode("utf-8", "ignore")]
-    return list(dict.fromkeys(texts))
-
-
-def _sniffed_encodings(head: bytes) -> list[str]:
-    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) or head[1:3] == b"\0\0":
-        return ["utf-32"] if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) else [
-            "utf-32-le" if head[0] else "utf-32-be"
-        ]
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return ["utf-16"]
-    if len(head) >= 2 and (head[0] == 0) != (head[1] == 0):
-        return ["utf-16-be" if head[0] == 0 else "utf-16-le"]
-    return []
-
-
 def _strip_pairs(text: str) -> str:
-    kept = [piece for piece in text.split("&") if not any(_pair_paths(piece, "", 0))]
+    kept = [piece for piece in text.split("&") if not any(pair_paths(piece, "", 0))]
     return "&".join(kept)
 
 
@@ -292,4 +189,4 @@ def _without_masked(doc: Any) -> Any:
 
 
 def _dirty(value: Any) -> bool:
-    return isinstance(value, str) and any(_text_paths(value, "$", 1))
+    return isinstance(value, str) and any(text_paths(value, "$", 1))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.write_guard import body_kind, check, check_frame, looks_like_json, masked
+from gateway.masked_values import masked
+from gateway.write_guard import body_kind, check, check_frame, looks_like_json
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"

@@ -10,7 +10,8 @@ from urllib.parse import quote, urlencode
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gateway.write_guard import check, masked
+from gateway.masked_values import masked
+from gateway.write_guard import check
 
 PADDING = st.text(alphabet=" \t\r\n\u00a0\u200b\ufeff\u3000", max_size=3)
 WORD = st.characters(categories=["L", "N"]).map(lambda c: c + "***")
