@@ -48,7 +48,7 @@ def _masked_as(value: str) -> bool:
     return is_mask_output(value.strip(_TRIM)) or is_mask_output(upper.strip(_TRIM))
 
 
-def _suspect(text: str) -> bool:
+def suspect(text: str) -> bool:
     """Whether `text` may hold a mask output once decoded: a `*`, an `XX-XXX` run, or an escape,
     percent-encoding or non-ASCII character that may become one. Most clean bodies are passed
     over with a few C-level searches."""
@@ -66,7 +66,7 @@ def text_paths(text: str, base: str, depth: int) -> Iterator[str]:
         raise Unreadable("strings holding JSON are nested too deeply")
     if masked(text):
         yield base
-    if not _suspect(text):
+    if not suspect(text):
         return
     for path, value in string_literals(text, base):
         if masked(value):
@@ -76,7 +76,7 @@ def text_paths(text: str, base: str, depth: int) -> Iterator[str]:
 
 
 def pair_paths(text: str, prefix: str, depth: int = 0) -> Iterator[str]:
-    if not text or not _suspect(text):
+    if not text or not suspect(text):
         return
     for piece in _PAIR_SPLIT.split(text):
         key, _, value = piece.partition("=")

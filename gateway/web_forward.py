@@ -17,6 +17,7 @@ from gateway.client_upstream import READ_CHUNK
 from gateway.errors import BadRequest, PayloadTooLarge
 from gateway.http_headers import add_forwarding, end_to_end
 from gateway.identity.omni_id import DEFAULT_HEADER
+from gateway.masked_values import suspect
 from gateway.route_view import GUARD_ORDER
 from gateway.web_request import Prepared
 from gateway.write_guard import SNIFF_BYTES, Mode, Verdict, body_kind, check, looks_like_json
@@ -76,8 +77,8 @@ async def request_body(
     and so is any body an upstream could read as data (SPEC 3.5, `write_guard`).
     """
     query = prepared.query
-    if not request.body_exists and not query:
-        return None, query
+    if not request.body_exists and not suspect(query):
+        return None, query  # nothing that could hold a mask output: no routes to look up
     mode = write_guard_mode(request, prepared)
     if mode == "off":
         return _streamed(request), query
