@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from gateway import json_codec
 from gateway.errors import MaskedValueWrite
-from gateway.masked_values import pair_paths, text_paths, texts
+from gateway.masked_values import MAX_NESTING, pair_paths, text_paths, texts
 from gateway.multipart_parts import Unreadable, boundary_of, params, split_parts
 
 Mode = Literal["reject", "strip", "off"]
@@ -139,6 +139,8 @@ def _body_paths(data: bytes, content_type: str | None, depth: int) -> list[str]:
 
 
 def _multipart_paths(data: bytes, content_type: str, depth: int) -> list[str]:
+    if depth > MAX_NESTING:
+        raise Unreadable("multipart parts are nested too deeply")
     found: list[str] = []
     for part in split_parts(data, boundary_of(content_type)):
         part_type = part.content_type

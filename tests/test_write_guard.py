@@ -17,6 +17,14 @@ def part(name: str, value: bytes, extra: str = "") -> bytes:
     return head.encode() + value + b"\r\n"
 
 
+def nested_multipart(depth: int) -> bytes:
+    body = b"x"
+    for level in reversed(range(depth)):
+        head = f"--b{level}x\r\nContent-Type: multipart/mixed; boundary=b{level + 1}x\r\n\r\n"
+        body = head.encode() + body + f"\r\n--b{level}x--\r\n".encode()
+    return body
+
+
 # Each row: (body, Content-Type, query, the paths the guard must name). Every row is a blind spot
 # of issue 10 class 4 or a shape SPEC 3.5 names.
 FOUND = [
@@ -100,6 +108,7 @@ UNREADABLE = [
     (b"no delimiter here", "multipart/form-data; boundary=b"),  # the boundary never occurs
     (part("p", b"x"), "multipart/form-data; boundary=b, application/json"),  # which one?
     (part("p", b"x"), "multipart/form-data; boundary=a\tb"),  # not an RFC 2046 boundary
+    (nested_multipart(30), "multipart/mixed; boundary=b0x"),  # parts nested too deeply
 ]
 
 
