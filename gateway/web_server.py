@@ -8,9 +8,12 @@ directory.
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
+import logging
 import multiprocessing
 import os
+import resource
 import shutil
 import signal
 import sys
@@ -21,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import http_parser, web
 
+from gateway.aiohttp_adapter import check_aiohttp
 from gateway.event_log import EventLog
 from gateway.rules_plan import Plan, load_plan
 from gateway.rules_source import RuleLoadError
@@ -31,10 +35,17 @@ if TYPE_CHECKING:
     from gateway.web_state import GatewayState
 
 DRAIN_SECONDS = 15.0
+# Of the drain, what is left for cancelled requests to unwind and for the listeners and the
+# upstream session to close; in-flight requests get the rest.
+CLOSE_SECONDS = 1.5
+FD_TARGET = 1 << 20  # the soft descriptor limit asked for when the hard one is unlimited
+FD_REPORT_SECONDS = 60.0
 ACCESS_FLUSH_SECONDS = 0.5
 SWITCH_INTERVAL = 0.001
 USAGE_ERROR = 2
 GC_THRESHOLD = 20_000
+
+log = logging.getLogger("omnigate")
 
 
 def check_c_parser() -> None:
@@ -71,6 +82,7 @@ def run_worker(settings: Settings, plan: Plan | None, *, reuse_port: bool) -> in
                 print(line, file=sys.stderr)
             return 1
     _install_uvloop()
+    raise_fd_limit()
     # Large bodies are masked in a worker thread; a shorter GIL switch interval lets the event
     # loop back in sooner, so small requests wait ~1 ms rather than ~5 ms per hand-over.
     sys.setswitchinterval(SWITCH_INTERVAL)
@@ -99,6 +111,7 @@ async def start_gateway(settings: Settings, plan: Plan, reuse_port: bool = False
     from gateway.web_app import build_app
     from gateway.web_state import GatewayState
 
+    check_aiohttp()
     state = GatewayState(
         settings=settings,
         # Access lines are flushed at most every half second; audit events at once.
@@ -113,7 +126,13 @@ async def start_gateway(settings: Settings, plan: Plan, reuse_port: bool = False
     ):
         # Handlers are cancelled when their client goes away: the upstream side is torn down too.
         runner = GatewayRunner(
-            app, access_log=None, shutdown_timeout=DRAIN_SECONDS, handler_cancellation=True
+            app,
+            access_log=None,
+            # Only what is still running after the drain's own wait (cancelled by then) is
+            # left to aiohttp's shutdown, which waits this long twice.
+            shutdown_timeout=CLOSE_SECONDS / 3,
+            handler_cancellation=True,
+            keepalive_timeout=settings.header_timeout,
         )
         await runner.setup()
         gateway.runners.append(runner)
@@ -150,8 +169,19 @@ class Gateway:
     def addresses(self) -> list[str]:
         return [str(addr) for runner in self.runners for addr in runner.addresses]
 
-    async def stop(self) -> None:
-        # Stop accepting, let in-flight requests finish (up to DRAIN_SECONDS), then close.
+    async def stop(self, drain_seconds: float = DRAIN_SECONDS) -> None:
+        """Stop accepting, let in-flight requests finish, then close: all within `drain_seconds`.
+
+        aiohttp's own shutdown waits its timeout once for handlers and once more after
+        cancelling them (twice 15 s); here one deadline covers the whole drain instead.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(drain_seconds - CLOSE_SECONDS, 0.0)
+        for runner in self.runners:  # every listener stops accepting first
+            for site in list(runner.sites):
+                await site.stop()
+        for runner in self.runners:
+            await runner.drain(deadline - loop.time())
         for runner in reversed(self.runners):
             await runner.cleanup()
         self.state.access_log.flush()
@@ -169,6 +199,7 @@ async def _run(settings: Settings, plan: Plan, reuse_port: bool) -> None:
         flush=True,
     )
     loop = asyncio.get_running_loop()
+    loop.set_exception_handler(DescriptorReport(loop.get_exception_handler()))
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
@@ -182,6 +213,57 @@ async def _run(settings: Settings, plan: Plan, reuse_port: bool) -> None:
     loop.add_signal_handler(signal.SIGHUP, reload)
     await stop.wait()
     await gateway.stop()
+
+
+def raise_fd_limit() -> None:
+    """Raise the soft open-file limit to the hard one: every client and upstream connection
+    is a descriptor, and distributions default the soft limit to 1024."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = FD_TARGET if hard == resource.RLIM_INFINITY else hard
+    if soft != resource.RLIM_INFINITY and soft >= target:
+        return
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError) as exc:
+        log.warning("could not raise the open-file limit from %s to %s: %s", soft, target, exc)
+
+
+_OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE})
+
+
+class DescriptorReport:
+    """A loop exception handler that reports running out of descriptors once, not per accept.
+
+    The event loop reports every failed `accept()`; at the descriptor limit that is a flood.
+    The first one is logged with the limit; later ones are counted and summed up at most once
+    every FD_REPORT_SECONDS. Everything else goes to the previous handler.
+    """
+
+    def __init__(self, previous: Callable[..., object] | None) -> None:
+        self._previous = previous
+        self._reported_at: float | None = None
+        self._suppressed = 0
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+        exc = context.get("exception")
+        if not isinstance(exc, OSError) or exc.errno not in _OUT_OF_DESCRIPTORS:
+            if self._previous is not None:
+                self._previous(loop, context)
+            else:
+                loop.default_exception_handler(context)
+            return
+        now = loop.time()
+        if self._reported_at is not None and now - self._reported_at < FD_REPORT_SECONDS:
+            self._suppressed += 1
+            return
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        more = f" ({self._suppressed} more since the last report)" if self._suppressed else ""
+        log.error(
+            "out of file descriptors (limit %s): new connections are refused until some "
+            "close%s", soft, more,
+        )
+        self._reported_at = now
+        self._suppressed = 0
 
 
 def _supervise(settings: Settings) -> int:
