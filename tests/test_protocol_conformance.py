@@ -198,3 +198,19 @@ async def test_expect_continue_is_not_sent_for_a_bad_token(make_gateway, upstrea
     assert error_of(answer) == (401, "invalid_token")
     assert b"100 Continue" not in answer
     assert upstream.received == []
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        # one header field over the 16 KiB the gateway reads
+        b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * (17 * 1024) + b"\r\nContent-Length: 2\r\n\r\nok",
+        # more than 128 header fields
+        b"HTTP/1.1 200 OK\r\n" + b"X-N: 1\r\n" * 130 + b"Content-Length: 2\r\n\r\nok",
+    ],
+)
+async def test_an_oversized_upstream_response_head_is_a_502(make_gateway, reply):
+    async with RawUpstream(reply) as upstream:
+        gw = await make_gateway(upstream.url)
+        answer = await raw_http(gw.client.port, b"GET /x HTTP/1.1\r\nHost: g\r\nConnection: close\r\n\r\n")
+    assert error_of(answer) == (502, "upstream_unavailable")
