@@ -12,6 +12,11 @@ aiohttp has no public hook for two things the SPEC asks for:
    both ways (client and server). `install_exact_header_writer` puts a writer in front of it that
    sends the original bytes back.
 
+3. 1xx informational responses from the upstream (`103 Early Hints`) are relayed (SPEC 2), but
+   aiohttp's client reads and discards them inside `ClientResponse.start`. `InformationalResponse`
+   (the session's `response_class`) watches the messages `start` reads from the connection's
+   protocol and hands each 1xx to the callback in `ON_INFORMATIONAL`, set per request.
+
 `check_aiohttp()` verifies that each of these still looks as relied on and raises
 `AiohttpChanged` naming what moved; the gateway calls it at start and tests/test_aiohttp_adapter.py
 runs it, so a new aiohttp release fails loudly instead of silently answering in text or dropping
@@ -21,15 +26,16 @@ bytes.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 from aiohttp import http_writer, web
 from aiohttp.web_protocol import RequestHandler
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 
 
 class AiohttpChanged(RuntimeError):
@@ -51,6 +57,12 @@ def check_aiohttp() -> None:
         raise AiohttpChanged("StreamWriter.write_headers no longer calls _serialize_headers")
     if not callable(getattr(http_writer, "_serialize_headers", None)):
         raise AiohttpChanged("aiohttp.http_writer._serialize_headers is gone")
+    try:
+        start_source = inspect.getsource(aiohttp.ClientResponse.start)
+    except (OSError, TypeError):
+        start_source = ""
+    if "protocol.read()" not in start_source:
+        raise AiohttpChanged("ClientResponse.start no longer reads messages from protocol.read()")
     parameters = list(inspect.signature(RequestHandler.handle_error).parameters)
     if parameters != ["self", "request", "status", "exc", "message"]:
         raise AiohttpChanged(f"RequestHandler.handle_error takes {parameters} now")
@@ -137,3 +149,33 @@ def install_exact_header_writer() -> None:
     if _original_serialize is None:
         _original_serialize = http_writer._serialize_headers
         http_writer._serialize_headers = _serialize_exact
+
+
+# (status, reason, headers) of one interim response -> relayed to the client
+Informational = Callable[[int, str, CIMultiDictProxy[str]], Awaitable[None]]
+ON_INFORMATIONAL: contextvars.ContextVar[Informational | None] = contextvars.ContextVar(
+    "omnigate_on_informational", default=None
+)
+
+
+class InformationalResponse(aiohttp.ClientResponse):
+    """A ClientResponse that hands 1xx interim responses (not 100, not 101) to ON_INFORMATIONAL."""
+
+    async def start(self, connection: Any) -> aiohttp.ClientResponse:
+        relay = ON_INFORMATIONAL.get()
+        protocol = getattr(connection, "protocol", None)
+        if relay is None or protocol is None:
+            return await super().start(connection)
+        read = protocol.read
+
+        async def read_and_relay() -> Any:
+            message, payload = await read()
+            if 100 < message.code < 200 and message.code != 101:
+                await relay(message.code, message.reason, message.headers)
+            return message, payload
+
+        protocol.read = read_and_relay  # the private hook of (3): start() calls protocol.read()
+        try:
+            return await super().start(connection)
+        finally:
+            del protocol.read

@@ -15,12 +15,14 @@ import asyncio
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from aiohttp import http_exceptions, web
 from aiohttp.web_protocol import RequestHandler
 
 from gateway.aiohttp_adapter import (
+    ON_INFORMATIONAL,
     HandlerServer,
     ServerBuildingRunner,
     install_exact_header_writer,
@@ -29,6 +31,7 @@ from gateway.aiohttp_adapter import (
 from gateway.errors import GatewayError
 from gateway.http_conformance import conformance_error, with_target_host
 from gateway.web_errors import render_error
+from gateway.web_informational import relay_informational
 from gateway.web_request import request_id_of
 
 log = logging.getLogger("omnigate")
@@ -104,6 +107,8 @@ class RequestGate:
             response = render_error(error, request_id_of(request))
             response.force_close()  # SECURITY: the body's framing is not trusted; no keep-alive
             return response
+        if isinstance(request, web.Request):  # 1xx from the upstream go to this client
+            ON_INFORMATIONAL.set(partial(relay_informational, request))
         task = asyncio.current_task()
         assert task is not None
         self._active.add(task)

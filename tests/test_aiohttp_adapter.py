@@ -82,3 +82,12 @@ def test_installing_twice_keeps_one_wrapper() -> None:
     first = http_writer._serialize_headers
     install_exact_header_writer()
     assert http_writer._serialize_headers is first
+
+
+def test_a_changed_client_response_start_is_detected(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def start(self: object, connection: object) -> None:
+        return None  # a future aiohttp that reads interim responses some other way
+
+    monkeypatch.setattr(aiohttp.ClientResponse, "start", start)
+    with pytest.raises(AiohttpChanged, match="ClientResponse.start"):
+        check_aiohttp()

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import orjson
 import pytest
 
-from tests.conftest import raw_http, token
+from tests.conftest import MINIMAL_RULES, raw_http, token
 
 
 class RawUpstream:
@@ -214,3 +214,41 @@ async def test_an_oversized_upstream_response_head_is_a_502(make_gateway, reply)
         gw = await make_gateway(upstream.url)
         answer = await raw_http(gw.client.port, b"GET /x HTTP/1.1\r\nHost: g\r\nConnection: close\r\n\r\n")
     assert error_of(answer) == (502, "upstream_unavailable")
+
+
+EARLY_HINTS = (
+    b"HTTP/1.1 103 Early Hints\r\nLink: </app.css>; rel=preload\r\nX-Obs: \xe9\r\n\r\n"
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+)
+MASKED_ROUTE = MINIMAL_RULES + """
+routes:
+  - name: contact
+    match: { path: "/contacts/{id}" }
+    response: [ { path: "$.phone", mask: phone } ]
+"""
+
+
+@pytest.mark.parametrize(
+    ("request_line", "role", "relayed"),
+    [
+        ("GET /other HTTP/1.1", "agent", True),  # a route without rules: relayed as sent
+        ("GET /contacts/1 HTTP/1.1", "admin", True),  # masked route, role with masking off
+        # masked route, masked role: header rules do not cover interim responses yet
+        ("GET /contacts/1 HTTP/1.1", "agent", False),
+        ("GET /other HTTP/1.0", "agent", False),  # never a 1xx to an HTTP/1.0 client
+    ],
+)
+async def test_informational_responses_are_relayed(make_gateway, request_line, role, relayed):
+    async with RawUpstream(EARLY_HINTS) as upstream:
+        gw = await make_gateway(upstream.url, MASKED_ROUTE)
+        request = (
+            f"{request_line}\r\nHost: g\r\nAuthorization: Bearer {token(role)}\r\n"
+            "Connection: close\r\n\r\n"
+        ).encode()
+        answer = await raw_http(gw.client.port, request)
+    hints = b"HTTP/1.1 103 Early Hints\r\nLink: </app.css>; rel=preload\r\nX-Obs: \xe9\r\n\r\n"
+    if relayed:
+        assert answer.startswith(hints + b"HTTP/1.1 200 OK\r\n")
+    else:
+        assert b" 103 " not in answer
+        assert answer.split(b" ", 2)[1] == b"200"
