@@ -89,5 +89,5 @@ def test_a_changed_client_response_start_is_detected(monkeypatch: pytest.MonkeyP
         return None  # a future aiohttp that reads interim responses some other way
 
     monkeypatch.setattr(aiohttp.ClientResponse, "start", start)
-    with pytest.raises(AiohttpChanged, match="ClientResponse.start"):
+    with pytest.raises(AiohttpChanged, match=r"ClientResponse\.start"):
         check_aiohttp()
