@@ -8,12 +8,10 @@ directory.
 from __future__ import annotations
 
 import asyncio
-import errno
 import gc
 import logging
 import multiprocessing
 import os
-import resource
 import shutil
 import signal
 import sys
@@ -25,6 +23,7 @@ from typing import TYPE_CHECKING
 from aiohttp import http_parser, web
 
 from gateway.aiohttp_adapter import check_aiohttp
+from gateway.descriptors import DescriptorReport, raise_fd_limit
 from gateway.event_log import EventLog
 from gateway.rules_plan import Plan, load_plan
 from gateway.rules_source import RuleLoadError
@@ -38,8 +37,6 @@ DRAIN_SECONDS = 15.0
 # Of the drain, what is left for cancelled requests to unwind and for the listeners and the
 # upstream session to close; in-flight requests get the rest.
 CLOSE_SECONDS = 1.5
-FD_TARGET = 1 << 20  # the soft descriptor limit asked for when the hard one is unlimited
-FD_REPORT_SECONDS = 60.0
 ACCESS_FLUSH_SECONDS = 0.5
 SWITCH_INTERVAL = 0.001
 USAGE_ERROR = 2
@@ -199,7 +196,9 @@ async def _run(settings: Settings, plan: Plan, reuse_port: bool) -> None:
         flush=True,
     )
     loop = asyncio.get_running_loop()
-    loop.set_exception_handler(DescriptorReport(loop.get_exception_handler()))
+    descriptors = DescriptorReport(loop.get_exception_handler())
+    loop.set_exception_handler(descriptors)  # the asyncio loop reports failed accepts here
+    watch = loop.create_task(descriptors.watch())  # uvloop does not: it drops them silently
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
@@ -212,58 +211,8 @@ async def _run(settings: Settings, plan: Plan, reuse_port: bool) -> None:
 
     loop.add_signal_handler(signal.SIGHUP, reload)
     await stop.wait()
+    watch.cancel()
     await gateway.stop()
-
-
-def raise_fd_limit() -> None:
-    """Raise the soft open-file limit to the hard one: every client and upstream connection
-    is a descriptor, and distributions default the soft limit to 1024."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = FD_TARGET if hard == resource.RLIM_INFINITY else hard
-    if soft != resource.RLIM_INFINITY and soft >= target:
-        return
-    try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-    except (ValueError, OSError) as exc:
-        log.warning("could not raise the open-file limit from %s to %s: %s", soft, target, exc)
-
-
-_OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE})
-
-
-class DescriptorReport:
-    """A loop exception handler that reports running out of descriptors once, not per accept.
-
-    The event loop reports every failed `accept()`; at the descriptor limit that is a flood.
-    The first one is logged with the limit; later ones are counted and summed up at most once
-    every FD_REPORT_SECONDS. Everything else goes to the previous handler.
-    """
-
-    def __init__(self, previous: Callable[..., object] | None) -> None:
-        self._previous = previous
-        self._reported_at: float | None = None
-        self._suppressed = 0
-
-    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
-        exc = context.get("exception")
-        if not isinstance(exc, OSError) or exc.errno not in _OUT_OF_DESCRIPTORS:
-            if self._previous is not None:
-                self._previous(loop, context)
-            else:
-                loop.default_exception_handler(context)
-            return
-        now = loop.time()
-        if self._reported_at is not None and now - self._reported_at < FD_REPORT_SECONDS:
-            self._suppressed += 1
-            return
-        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-        more = f" ({self._suppressed} more since the last report)" if self._suppressed else ""
-        log.error(
-            "out of file descriptors (limit %s): new connections are refused until some "
-            "close%s", soft, more,
-        )
-        self._reported_at = now
-        self._suppressed = 0
 
 
 def _supervise(settings: Settings) -> int:

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from gateway.web_server import DescriptorReport
+from gateway.descriptors import DescriptorReport
 
 
 async def test_exhaustion_is_reported_once_and_other_errors_pass_through(
@@ -36,3 +36,42 @@ async def test_enfile_counts_as_exhaustion_too(caplog: pytest.LogCaptureFixture)
     with caplog.at_level(logging.ERROR, logger="omnigate"):
         report(loop, {"message": "accept", "exception": OSError(errno.ENFILE, "table full")})
     assert any("out of file descriptors" in r.getMessage() for r in caplog.records)
+
+
+def test_samples_at_the_limit_are_reported_once_per_episode(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    report = DescriptorReport(None)
+    with caplog.at_level(logging.ERROR, logger="omnigate"):
+        report.observe(0.0, 900, 1024)  # plenty left: nothing to say
+        report.observe(2.0, 1020, 1024)  # at the limit (uvloop drops connections silently)
+        report.observe(4.0, 1024, 1024)  # still there, within the minute: counted, not logged
+        report.observe(70.0, 1024, 1024)  # a minute later: one more line with the count
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines == [
+        "out of file descriptors (limit 1024): new connections are refused until some close",
+        "out of file descriptors (limit 1024): new connections are refused until some close"
+        " (1 more since the last report)",
+    ]
+
+
+def test_open_descriptors_counts_this_process() -> None:
+    from gateway.descriptors import open_descriptors
+
+    before = open_descriptors()
+    if before is None:
+        pytest.skip("no /proc/self/fd here")
+    with open(__file__) as _held:
+        assert open_descriptors() == before + 1
+
+
+def test_no_descriptor_left_to_count_with_counts_as_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gateway import descriptors
+
+    def listdir(path: object) -> list[str]:
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    monkeypatch.setattr(descriptors.os, "listdir", listdir)
+    assert descriptors.open_descriptors() == descriptors.soft_limit()
