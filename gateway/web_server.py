@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import http_parser, web
 
-from gateway.aiohttp_adapter import check_aiohttp
+from gateway.aiohttp_adapter import AiohttpChanged, check_aiohttp
 from gateway.descriptors import DescriptorReport, raise_fd_limit
 from gateway.event_log import EventLog
 from gateway.rules_plan import Plan, load_plan
@@ -59,6 +59,10 @@ def serve(settings: Settings) -> int:
     # end the process; the rules are loaded fresh at start anyway.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     check_c_parser()
+    try:
+        check_aiohttp()
+    except AiohttpChanged as exc:
+        raise SettingsError(str(exc)) from None  # one line, exit 2, like the parser check
     try:
         plan = load_plan(settings.rules)
     except RuleLoadError as exc:

@@ -91,3 +91,25 @@ def test_a_changed_client_response_start_is_detected(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(aiohttp.ClientResponse, "start", start)
     with pytest.raises(AiohttpChanged, match=r"ClientResponse\.start"):
         check_aiohttp()
+
+
+def test_serve_refuses_to_start_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: object
+) -> None:
+    import signal
+
+    from gateway import cli, web_server
+
+    def changed() -> None:
+        raise AiohttpChanged("StreamWriter.write_headers no longer calls _serialize_headers")
+
+    monkeypatch.setattr(web_server, "check_aiohttp", changed)
+    previous = signal.getsignal(signal.SIGHUP)
+    try:
+        code = cli.main(["serve", "--upstream", "http://127.0.0.1:1", "--rules", str(tmp_path)])
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"omnigate serve: aiohttp {aiohttp.__version__}: StreamWriter")
+    assert err.count("\n") == 1  # one line, no traceback
