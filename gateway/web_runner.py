@@ -18,8 +18,9 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
-from aiohttp import http_exceptions, web
+from aiohttp import HttpVersion10, HttpVersion11, http_exceptions, web
 from aiohttp.web_protocol import RequestHandler
+from multidict import CIMultiDict
 
 from gateway.aiohttp_adapter import (
     ON_INFORMATIONAL,
@@ -106,6 +107,8 @@ class RequestGate:
         if error is not None:
             response = render_error(error, request_id_of(request))
             response.force_close()  # SECURITY: the body's framing is not trusted; no keep-alive
+            if request.version not in _HTTP1:
+                await send_as_http11(request, response)
             return response
         if isinstance(request, web.Request):  # 1xx from the upstream go to this client
             ON_INFORMATIONAL.set(partial(relay_informational, request))
@@ -133,6 +136,31 @@ class RequestGate:
         for task in self._active:
             task.cancel()
         return len(self._active)
+
+
+_HTTP1 = frozenset({HttpVersion10, HttpVersion11})
+
+
+async def send_as_http11(request: web.BaseRequest, response: web.StreamResponse) -> None:
+    """Send `response` with an `HTTP/1.1` status line whatever version the request line named.
+
+    aiohttp answers in the request's version (`HTTP/2.0 505`, `HTTP/0.9 400`), which a client
+    that sent such a line cannot read as the refusal it is. The status line is rewritten on its
+    way through the writer's public `write_headers`; aiohttp then finds the response sent.
+    """
+    writer = request.writer
+    write_headers = writer.write_headers
+
+    async def as_http11(status_line: str, headers: CIMultiDict[str]) -> None:
+        await write_headers("HTTP/1.1 " + status_line.partition(" ")[2], headers)
+
+    response.headers["Connection"] = "close"  # aiohttp says so only to HTTP/1.1 requests
+    writer.write_headers = as_http11  # type: ignore[method-assign]
+    try:
+        await response.prepare(request)
+        await response.write_eof()
+    finally:
+        del writer.write_headers
 
 
 class GatewayRunner(ServerBuildingRunner):

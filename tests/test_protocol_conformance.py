@@ -122,6 +122,11 @@ async def test_refused_at_the_door(make_gateway, upstream, request_bytes, status
     gw = await make_gateway(upstream.url)
     answer = await raw_http(gw.client.port, request_bytes, read_timeout=2)
     assert error_of(answer) == (status, code)
+    # an HTTP/1 status line, never one in the version the request line named (HTTP/2.0, 0.9)
+    # (the parser's own refusals answer HTTP/1.0, which closes the connection by default)
+    assert answer.startswith((b"HTTP/1.1 ", b"HTTP/1.0 "))
+    if answer.startswith(b"HTTP/1.1 "):
+        assert b"\r\nConnection: close\r\n" in answer.split(b"\r\n\r\n")[0] + b"\r\n"
     assert upstream.received == []  # never proxied
 
 
