@@ -145,8 +145,8 @@ def _serialize_exact(status_line: str, headers: CIMultiDict[str]) -> bytes:
 def install_exact_header_writer() -> None:
     """Make aiohttp write header values byte for byte, obs-text included (idempotent)."""
     global _original_serialize
-    check_aiohttp()
     if _original_serialize is None:
+        check_aiohttp()
         _original_serialize = http_writer._serialize_headers
         http_writer._serialize_headers = _serialize_exact
 
