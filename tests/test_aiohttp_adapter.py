@@ -9,6 +9,8 @@ from __future__ import annotations
 import aiohttp
 import pytest
 from aiohttp import http_writer, web
+from hypothesis import given
+from hypothesis import strategies as st
 from multidict import CIMultiDict
 
 from gateway.aiohttp_adapter import (
@@ -113,3 +115,17 @@ def test_serve_refuses_to_start_with_one_line(
     err = capsys.readouterr().err
     assert err.startswith(f"omnigate serve: aiohttp {aiohttp.__version__}: StreamWriter")
     assert err.count("\n") == 1  # one line, no traceback
+
+
+# field-vchar / SP / HTAB / obs-text (RFC 9110 5.5), as a header value's bytes may arrive
+_VALUE_BYTES = st.binary(min_size=1, max_size=64).map(
+    lambda raw: bytes(b for b in raw if b in (0x09, 0x20) or 0x21 <= b <= 0x7E or b >= 0x80)
+)
+
+
+@given(_VALUE_BYTES)
+def test_any_received_value_is_written_back_unchanged(raw: bytes) -> None:
+    install_exact_header_writer()
+    value = raw.decode("utf-8", "surrogateescape")  # what aiohttp's parsers hand over
+    head = http_writer._serialize_headers("HTTP/1.1 200 OK", CIMultiDict({"X-V": value}))
+    assert head == b"HTTP/1.1 200 OK\r\nX-V: " + raw + b"\r\n\r\n"
