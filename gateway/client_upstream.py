@@ -15,6 +15,7 @@ import aiohttp
 import yarl
 from multidict import CIMultiDict
 
+from gateway.aiohttp_adapter import InformationalResponse
 from gateway.errors import UpstreamTimeout, UpstreamUnavailable
 
 READ_CHUNK = 256 * 1024  # streamed bodies move in chunks of at least 64 KiB
@@ -41,6 +42,7 @@ def make_session(connect_timeout: float) -> aiohttp.ClientSession:
         read_bufsize=READ_CHUNK,
         max_line_size=16 * 1024,
         max_field_size=16 * 1024,
+        response_class=InformationalResponse,  # 1xx interim responses are relayed (SPEC 2)
     )
 
 

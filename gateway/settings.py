@@ -41,6 +41,9 @@ class Settings:
     max_body: int
     log_format: str
     audit_log: str
+    # SECURITY: a client gets this long to send a complete request head (and a kept-alive
+    # connection may idle this long), so slow clients cannot hold connections forever.
+    header_timeout: float = 75.0
 
 
 # flag, environment variable, default (None = required)
@@ -54,6 +57,7 @@ _TABLE: tuple[tuple[str, str, str | None], ...] = (
     ("--max-body", "OMNIGATE_MAX_BODY", str(DEFAULT_MAX_BODY)),
     ("--log-format", "OMNIGATE_LOG_FORMAT", "json"),
     ("--audit-log", "OMNIGATE_AUDIT_LOG", "-"),
+    ("--header-timeout", "OMNIGATE_HEADER_TIMEOUT", "75"),
 )
 
 
@@ -83,6 +87,7 @@ def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str] = os.e
         max_body=_parse_positive_int("--max-body", raw["--max-body"]),
         log_format=_parse_choice("--log-format", raw["--log-format"], ("json", "text")),
         audit_log=raw["--audit-log"],
+        header_timeout=_parse_positive_float("--header-timeout", raw["--header-timeout"]),
     )
 
 

@@ -17,8 +17,9 @@ from gateway.client_upstream import Upstream, make_session
 from gateway.errors import BadRequest
 from gateway.rules_reload import retire, watch_rules
 from gateway.web_errors import render_error
+from gateway.web_expect import expect_handler
 from gateway.web_proxy import handle
-from gateway.web_request import expect_handler, request_id_of
+from gateway.web_request import request_id_of
 from gateway.web_state import STATE, GatewayState
 
 

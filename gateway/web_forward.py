@@ -33,7 +33,7 @@ def forwarded_headers(
     Hop-by-hop headers and any inbound stamp header go first; the gateway's own headers
     (X-Forwarded-*, X-Request-Id) are added after, so a client cannot make them vanish.
     """
-    drop = list(also_drop)
+    drop = [*also_drop, "Expect"]  # answered by the gateway itself (web_expect), SPEC 2
     resolver = prepared.plan.resolver
     # SECURITY: only the gateway stamps identities, in any spelling, configured or not.
     drop.append(resolver.header if resolver is not None else DEFAULT_HEADER)

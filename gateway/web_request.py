@@ -1,8 +1,8 @@
 """First stages of the pipeline: read the request's target, authenticate, match routes.
 
 `prepare` runs once per request (cached on the request) so that the `Expect: 100-continue`
-handler and the main handler share its result: SECURITY: the 100 is sent only after the token
-has been checked.
+handler (`web_expect`) and the main handler share its result: SECURITY: the 100 is sent only
+after the token has been checked.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import yarl
 from aiohttp import web
-from aiohttp.web_urldispatcher import _default_expect_handler
 
 from gateway import metrics
 from gateway.auth import Identity
@@ -23,7 +22,6 @@ from gateway.errors import BadRequest, GatewayError
 from gateway.http_path import normalise_path
 from gateway.route_view import PASS_VIEW, View
 from gateway.rules_plan import Plan
-from gateway.web_errors import render_error
 from gateway.web_state import STATE
 
 # Ids need to be unique, not secret: a random per-process prefix and a counter (no syscall).
@@ -133,17 +131,3 @@ def split_target(target: str) -> tuple[str, str]:
     # or `/contacts#x` would miss the `/contacts` route and still reach `/contacts` upstream.
     path, _, query = target.partition("#")[0].partition("?")
     return path, query
-
-
-async def expect_handler(request: web.Request) -> web.StreamResponse | None:
-    """Answer `Expect: 100-continue` only once the token is known to be good."""
-    try:
-        if request.headers.get("Expect", "").lower() != "100-continue":
-            failed = BadRequest("only Expect: 100-continue is supported")
-            failed.status = 417
-            raise failed
-        await prepare(request)
-    except GatewayError as exc:
-        return render_error(exc, request_id_of(request))
-    await _default_expect_handler(request)
-    return None

@@ -1,25 +1,57 @@
-"""An AppRunner whose low-level errors use the gateway's error shape.
+"""The gateway's AppRunner: protocol checks at the door, JSON errors, a bounded drain.
 
-aiohttp answers unparseable requests (both Content-Length and Transfer-Encoding, oversized
-headers, bad request lines) and unexpected handler failures itself, as text with a logged
-traceback. The gateway promises SPEC 6 JSON and never a traceback, so its runner swaps in a
-request handler that renders those through `render_error` and logs one line without details.
+aiohttp answers unparseable requests (oversized headers, bad request lines) and unexpected handler
+failures itself, as text with a logged traceback. The gateway promises SPEC 6 JSON and never a
+traceback, so its connections use a request handler that renders those through `render_error` and
+logs one line without details. Every request first passes `RequestGate`, which refuses what
+`http_conformance` refuses and counts what is in flight, so that a drain can wait for exactly that
+(and then cancel it) within one deadline. The aiohttp internals this needs live in
+`aiohttp_adapter`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
-from aiohttp import web
+from aiohttp import HttpVersion10, HttpVersion11, http_exceptions, web
 from aiohttp.web_protocol import RequestHandler
+from multidict import CIMultiDict
 
-from gateway.errors import BadRequest, GatewayError
+from gateway.aiohttp_adapter import (
+    ON_INFORMATIONAL,
+    HandlerServer,
+    ServerBuildingRunner,
+    install_exact_header_writer,
+    server_arguments,
+)
+from gateway.errors import GatewayError
+from gateway.http_conformance import conformance_error, with_target_host
 from gateway.web_errors import render_error
+from gateway.web_informational import relay_informational
 from gateway.web_request import request_id_of
 
 log = logging.getLogger("omnigate")
+
+# aiohttp's parser limits (documented in docs/operations.md): a longer request line or header
+# field, or more header fields, is answered 431 / 400 before any handler runs.
+MAX_LINE_BYTES = 16 * 1024
+MAX_FIELD_BYTES = 16 * 1024
+MAX_HEADERS = 128
+
+Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+
+
+class ParseRefused(GatewayError):
+    status, code = 400, "bad_request"
+
+
+class HeadersTooLarge(GatewayError):
+    status, code = 431, "bad_request"
 
 
 class _JsonErrorHandler(RequestHandler):
@@ -33,10 +65,13 @@ class _JsonErrorHandler(RequestHandler):
         if request.writer.output_size > 0:
             raise ConnectionError("response already started; the connection is dropped")
         error: GatewayError
-        if 400 <= status < 500:
+        if isinstance(exc, http_exceptions.LineTooLong):
+            error = HeadersTooLarge(
+                f"the request line or a header field is longer than {MAX_FIELD_BYTES} bytes"
+            )
+        elif 400 <= status < 500:
             # SECURITY: the parser's own message may quote request bytes; it is not echoed.
-            error = BadRequest("malformed HTTP request")
-            error.status = status
+            error = ParseRefused("malformed HTTP request")
         else:
             error = GatewayError("internal error")
             if exc is not None:
@@ -49,14 +84,119 @@ class _JsonErrorHandler(RequestHandler):
         return response
 
 
-class _JsonErrorServer(web.Server):
-    def __call__(self) -> RequestHandler:
-        kwargs: Any = self._kwargs
-        return _JsonErrorHandler(self, loop=self._loop, **kwargs)
+class RequestGate:
+    """Wraps the app's handler: refuses non-conforming requests, tracks the ones in flight."""
+
+    def __init__(self, handler: Handler) -> None:
+        self._handler = handler
+        self._active: set[asyncio.Task[Any]] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._active)
+
+    async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
+        try:
+            error = conformance_error(request)
+            if error is None:
+                request = with_target_host(request)
+        except GatewayError as exc:
+            error = exc
+        if error is not None:
+            response = render_error(error, request_id_of(request))
+            response.force_close()  # SECURITY: the body's framing is not trusted; no keep-alive
+            if request.version not in _HTTP1:
+                await send_as_http11(request, response)
+            return response
+        if isinstance(request, web.Request):  # 1xx from the upstream go to this client
+            ON_INFORMATIONAL.set(partial(relay_informational, request))
+        task = asyncio.current_task()
+        assert task is not None
+        self._active.add(task)
+        self._idle.clear()
+        try:
+            return await self._handler(request)
+        finally:
+            self._active.discard(task)
+            if not self._active:
+                self._idle.set()
+
+    async def wait_idle(self, within: float) -> bool:
+        """Wait until nothing is in flight (True) or `within` seconds pass (False)."""
+        try:
+            async with asyncio.timeout(max(within, 0.0)):
+                await self._idle.wait()
+        except TimeoutError:
+            return False
+        return True
+
+    def cancel_in_flight(self) -> int:
+        for task in self._active:
+            task.cancel()
+        return len(self._active)
 
 
-class GatewayRunner(web.AppRunner):
-    async def _make_server(self) -> web.Server:
-        server = await super()._make_server()
-        server.__class__ = _JsonErrorServer
-        return server
+_HTTP1 = frozenset({HttpVersion10, HttpVersion11})
+
+
+async def send_as_http11(request: web.BaseRequest, response: web.StreamResponse) -> None:
+    """Send `response` with an `HTTP/1.1` status line whatever version the request line named.
+
+    aiohttp answers in the request's version (`HTTP/2.0 505`, `HTTP/0.9 400`), which a client
+    that sent such a line cannot read as the refusal it is. The status line is rewritten on its
+    way through the writer's public `write_headers`; aiohttp then finds the response sent.
+    """
+    writer = request.writer
+    write_headers = writer.write_headers
+
+    async def as_http11(status_line: str, headers: CIMultiDict[str]) -> None:
+        await write_headers("HTTP/1.1 " + status_line.partition(" ")[2], headers)
+
+    response.headers["Connection"] = "close"  # aiohttp says so only to HTTP/1.1 requests
+    writer.write_headers = as_http11  # type: ignore[method-assign]
+    try:
+        await response.prepare(request)
+        await response.write_eof()
+    finally:
+        del writer.write_headers
+
+
+class GatewayRunner(ServerBuildingRunner):
+    """An AppRunner whose server checks protocol conformance and answers errors as JSON."""
+
+    def __init__(self, app: web.Application, **kwargs: Any) -> None:
+        kwargs.setdefault("max_line_size", MAX_LINE_BYTES)
+        kwargs.setdefault("max_field_size", MAX_FIELD_BYTES)
+        kwargs.setdefault("max_headers", MAX_HEADERS)
+        super().__init__(app, **kwargs)
+        self.gate: RequestGate | None = None
+        install_exact_header_writer()
+
+    def rebuild_server(self, built: web.Server) -> web.Server:
+        self.gate = RequestGate(built.request_handler)
+        return HandlerServer(
+            self.gate,
+            handler_class=_JsonErrorHandler,
+            request_factory=built.request_factory,
+            handler_cancellation=built.handler_cancellation,
+            **server_arguments(built),
+        )
+
+    async def drain(self, within: float) -> bool:
+        """Stop accepting, close idle connections, wait for in-flight requests `within` seconds.
+
+        Returns whether everything finished; what did not is cancelled.
+        """
+        for site in list(self.sites):
+            await site.stop()
+        if self.server is not None:
+            self.server.pre_shutdown()  # idle keep-alive connections close now
+        if self.gate is None:
+            return True
+        if await self.gate.wait_idle(within):
+            return True
+        cancelled = self.gate.cancel_in_flight()
+        log.warning("drain: %d request(s) still running at the deadline: cancelled", cancelled)
+        return False

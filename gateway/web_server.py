@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import multiprocessing
 import os
 import shutil
@@ -21,6 +22,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import http_parser, web
 
+from gateway.aiohttp_adapter import AiohttpChanged, check_aiohttp
+from gateway.descriptors import DescriptorReport, raise_fd_limit
 from gateway.event_log import EventLog
 from gateway.rules_plan import Plan, load_plan
 from gateway.rules_source import RuleLoadError
@@ -31,10 +34,15 @@ if TYPE_CHECKING:
     from gateway.web_state import GatewayState
 
 DRAIN_SECONDS = 15.0
+# Of the drain, what is left for cancelled requests to unwind and for the listeners and the
+# upstream session to close; in-flight requests get the rest.
+CLOSE_SECONDS = 1.5
 ACCESS_FLUSH_SECONDS = 0.5
 SWITCH_INTERVAL = 0.001
 USAGE_ERROR = 2
 GC_THRESHOLD = 20_000
+
+log = logging.getLogger("omnigate")
 
 
 def check_c_parser() -> None:
@@ -51,6 +59,10 @@ def serve(settings: Settings) -> int:
     # end the process; the rules are loaded fresh at start anyway.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     check_c_parser()
+    try:
+        check_aiohttp()
+    except AiohttpChanged as exc:
+        raise SettingsError(str(exc)) from None  # one line, exit 2, like the parser check
     try:
         plan = load_plan(settings.rules)
     except RuleLoadError as exc:
@@ -71,6 +83,7 @@ def run_worker(settings: Settings, plan: Plan | None, *, reuse_port: bool) -> in
                 print(line, file=sys.stderr)
             return 1
     _install_uvloop()
+    raise_fd_limit()
     # Large bodies are masked in a worker thread; a shorter GIL switch interval lets the event
     # loop back in sooner, so small requests wait ~1 ms rather than ~5 ms per hand-over.
     sys.setswitchinterval(SWITCH_INTERVAL)
@@ -99,6 +112,7 @@ async def start_gateway(settings: Settings, plan: Plan, reuse_port: bool = False
     from gateway.web_app import build_app
     from gateway.web_state import GatewayState
 
+    check_aiohttp()
     state = GatewayState(
         settings=settings,
         # Access lines are flushed at most every half second; audit events at once.
@@ -113,7 +127,13 @@ async def start_gateway(settings: Settings, plan: Plan, reuse_port: bool = False
     ):
         # Handlers are cancelled when their client goes away: the upstream side is torn down too.
         runner = GatewayRunner(
-            app, access_log=None, shutdown_timeout=DRAIN_SECONDS, handler_cancellation=True
+            app,
+            access_log=None,
+            # Only what is still running after the drain's own wait (cancelled by then) is
+            # left to aiohttp's shutdown, which waits this long twice.
+            shutdown_timeout=CLOSE_SECONDS / 3,
+            handler_cancellation=True,
+            keepalive_timeout=settings.header_timeout,
         )
         await runner.setup()
         gateway.runners.append(runner)
@@ -150,8 +170,19 @@ class Gateway:
     def addresses(self) -> list[str]:
         return [str(addr) for runner in self.runners for addr in runner.addresses]
 
-    async def stop(self) -> None:
-        # Stop accepting, let in-flight requests finish (up to DRAIN_SECONDS), then close.
+    async def stop(self, drain_seconds: float = DRAIN_SECONDS) -> None:
+        """Stop accepting, let in-flight requests finish, then close: all within `drain_seconds`.
+
+        aiohttp's own shutdown waits its timeout once for handlers and once more after
+        cancelling them (twice 15 s); here one deadline covers the whole drain instead.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(drain_seconds - CLOSE_SECONDS, 0.0)
+        for runner in self.runners:  # every listener stops accepting first
+            for site in list(runner.sites):
+                await site.stop()
+        for runner in self.runners:
+            await runner.drain(deadline - loop.time())
         for runner in reversed(self.runners):
             await runner.cleanup()
         self.state.access_log.flush()
@@ -169,6 +200,9 @@ async def _run(settings: Settings, plan: Plan, reuse_port: bool) -> None:
         flush=True,
     )
     loop = asyncio.get_running_loop()
+    descriptors = DescriptorReport(loop.get_exception_handler())
+    loop.set_exception_handler(descriptors)  # the asyncio loop reports failed accepts here
+    watch = loop.create_task(descriptors.watch())  # uvloop does not: it drops them silently
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
@@ -181,6 +215,7 @@ async def _run(settings: Settings, plan: Plan, reuse_port: bool) -> None:
 
     loop.add_signal_handler(signal.SIGHUP, reload)
     await stop.wait()
+    watch.cancel()
     await gateway.stop()
 
 

@@ -23,6 +23,13 @@ def test_defaults_and_environment(tmp_path) -> None:
     assert settings.max_body == 16777216
     assert settings.log_format == "json"
     assert settings.audit_log == "-"
+    assert settings.header_timeout == 75
+
+
+def test_header_timeout_from_flag_and_environment(tmp_path) -> None:
+    environ = {"OMNIGATE_UPSTREAM": "http://chat:3000", "OMNIGATE_RULES": str(tmp_path)}
+    assert parse([], {**environ, "OMNIGATE_HEADER_TIMEOUT": "20"}).header_timeout == 20
+    assert parse(["--header-timeout", "2.5"], environ).header_timeout == 2.5
 
 
 def test_flags_win_over_environment(tmp_path) -> None:
@@ -44,6 +51,7 @@ def test_flags_win_over_environment(tmp_path) -> None:
         (["--upstream", "http://x", "--workers", "0"], "--workers: must be greater than 0"),
         (["--upstream", "http://x", "--workers", "many"], "--workers: expected a whole number"),
         (["--upstream", "http://x", "--upstream-timeout", "-1"], "--upstream-timeout: must be"),
+        (["--upstream", "http://x", "--header-timeout", "0"], "--header-timeout: must be"),
         (["--upstream", "http://x", "--max-body", "1e3"], "--max-body: expected a whole number"),
         (["--upstream", "http://x", "--log-format", "xml"], "--log-format: expected one of"),
         (["--upstream", "http://x", "--rules", "/nonexistent/rules"], "--rules: /nonexistent"),

@@ -207,3 +207,76 @@ async def test_admin_endpoints(upstream, rules_dir, unused_tcp_port_factory):
                 assert resp.status == 404  # on the client listener, every path is proxied
     finally:
         await stop(served)
+
+
+CUT = web.AppKey("cut", list[str])
+
+
+def slow_upstream_app() -> web.Application:
+    """`/slow` answers after 40 s, far beyond the drain; it records being cut off."""
+    app = web.Application()
+    app[CUT] = []
+
+    async def slow(request: web.Request) -> web.Response:
+        try:
+            await asyncio.sleep(40)
+        except asyncio.CancelledError:
+            app[CUT].append(request.path)
+            raise
+        return web.Response(text="late")
+
+    app.router.add_get("/slow", slow)
+    return app
+
+
+async def test_sigterm_drain_ends_within_its_deadline_and_cancels_the_rest(
+    aiohttp_server, rules_dir, unused_tcp_port_factory
+):
+    upstream = await aiohttp_server(slow_upstream_app())
+    served = await start_gateway(str(upstream.make_url("/")), rules_dir,
+                                 unused_tcp_port_factory(), unused_tcp_port_factory())
+    async with aiohttp.ClientSession() as session:
+        in_flight = asyncio.create_task(session.get(served.url + "/slow", headers=bearer()))
+        await _until(lambda: upstream.app[CUT] == [] and upstream.handler.requests_count == 1)
+        served.process.send_signal(signal.SIGTERM)
+        # The drain is 15 s; aiohttp's own shutdown would take twice that (~32 s). 25 s is the
+        # bound that tells the two apart with room to spare on a slow machine.
+        code = await asyncio.to_thread(served.process.wait, 25)
+        with pytest.raises(aiohttp.ClientError):
+            await in_flight  # cut off, never answered "late"
+    assert code == 0
+    stderr = served.process.stderr.read().decode() if served.process.stderr else ""
+    assert "drain: 1 request(s) still running at the deadline: cancelled" in stderr
+    await _until(lambda: upstream.app[CUT] == ["/slow"])  # the upstream side was torn down
+
+
+async def test_a_client_that_never_finishes_its_headers_is_disconnected(
+    upstream, rules_dir, unused_tcp_port_factory
+):
+    served = await start_gateway(str(upstream.make_url("/")), rules_dir,
+                                 unused_tcp_port_factory(), unused_tcp_port_factory(),
+                                 "--header-timeout", "1")
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", int(served.url.rsplit(":", 1)[1]))
+        writer.write(b"GET /contacts/1 HTTP/1.1\r\nHost: g\r\n")  # the head never ends
+        await writer.drain()
+        closed = await asyncio.wait_for(reader.read(), 20)  # without the timeout: never
+        assert closed == b""
+        writer.close()
+    finally:
+        assert await stop(served) == 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/limits").exists(), reason="reads /proc")
+async def test_the_soft_descriptor_limit_is_raised_at_start(
+    upstream, rules_dir, unused_tcp_port_factory
+):
+    served = await start_gateway(str(upstream.make_url("/")), rules_dir,
+                                 unused_tcp_port_factory(), unused_tcp_port_factory())
+    try:
+        limits_file = Path(f"/proc/{served.process.pid}/limits")
+        limits = (await asyncio.to_thread(limits_file.read_text)).splitlines()
+        soft, hard = next(line for line in limits if line.startswith("Max open files")).split()[3:5]
+        assert soft == hard or (hard == "unlimited" and int(soft) >= 1 << 20)
+    finally:
+        await stop(served)

@@ -1,0 +1,181 @@
+"""Every use of aiohttp internals the gateway needs, in one place (issue 9 item 5).
+
+aiohttp has no public hook for two things the SPEC asks for:
+
+1. The answer to a request that cannot be parsed (a bad request line, oversized headers) is
+   written by `RequestHandler.handle_error`, and the connection's handler class is chosen inside
+   `web.Server`. The gateway answers those in the SPEC 6 JSON shape, so the app's `web.Server` is
+   rebuilt with a handler class of the gateway's, from the `AppRunner._make_server` hook and the
+   keyword arguments that server was built with (`Server._kwargs`: the app's `handler_args`).
+2. Header values pass byte for byte (SPEC 2). aiohttp decodes header bytes that are not UTF-8
+   (obs-text) with `surrogateescape`, but its C header writer silently drops those code points
+   both ways (client and server). `install_exact_header_writer` puts a writer in front of it that
+   sends the original bytes back.
+
+3. 1xx informational responses from the upstream (`103 Early Hints`) are relayed (SPEC 2), but
+   aiohttp's client reads and discards them inside `ClientResponse.start`. `InformationalResponse`
+   (the session's `response_class`) watches the messages `start` reads from the connection's
+   protocol and hands each 1xx to the callback in `ON_INFORMATIONAL`, set per request.
+
+`check_aiohttp()` verifies that each of these still looks as relied on and raises
+`AiohttpChanged` naming what moved; the gateway calls it at start and tests/test_aiohttp_adapter.py
+runs it, so a new aiohttp release fails loudly instead of silently answering in text or dropping
+bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from aiohttp import http_writer, web
+from aiohttp.web_protocol import RequestHandler
+from multidict import CIMultiDict, CIMultiDictProxy
+
+
+class AiohttpChanged(RuntimeError):
+    """An aiohttp internal the gateway relies on is gone or different."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"aiohttp {aiohttp.__version__}: {what}; gateway/aiohttp_adapter.py must be updated "
+            "for this aiohttp version (or pin the version pyproject.toml names)"
+        )
+
+
+def check_aiohttp() -> None:
+    """Raise `AiohttpChanged` unless every internal used below is still there."""
+    make_server = getattr(web.AppRunner, "_make_server", None)
+    if make_server is None or not inspect.iscoroutinefunction(make_server):
+        raise AiohttpChanged("AppRunner._make_server is no longer a coroutine method")
+    if "_serialize_headers" not in http_writer.StreamWriter.write_headers.__code__.co_names:
+        raise AiohttpChanged("StreamWriter.write_headers no longer calls _serialize_headers")
+    if not callable(getattr(http_writer, "_serialize_headers", None)):
+        raise AiohttpChanged("aiohttp.http_writer._serialize_headers is gone")
+    try:
+        start_source = inspect.getsource(aiohttp.ClientResponse.start)
+    except (OSError, TypeError):
+        start_source = ""
+    if "protocol.read()" not in start_source:
+        raise AiohttpChanged("ClientResponse.start no longer reads messages from protocol.read()")
+    parameters = list(inspect.signature(RequestHandler.handle_error).parameters)
+    if parameters != ["self", "request", "status", "exc", "message"]:
+        raise AiohttpChanged(f"RequestHandler.handle_error takes {parameters} now")
+
+
+def server_arguments(server: web.Server) -> dict[str, Any]:
+    """The keyword arguments (the app's `handler_args` merged in) `server` builds handlers with."""
+    kwargs = getattr(server, "_kwargs", None)
+    if not isinstance(kwargs, dict):
+        raise AiohttpChanged("web.Server no longer keeps its handler arguments in _kwargs")
+    return dict(kwargs)
+
+
+class HandlerServer(web.Server):
+    """A `web.Server` whose connections are handled by `handler_class` (public API only)."""
+
+    def __init__(
+        self,
+        handler: Callable[..., Any],
+        *,
+        handler_class: type[RequestHandler],
+        request_factory: Any = None,
+        handler_cancellation: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            handler,
+            request_factory=request_factory,
+            handler_cancellation=handler_cancellation,
+            **kwargs,
+        )
+        self._gateway_handler_class = handler_class
+        self._gateway_kwargs = kwargs
+        self._gateway_loop = asyncio.get_running_loop()
+
+    def __call__(self) -> RequestHandler:
+        return self._gateway_handler_class(
+            self, loop=self._gateway_loop, **self._gateway_kwargs
+        )
+
+
+class ServerBuildingRunner(web.AppRunner):
+    """An AppRunner that lets a subclass rebuild the app's server (`rebuild_server`)."""
+
+    async def _make_server(self) -> web.Server:  # the private hook of (1)
+        built = await super()._make_server()
+        return self.rebuild_server(built)
+
+    def rebuild_server(self, built: web.Server) -> web.Server:
+        return built
+
+
+# The same refusal aiohttp's own writers make: no header injection through CR, LF or NUL.
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_original_serialize: Callable[[str, CIMultiDict[str]], bytes] | None = None
+
+
+def _serialize_exact(status_line: str, headers: CIMultiDict[str]) -> bytes:
+    assert _original_serialize is not None
+    # Fast path: ASCII-only heads are written exactly by aiohttp's C writer.
+    if (status_line + "".join(headers.values())).isascii():
+        return _original_serialize(status_line, headers)
+    lines = [status_line]
+    for name, value in headers.items():
+        lines.append(f"{name}: {value}")
+    for line in lines:
+        if _FORBIDDEN.search(line) is not None:
+            raise ValueError(
+                "Forbidden control character detected in headers. "
+                "Potential header injection attack."
+            )
+    head = "\r\n".join(lines) + "\r\n\r\n"
+    try:
+        # obs-text bytes were decoded as U+DC80..U+DCFF: this gives the received bytes back.
+        return head.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate made up in Python: aiohttp drops it
+        return _original_serialize(status_line, headers)
+
+
+def install_exact_header_writer() -> None:
+    """Make aiohttp write header values byte for byte, obs-text included (idempotent)."""
+    global _original_serialize
+    if _original_serialize is None:
+        check_aiohttp()
+        _original_serialize = http_writer._serialize_headers
+        http_writer._serialize_headers = _serialize_exact
+
+
+# (status, reason, headers) of one interim response -> relayed to the client
+Informational = Callable[[int, str, CIMultiDictProxy[str]], Awaitable[None]]
+ON_INFORMATIONAL: contextvars.ContextVar[Informational | None] = contextvars.ContextVar(
+    "omnigate_on_informational", default=None
+)
+
+
+class InformationalResponse(aiohttp.ClientResponse):
+    """A ClientResponse that hands 1xx interim responses (not 100, not 101) to ON_INFORMATIONAL."""
+
+    async def start(self, connection: Any) -> aiohttp.ClientResponse:
+        relay = ON_INFORMATIONAL.get()
+        protocol = getattr(connection, "protocol", None)
+        if relay is None or protocol is None:
+            return await super().start(connection)
+        read = protocol.read
+
+        async def read_and_relay() -> Any:
+            message, payload = await read()
+            if 100 < message.code < 200 and message.code != 101:
+                await relay(message.code, message.reason, message.headers)
+            return message, payload
+
+        protocol.read = read_and_relay  # the private hook of (3): start() calls protocol.read()
+        try:
+            return await super().start(connection)
+        finally:
+            del protocol.read

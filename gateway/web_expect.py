@@ -1,0 +1,36 @@
+"""`Expect: 100-continue`, answered by the gateway itself (SPEC 2).
+
+SECURITY: the `100 Continue` goes out only after the token has been checked (`prepare` caches its
+result on the request, so the main handler does not check twice): a caller without a good token
+never gets to send its body. The expectation is not forwarded upstream (the forward stage drops
+`Expect`), so an upstream that never sends its own 100 cannot stall the upload.
+"""
+
+from __future__ import annotations
+
+from aiohttp import HttpVersion11, web
+
+from gateway.errors import GatewayError
+from gateway.web_errors import render_error
+from gateway.web_request import prepare, request_id_of
+
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+class ExpectationFailed(GatewayError):
+    status, code = 417, "bad_request"
+
+
+async def expect_handler(request: web.Request) -> web.StreamResponse | None:
+    """The router's expect hook: an error response, or None after sending `100 Continue`."""
+    try:
+        if request.headers.get("Expect", "").lower() != "100-continue":
+            raise ExpectationFailed("only Expect: 100-continue is supported")
+        await prepare(request)
+    except GatewayError as exc:
+        return render_error(exc, request_id_of(request))
+    if request.version == HttpVersion11:  # an HTTP/1.0 client does not wait for a 100
+        await request.writer.write(CONTINUE)
+        # The interim answer is not the response: an error may still be answered in full.
+        request.writer.output_size = 0
+    return None

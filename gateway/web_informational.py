@@ -1,0 +1,32 @@
+"""1xx informational responses from the upstream (`103 Early Hints`), relayed (SPEC 2).
+
+aiohttp's client hands each interim response to `relay_informational` (through
+`aiohttp_adapter.InformationalResponse`); it is written to the client ahead of the final response,
+the way the gateway writes its own `100 Continue`.
+"""
+
+from __future__ import annotations
+
+from aiohttp import HttpVersion11, web
+from multidict import CIMultiDictProxy
+
+from gateway.http_headers import end_to_end
+from gateway.web_request import prepare
+
+
+async def relay_informational(
+    request: web.Request, status: int, reason: str, headers: CIMultiDictProxy[str]
+) -> None:
+    if request.version != HttpVersion11:  # RFC 9110 15.2: never to an HTTP/1.0 client
+        return
+    prepared = await prepare(request)  # cached: computed before the upstream was called
+    if prepared.view.masking:
+        # PII: the response-header rules (SPEC 3.10) are not applied to interim responses yet,
+        # so a masked role on a masked route gets none (a `Link` may name a clear value).
+        return
+    lines = [f"HTTP/1.1 {status} {reason}"]
+    lines += [f"{name}: {value}" for name, value in end_to_end(headers).items()]
+    # obs-text bytes were decoded with surrogateescape: this writes the received bytes back.
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "surrogateescape")
+    await request.writer.write(head)
+    request.writer.output_size = 0  # an interim answer is not the response
