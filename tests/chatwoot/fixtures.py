@@ -312,8 +312,10 @@ def documents() -> list[tuple[str, Any]]:
                   "channel_type": "Channel::Email"},
         "agent": {"id": AGENT["id"], "name": AGENT["name"], "email": AGENT["email"]},
     }
+    # The dashboard's JSON.stringify: compact
     cable_identifier = json.dumps({"channel": "RoomChannel", "pubsub_token": "agentTok3n",
-                                   "account_id": ACCOUNT, "user_id": AGENT["id"]})
+                                   "account_id": ACCOUNT, "user_id": AGENT["id"]},
+                                  separators=(",", ":"))
 
     def cable(event: str, data: dict[str, Any]) -> dict[str, Any]:
         """app/jobs/action_cable_broadcast_job.rb, as ActionCable frames it"""
@@ -323,7 +325,7 @@ def documents() -> list[tuple[str, Any]]:
 
     notification = {
         "id": 9, "notification_type": "assigned_conversation_new_message",
-        "push_message_title": f"New message in conversation #42",
+        "push_message_title": "New message in conversation #42",
         "push_message_body": f"{PRIYA.name}: {msgs[101]['content']}",
         "primary_actor_type": "Conversation", "primary_actor_id": 42,
         "primary_actor": conversation_push(42, PRIYA, msgs[101], {}),
@@ -462,8 +464,7 @@ def pii_values() -> list[str]:
     for c in CUSTOMERS:
         values += [c.email, c.phone, c.written_phone, c.whatsapp_id, *c.handles]
         values += [str(v) for v in c.attributes.values() if v not in NOT_PII]
-    return values + ["+91 91234 56789", "priya.s@outlook.in", "ana.costa@uol.com.br",
-                     "0091 98111 22334", "12 MG Road", "1990-04-12"]
+    return [*values, "+91 91234 56789", "priya.s@outlook.in", "ana.costa@uol.com.br", "0091 98111 22334", "12 MG Road", "1990-04-12"]
 
 
 def names() -> list[str]:
@@ -471,4 +472,4 @@ def names() -> list[str]:
     out: list[str] = []
     for c in CUSTOMERS:
         out += [c.name, *[word for word in c.name.split() if len(word) >= 3]]
-    return out + ["Rahul", "Maria Silva", "James"]
+    return [*out, "Rahul", "Maria Silva", "James"]
