@@ -186,3 +186,56 @@ def test_text_is_walked_like_the_value_it_holds(
     assert {k: v for k, v in ours.items() if k != key} == {
         k: v for k, v in plain.items() if k != key
     }
+
+
+LANGUAGE_RULES = """
+version: 1
+auth:
+  jwt: { algorithms: [HS256], secret_env: OMNIGATE_JWT_SECRET, role_claim: role }
+roles:
+  admin: { masking: false }
+  agent: { masking: true }
+default_role: agent
+attributes:
+  "~(?i).*phone.*": phone
+  default: text
+routes:
+  - name: events
+    match: { path: "/events" }
+    headers: [{ name: X-Contact-Email, mask: email }]
+    response:
+      - { path: "$.items[?(@.sender_type != 'User')].sender.name", mask: name }
+      - { path: "$.items[*].payload.email", mask: email }
+      - { path: "$.items[*].custom_attributes", mask: attributes }
+"""
+
+
+async def test_the_rule_language_end_to_end(gateway_for: Any) -> None:
+    """Filters, JSON held as text and attribute patterns, through a real upstream."""
+    from aiohttp import web
+
+    from tests.conftest import bearer
+
+    body = {"items": [
+        {"sender_type": "Contact", "sender": {"name": "Jane Doe"},
+         "payload": text({"email": "Jane@Example.com", "n": 1}),
+         "custom_attributes": {"Home_Phone": "+1 415 555 0132", "note": "mail jo@ex.com"}},
+        {"sender_type": "User", "sender": {"name": "Sam Carter"}, "payload": "[photo]"},
+    ]}
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.json_response(body)
+
+    gw = await gateway_for(handler, "/events", LANGUAGE_RULES)
+    response = await gw.client.get("/events", headers=bearer("agent"))
+    got = await response.json()
+    first, second = got["items"]
+    assert first["sender"]["name"] == "J*** D***"
+    assert second["sender"]["name"] == "Sam Carter"  # an agent: the filter leaves it
+    assert json.loads(first["payload"]) == {"email": "****@example.com", "n": 1}
+    assert first["custom_attributes"] == {"Home_Phone": "XXX-XXX-0132", "note": "mail ****@ex.com"}
+    assert second["payload"] == "[photo]"
+    route = gw.state.plan.routes[0]
+    assert [header.name for header in route.headers] == ["x-contact-email"]
+    response = await gw.client.get("/events", headers=bearer("admin"))
+    assert await response.json() == body
