@@ -21,6 +21,9 @@ in turn, because of what the shape allows and what is checked:
 
 Each rule's function runs on its locations in the order its own walk would reach them (pre-order),
 once per location, even where the document holds one dict in two places.
+
+A chain that reaches a string holding JSON (`gateway.jsonpath_text`) leaves the document to the
+caller whole: each rule's own walk opens such strings, and the group does not.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any
 from jsonpath_ng.jsonpath import Child, Descendants, Fields, JSONPath, Root
 
 from gateway.jsonpath_steps import GONE, SCALAR_TYPES
+from gateway.jsonpath_text import NOT_JSON, json_text
 
 Shape = tuple[tuple[str, ...], tuple[str, ...]]
 """(prefix, chain): `$.p1.p2..c1.c2` is (("p1", "p2"), ("c1", "c2")); the chain is never empty."""
@@ -97,11 +101,14 @@ class DescentGroup:
         self._parents = len(parents)
         self._here, self._top = _trie(list(parents.items()))
 
-    def locate(self, doc: Any) -> list[list[Any]]:
-        """Per parent chain, the dicts it reaches, in walk order and without repeats."""
+    def locate(self, doc: Any) -> list[list[Any]] | None:
+        """Per parent chain, the dicts it reaches, in walk order and without repeats; None when
+        a chain reaches a string holding JSON (the rules' own walks must open it)."""
         found: list[list[Any]] = [[] for _ in range(self._parents)]
         start = doc
         for name in self.prefix:
+            if isinstance(start, str) and json_text(start) is not NOT_JSON:
+                return None
             if not isinstance(start, dict):
                 return found
             start = start.get(name, GONE)
@@ -136,8 +143,10 @@ class DescentGroup:
                 if child is not GONE and isinstance(child, dict):
                     if record is not None:
                         found[record].append(child)
-                    if deeper:
-                        _resolve(deeper, child, found)
+                    if deeper and not _resolve(deeper, child, found):
+                        return None
+                elif type(child) is str and json_text(child) is not NOT_JSON:
+                    return None
             # Pre-order: children after their parent's chains ran, in document order.
             for child in reversed(value.values()):
                 if type(child) not in SCALAR_TYPES:
@@ -161,6 +170,8 @@ class DescentGroup:
         if len(fns) != len(self.chains):
             raise ValueError("one function per chain")
         found = self.locate(doc)
+        if found is None:
+            return
         for fn, (record, key) in zip(fns, self._lookups, strict=True):
             writes: list[tuple[Any, Any]] = []
             for holder in found[record]:
@@ -194,15 +205,19 @@ def _trie(parents: list[tuple[tuple[str, ...], int]]) -> _Node:
     return here, tuple((name, _trie(rest)) for name, rest in names.items())
 
 
-def _resolve(steps: tuple[tuple[str, Any], ...], value: Any, found: list[list[Any]]) -> None:
-    """Follow the trie's `steps` into the dict `value`, recording the dicts parent chains reach."""
+def _resolve(steps: tuple[tuple[str, Any], ...], value: Any, found: list[list[Any]]) -> bool:
+    """Follow the trie's `steps` into the dict `value`, recording the dicts parent chains reach;
+    False when a chain reaches a string holding JSON."""
     for name, (record, deeper) in steps:
         child = value.get(name, GONE)
         if child is not GONE and isinstance(child, dict):
             if record is not None:
                 found[record].append(child)
-            if deeper:
-                _resolve(deeper, child, found)
+            if deeper and not _resolve(deeper, child, found):
+                return False
+        elif type(child) is str and json_text(child) is not NOT_JSON:
+            return False
+    return True
 
 
 __all__ = ["DescentGroup", "Shape", "descent_shape"]

@@ -25,7 +25,10 @@ operators (`` `sub(...)` ``, `` `split(...)` ``, `` `str()` ``), arithmetic (`$.
   it then replaces, without effect on the result;
 - returning `remove` deletes the key or the list element; removed list elements are compacted when
   the walk ends, so `[*]`, slices and indices all refer to the original positions;
-- filters select object members as well as array elements, in `find` and in `transform` alike.
+- filters select object members as well as array elements, in `find` and in `transform` alike;
+- a compiled path walks into strings that hold JSON (`gateway.jsonpath_text`): the rest of the
+  path applies inside, and a transform writes a changed value back as compact JSON text once the
+  walk is over. Filter conditions and delegated paths read such strings as strings.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from jsonpath_ng.parser import parse as parse_base
 from gateway.errors import ConfigError, KeyPath
 from gateway.jsonpath_group import Shape, descent_shape
 from gateway.jsonpath_steps import GONE, Delegated, Visit, compile_steps, delegate
+from gateway.jsonpath_text import OpenedTexts
 
 _COMPUTED = (Len, Keys, Path, SortedThis, Sub, Split, Str, Operation)
 
@@ -92,34 +96,48 @@ class Selector:
         `None`. Returning the very same object leaves the document untouched but still counts.
         """
         holder = [doc]  # the root is element 0 of a list, so `$` is written like any location
-        seen: dict[tuple[int, Any], Any] = {}
-        shrunk: dict[int, list[Any]] = {}
-        count = 0
-
-        def apply(container: Any, key: Any, value: Any) -> None:
-            nonlocal count
-            mark = (id(container), key)
-            if mark in seen:  # reached again through another branch: fn runs once per location
-                return
-            seen[mark] = container  # keeps the container alive, so its id stays unique
-            count += 1
-            new = fn(value)
-            if new is value:
-                return
-            if remove is not None and new is remove:
-                if isinstance(container, list):
-                    container[key] = GONE
-                    shrunk[id(container)] = container
-                else:
-                    del container[key]
-            else:
-                container[key] = new
-
-        self._visit(holder, 0, doc, apply)
+        rewrite = _Rewrite(fn, remove)
+        self._visit(holder, 0, doc, rewrite.apply)
+        if rewrite.texts:  # JSON held as text: written back before positions move
+            rewrite.texts.write_back(GONE)
         root = holder[0]
-        for items in shrunk.values():
+        for items in rewrite.shrunk.values():
             items[:] = [item for item in items if item is not GONE]
-        return (None if root is GONE else root), count
+        return (None if root is GONE else root), rewrite.count
+
+
+class _Rewrite:
+    """The sink of one transform walk. `apply` is handed to the steps as a bound method, which is
+    how a step that opens JSON text finds `texts` (see `gateway.jsonpath_text.open_text`)."""
+
+    __slots__ = ("count", "fn", "remove", "seen", "shrunk", "texts")
+
+    def __init__(self, fn: Callable[[Any], Any], remove: object | None) -> None:
+        self.fn, self.remove = fn, remove
+        self.seen: dict[tuple[int, Any], Any] = {}
+        self.shrunk: dict[int, list[Any]] = {}
+        self.texts = OpenedTexts()
+        self.count = 0
+
+    def apply(self, container: Any, key: Any, value: Any) -> None:
+        mark = (id(container), key)
+        seen = self.seen
+        if mark in seen:  # reached again through another branch: fn runs once per location
+            return
+        seen[mark] = container  # keeps the container alive, so its id stays unique
+        self.count += 1
+        new = self.fn(value)
+        if new is value:
+            return
+        remove = self.remove
+        if remove is not None and new is remove:
+            if isinstance(container, list):
+                container[key] = GONE
+                self.shrunk[id(container)] = container
+            else:
+                del container[key]
+        else:
+            container[key] = new
 
 
 def compile_selector(expr: str, key_path: KeyPath = ()) -> Selector:

@@ -12,8 +12,13 @@ consistent with what has already been written:
   `GONE`;
 - a dict is iterated over a snapshot of its items, because the sink may delete a key of it.
 
+A step that needs an object or an array and meets a string holding JSON walks on inside it
+(`gateway.jsonpath_text`); the parsed value stands in a one-element holder list, so its root is
+written like any other location. `..` starts inside such a string too, but does not open the
+strings it passes on its way down.
+
 Forms without a compiled step raise `Delegated`; the caller then evaluates the whole expression
-with jsonpath-ng's own `find` through `delegate`.
+with jsonpath-ng's own `find` through `delegate` (which reads strings as strings).
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from jsonpath_ng.jsonpath import (
     This,
     Wildcard,
 )
+
+from gateway.jsonpath_text import open_text
 
 Sink = Callable[[Any, Any, Any], None]
 Visit = Callable[[Any, Any, Any, Sink], None]
@@ -104,6 +111,13 @@ def _filter_needs_context(node: JSONPath) -> bool:
     return bool(node._references_root())  # type: ignore[attr-defined]
 
 
+def _inside(step: Visit, container: Any, key: Any, text: str, sink: Sink) -> None:
+    """Apply `step` to what the string `container[key]` holds as JSON, if anything."""
+    holder = open_text(container, key, text, sink)
+    if holder is not None:
+        step(holder, 0, holder[0], sink)
+
+
 def _fields(names: tuple[str, ...], nxt: Visit) -> Visit:
     if len(names) == 1:
         name = names[0]
@@ -113,6 +127,8 @@ def _fields(names: tuple[str, ...], nxt: Visit) -> Visit:
                 child = value.get(name, GONE)
                 if child is not GONE:
                     nxt(value, name, child, sink)
+            elif isinstance(value, str):
+                _inside(field, container, key, value, sink)
 
         return field
 
@@ -122,6 +138,8 @@ def _fields(names: tuple[str, ...], nxt: Visit) -> Visit:
                 child = value.get(name, GONE)
                 if child is not GONE:
                     nxt(value, name, child, sink)
+        elif isinstance(value, str):
+            _inside(fields, container, key, value, sink)
 
     return fields
 
@@ -136,6 +154,8 @@ def _index(indices: tuple[int, ...], nxt: Visit) -> Visit:
                     child = value[position]
                     if child is not GONE:
                         nxt(value, position, child, sink)
+        elif isinstance(value, str):
+            _inside(index, container, key, value, sink)
 
     return index
 
@@ -153,6 +173,8 @@ def _slice(window: slice, nxt: Visit) -> Visit:
                 child = value[position]
                 if child is not GONE:
                     nxt(value, position, child, sink)
+        elif isinstance(value, str):
+            _inside(sliced, container, key, value, sink)
 
     return sliced
 
@@ -166,6 +188,8 @@ def _wildcard(nxt: Visit) -> Visit:
             for position, child in enumerate(value):
                 if child is not GONE:
                     nxt(value, position, child, sink)
+        elif isinstance(value, str):
+            _inside(wildcard, container, key, value, sink)
 
     return wildcard
 
@@ -177,6 +201,8 @@ def _filter(expressions: tuple[Any, ...], nxt: Visit) -> Visit:
         elif isinstance(value, list):
             candidates = list(enumerate(value))
         else:
+            if isinstance(value, str):
+                _inside(filtered, container, key, value, sink)
             return
         for name, child in candidates:
             if child is not GONE and all(expr.find(child) for expr in expressions):
@@ -190,7 +216,8 @@ def _descend(right: Visit, itself: bool) -> Visit:
 
     Children are read after `right` ran on their parent, so a value that was just replaced is
     walked as it is now (jsonpath-ng's update does the same). An explicit stack keeps deep
-    documents from exhausting Python's recursion limit.
+    documents from exhausting Python's recursion limit. A string holding JSON where the descent
+    starts is walked as the value it holds; strings below are not opened (see the module doc).
     """
     if itself:
         return _descend_all(right)
@@ -216,6 +243,10 @@ def _descend(right: Visit, itself: bool) -> Visit:
                     position -= 1
                     if type(child) not in SCALAR_TYPES:
                         push((value, position, child))
+            elif isinstance(value, str):  # only where the descent starts: nothing else pushes one
+                holder = open_text(container, key, value, sink)
+                if holder is not None:
+                    push((holder, 0, holder[0]))
 
     return descend
 

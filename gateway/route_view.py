@@ -26,6 +26,14 @@ class MaskRule:
 
 
 @dataclass(frozen=True)
+class HeaderRule:
+    """A route's `headers:` entry (SPEC 3.10): a response header whose values get `mask`."""
+
+    name: str  # lower-case, as compared
+    mask: Mask
+
+
+@dataclass(frozen=True)
 class Route:
     name: str
     template: PathTemplate
@@ -34,6 +42,7 @@ class Route:
     non_json_pass: bool
     write_guard: str
     binary_pass: bool
+    headers: tuple[HeaderRule, ...] = ()  # response headers to mask, in file order
 
 
 @dataclass(frozen=True)

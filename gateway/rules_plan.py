@@ -21,8 +21,9 @@ from gateway.identity import IdentityResolver
 from gateway.identity.stamp import compile_stamps
 from gateway.jsonpath_plan import compile_selector
 from gateway.masks import Mask, MaskContext, compile_mask
+from gateway.masks.attributes import DEFAULT_KEY, PATTERN_PREFIX, compile_pattern
 from gateway.route_match import PathTemplate, compile_template
-from gateway.route_view import PASS_VIEW, MaskRule, Route, View, build_view
+from gateway.route_view import PASS_VIEW, HeaderRule, MaskRule, Route, View, build_view
 from gateway.rules_source import RuleLoadError, RuleSource, load_rules
 
 T = TypeVar("T")
@@ -181,6 +182,9 @@ def _webhook_conflict(
 def _mask_context(data: Mapping[str, Any], environ: Mapping[str, str]) -> MaskContext:
     region = (data.get("omnichannel") or {}).get("default_region", "US")
     attributes = dict(data.get("attributes", {}))
+    for key in attributes:  # checked here too, so a pack without attributes rules still says so
+        if key != DEFAULT_KEY and key.startswith(PATTERN_PREFIX):
+            compile_pattern(key, ("attributes", key))
     hash_env = (data.get("secrets") or {}).get("hash_key_env")
     hash_key: bytes | None = None
     if hash_env:
@@ -203,7 +207,7 @@ def _uses_hash(data: Mapping[str, Any]) -> bool:
     return any(
         is_hash(rule.get("mask"))
         for route in data.get("routes", [])
-        for rule in route.get("response", [])
+        for rule in (*route.get("response", []), *route.get("headers", []))
     )
 
 
@@ -255,6 +259,12 @@ def _compile_route(
             rules.append(_compile_rule(name, rule, (*key, "response", i), ctx, roles))
         except ConfigError as exc:
             problems.append(exc)
+    headers: list[HeaderRule] = []
+    for i, rule in enumerate(spec.get("headers", [])):
+        try:
+            headers.append(_compile_header(rule, (*key, "headers", i), ctx, headers))
+        except ConfigError as exc:
+            problems.append(exc)
     if problems:
         raise ConfigErrors(problems)
     stamper = None
@@ -270,4 +280,15 @@ def _compile_route(
         non_json_pass=spec.get("non_json", "fail") == "pass",
         write_guard=spec.get("write_guard", "reject"),
         binary_pass=spec.get("binary", "drop") == "pass",
+        headers=tuple(headers),
     )
+
+
+def _compile_header(
+    rule: Mapping[str, Any], key: KeyPath, ctx: MaskContext, earlier: list[HeaderRule]
+) -> HeaderRule:
+    """A `headers:` entry; header names compare case-insensitively, so each is listed once."""
+    name = str(rule["name"]).lower()
+    if any(header.name == name for header in earlier):
+        raise ConfigError((*key, "name"), f"header {rule['name']!r} is listed twice in this route")
+    return HeaderRule(name=name, mask=compile_mask(rule["mask"], ctx, (*key, "mask")))

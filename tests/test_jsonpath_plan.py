@@ -292,3 +292,37 @@ def test_deprecated_syntax_compiles_without_warnings() -> None:
         selector = compile_selector("$.a | $.b")
     assert caught == []
     assert selector.find({"a": 1, "b": 2}) == reference_find("$.a | $.b", {"a": 1, "b": 2})
+
+
+MESSAGES = {"payload": [
+    {"sender_type": "Contact", "sender": {"name": "Jane Doe", "type": "contact"}, "email": "j@x"},
+    {"sender_type": "User", "sender": {"name": "Agent Smith", "type": "user"}},
+    {"sender": {"name": "Bot", "type": "agent_bot"}, "email": None},
+]}
+
+
+@pytest.mark.parametrize(
+    ("expr", "names"),
+    [
+        # Equality on a member of the candidate.
+        ("$.payload[?(@.sender_type == 'Contact')].sender.name", ["Jane Doe"]),
+        # `!=` is true where the member is missing too (RFC 9535): the safe side for masking.
+        ("$.payload[?(@.sender_type != 'User')].sender.name", ["Jane Doe", "Bot"]),
+        # A condition on a nested member selects the candidate that holds it.
+        ("$.payload[?(@.sender.type == 'contact')].sender.name", ["Jane Doe"]),
+        # `&&` and `||`.
+        ("$.payload[?(@.sender_type == 'Contact' && @.email)].sender.name", ["Jane Doe"]),
+        ("$.payload[?(@.sender_type == 'User' || @.email)].sender.name",
+         ["Jane Doe", "Agent Smith", "Bot"]),
+        # Existence: a member that is there, even when null.
+        ("$.payload[?(@.email)].sender.name", ["Jane Doe", "Bot"]),
+        # Negated existence.
+        ("$.payload[?(!@.email)].sender.name", ["Agent Smith"]),
+        # Filters under `..` reach every level.
+        ("$..[?(@.type != 'user')].name", ["Jane Doe", "Bot"]),
+    ],
+)
+def test_filters_of_the_rule_language(expr: str, names: list[str]) -> None:
+    selector = compile_selector(expr)
+    assert selector.compiled
+    assert selector.find(MESSAGES) == names

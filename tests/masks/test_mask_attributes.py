@@ -80,3 +80,44 @@ def test_bad_attribute_masks_point_at_the_attributes_section(
         compile_mask("attributes", MaskContext(attributes=attributes), ("routes", 0))
     assert caught.value.key_path == where
     assert phrase in caught.value.message
+
+
+PATTERNS = compile_mask("attributes", MaskContext(attributes={
+    "user_email": "email",  # a name wins over every pattern
+    "~(?i)phone|mobile|whatsapp": "phone",  # whole-key: not `phone_verified`
+    "~.*email.*": "redact",
+    "~(?i).*name": "name",
+    "default": "text",  # every other key: free text
+}))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("user_email", "Jane@Example.com", "****@example.com"),  # the exact name, not `.*email.*`
+        ("Phone", "+44 20 7946 0958", "XXX-XXX-0958"),  # pattern, case-insensitive
+        ("mobile", "+91 98765 43210", "XXX-XXX-3210"),  # pattern alternative
+        ("phone_verified", 1, 1),  # not a whole-key match: the default `text` keeps numbers
+        ("backup_email", "x@y.z", "****"),  # the first matching pattern wins
+        ("first_name", "Jean Luc", "J*** L***"),  # a later pattern
+        ("notes", "call +1 415 555 7890", "call XXX-XXX-7890"),  # unlisted: the default mask
+        ("plan", "gold", "gold"),  # the default leaves text without PII alone
+        ("nested", {"a": 1}, "****"),  # the default `text` on an object
+    ],
+)
+def test_patterns_and_default(key: str, value: Any, expected: Any) -> None:
+    assert PATTERNS({key: value}) == {key: expected}
+
+
+def test_without_default_unmatched_keys_stay() -> None:
+    mask = compile_mask("attributes", MaskContext(attributes={"~(?i)phone": "phone"}))
+    assert mask({"PHONE": "+14155557890", "plan": "+14155557890"}) == {
+        "PHONE": "XXX-XXX-7890", "plan": "+14155557890"
+    }
+
+
+def test_bad_pattern_is_a_config_error_at_its_key() -> None:
+    with pytest.raises(ConfigError) as caught:
+        compile_mask("attributes", MaskContext(attributes={"~(unclosed": "phone"}))
+    assert caught.value.key_path == ("attributes", "~(unclosed")
+    assert "bad attribute pattern" in caught.value.message
