@@ -41,8 +41,11 @@ class Stamper:
             for target in rule.at.find(doc):
                 if not isinstance(target, dict):
                     continue
+                # A contact naming both a phone and an email teaches their link (SPEC 4.1).
                 resolved = resolver.resolve(
-                    phone=_first(rule.phone, target), email=_first(rule.email, target)
+                    phone=_first(rule.phone, target),
+                    email=_first(rule.email, target),
+                    learn="responses",
                 )
                 if resolved is not None:
                     target[resolver.field] = resolved.id
