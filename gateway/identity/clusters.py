@@ -88,10 +88,12 @@ def link(table: Table, ids: Sequence[str]) -> Cluster:
         rows[omni_id] = row
     clusters = {row.cluster for row in rows.values()}
     winner = min(clusters, key=lambda cluster: _seq(table, cluster, rows))
+    fresh = set(changed)  # ids first seen now: alone until this join, never a cluster's id
     for loser in clusters - {winner}:
         for member, row in table.members(loser):
             # The losing cluster's id stays resolvable: it becomes an alias of the winner.
-            table.put(member, Row(row.seq, winner, row.alias or member == loser))
+            lost = member == loser and loser not in fresh
+            table.put(member, Row(row.seq, winner, row.alias or lost))
             changed.append(member)
     if changed:
         table.changed(dict.fromkeys(changed))

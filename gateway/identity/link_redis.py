@@ -60,7 +60,7 @@ for i = 3, #ARGV do
   if not seen[ARGV[i]] then seen[ARGV[i]] = true; ids[#ids + 1] = ARGV[i] end
 end
 if #ids < 2 then return cluster_of(ids[1]) end
-local touched, clusters = {}, {}
+local touched, clusters, fresh = {}, {}, {}
 for _, id in ipairs(ids) do
   local c = redis.call('HGET', p..'cluster', id)
   if not c then
@@ -68,6 +68,7 @@ for _, id in ipairs(ids) do
     redis.call('HSET', p..'cluster', id, id)
     redis.call('SADD', p..'members:'..id, id)
     touched[#touched + 1] = id
+    fresh[id] = true
     c = id
   end
   clusters[c] = true
@@ -85,7 +86,7 @@ for c in pairs(clusters) do
       touched[#touched + 1] = m
     end
     redis.call('DEL', p..'members:'..c)
-    redis.call('SADD', p..'alias', c)
+    if not fresh[c] then redis.call('SADD', p..'alias', c) end
   end
 end
 if #touched > 0 then changed(touched) end
