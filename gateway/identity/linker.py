@@ -150,7 +150,7 @@ class Linker:
         return await self._admin(lambda store: store.unlink(omni_id), [omni_id])
 
     async def _admin(
-        self, call: Callable[[LinkStore], Awaitable[Cluster]], touched: Sequence[str] = ()
+        self, call: Callable[[LinkStore], Awaitable[Cluster]], changed: Sequence[str] = ()
     ) -> Cluster:
         store = self._ensure()
         try:
@@ -161,7 +161,12 @@ class Linker:
             problem = f"the identity store did not answer ({type(exc).__name__})"
             raise StoreUnavailable(problem) from exc
         self._up()
-        self._cache_drop([*touched, *cluster.members])
+        if changed:
+            # This process stamps by the change at once (other processes within a second). An
+            # unlinked id's old cluster is re-read too: it may have a new id now.
+            before = {entry[0] for i in changed if (entry := self._cache.get(i))}
+            former = [i for i, entry in list(self._cache.items()) if entry and entry[0] in before]
+            await self.fetch([*changed, *cluster.members, *former])
         return cluster
 
     async def close(self) -> None:
@@ -253,10 +258,6 @@ class Linker:
         if len(cache) > CAPACITY:
             for old in list(islice(cache, CAPACITY // 10)):
                 del cache[old]
-
-    def _cache_drop(self, ids: Iterable[str]) -> None:
-        for omni_id in ids:
-            self._cache.pop(omni_id, None)
 
     def _failed(self, operation: str, exc: BaseException) -> None:
         STORE_ERRORS.labels(operation).inc()
