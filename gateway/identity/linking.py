@@ -4,7 +4,7 @@
 omnichannel:
   linking:
     store: sqlite:////var/lib/omnigate/identities.db   # or redis://host:6379/0, memory://
-    store_env: OMNIGATE_LINK_STORE   # or: a variable holding the URL (one with a password)
+    store_env: REDIS_URL             # or: a variable holding the URL (one with a password)
     learn_from: [responses, webhooks]
 ```
 """
@@ -20,6 +20,7 @@ from gateway.errors import ConfigError
 from gateway.identity.linker import Linker, linker_for
 
 DEFAULT_STORE: Final = "sqlite:////var/lib/omnigate/identities.db"
+STORE_ENV: Final = "OMNIGATE_LINK_STORE"  # the store when the rules name none (Helm sets it)
 SOURCES: Final = ("responses", "webhooks")
 _KEY: Final = ("omnichannel", "linking")
 _SCHEMES: Final = ("sqlite", "redis", "rediss", "unix", "memory")
@@ -49,7 +50,9 @@ class Linking:
 
 
 def store_url(section: Mapping[str, Any], environ: Mapping[str, str]) -> str:
-    """The store URL from `store_env` (a variable's value) or `store`, checked."""
+    """The store URL, checked: from `store_env` (a variable's value), else `store`, else the
+    OMNIGATE_LINK_STORE variable (how the Helm chart hands over its volume or Redis), else
+    the default SQLite file."""
     env_name = section.get("store_env")
     if env_name is not None:
         if "store" in section:
@@ -58,8 +61,11 @@ def store_url(section: Mapping[str, Any], environ: Mapping[str, str]) -> str:
         if not value:
             raise ConfigError((*_KEY, "store_env"), f"environment variable {env_name} is not set")
         return check_store_url(value, (*_KEY, "store_env"), secret_ok=True)
-    url = section.get("store", DEFAULT_STORE)
-    return check_store_url(url, (*_KEY, "store"), secret_ok=False)
+    if "store" in section:
+        return check_store_url(section["store"], (*_KEY, "store"), secret_ok=False)
+    if environ.get(STORE_ENV):
+        return check_store_url(environ[STORE_ENV], (*_KEY, "store"), secret_ok=True)
+    return DEFAULT_STORE
 
 
 def check_store_url(url: Any, key: tuple[str | int, ...], *, secret_ok: bool) -> str:

@@ -1,0 +1,59 @@
+"""`omnichannel.linking` compiled at load: store URLs, sources, secrets kept out of rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.errors import ConfigError
+from gateway.identity.linking import DEFAULT_STORE, Linking
+from gateway.identity.link_store import redact
+
+
+@pytest.mark.parametrize(
+    ("section", "env", "store", "learn_from"),
+    [
+        ({}, {}, DEFAULT_STORE, {"responses", "webhooks"}),  # defaults
+        (True, {}, DEFAULT_STORE, {"responses", "webhooks"}),  # `linking: true`
+        ({}, {"OMNIGATE_LINK_STORE": "redis://r:6379/0"}, "redis://r:6379/0", None),  # the chart's
+        ({"store": "memory://"}, {"OMNIGATE_LINK_STORE": "redis://r/0"}, "memory://", None),
+        ({"store": "sqlite:///rel.db"}, {}, "sqlite:///rel.db", None),
+        ({"store_env": "R"}, {"R": "redis://:pw@r:6379/0"}, "redis://:pw@r:6379/0", None),
+        ({"learn_from": ["webhooks"]}, {}, DEFAULT_STORE, {"webhooks"}),
+        ({"learn_from": []}, {}, DEFAULT_STORE, set()),  # linked ids still stamp; nothing learned
+    ],
+)
+def test_compiles(section, env, store, learn_from):
+    linking = Linking.compile(section, env)
+    assert linking is not None and linking.store == store
+    if learn_from is not None:
+        assert linking.learn_from == learn_from
+
+
+@pytest.mark.parametrize(
+    ("section", "env", "message"),
+    [
+        ({"store": "postgres://x"}, {}, "unknown store"),
+        ({"store": "sqlite://x.db"}, {}, "sqlite:///"),
+        ({"store": "redis://:secret@r:6379/0"}, {}, "store_env"),  # SECURITY: no secret in rules
+        ({"store_env": "MISSING"}, {}, "MISSING is not set"),
+        ({"store": "memory://", "store_env": "R"}, {"R": "memory://"}, "not both"),
+        ({"learn_from": ["logs"]}, {}, "responses, webhooks"),
+        ({"stores": "memory://"}, {}, "unknown key"),
+        ("yes", {}, "mapping"),
+    ],
+)
+def test_refuses(section, env, message):
+    with pytest.raises(ConfigError) as caught:
+        Linking.compile(section, env)
+    assert message in caught.value.message
+    assert "secret" not in caught.value.message or "store_env" in caught.value.message
+
+
+def test_off():
+    assert Linking.compile(None, {}) is None and Linking.compile(False, {}) is None
+
+
+def test_redacted_urls_hide_passwords():
+    assert redact("redis://:pw@r:6379/0") == "redis://:***@r:6379/0"
+    assert redact("redis://user:pw@r/0") == "redis://user:***@r/0"
+    assert redact("redis://r:6379/0") == "redis://r:6379/0"
