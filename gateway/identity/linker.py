@@ -80,6 +80,10 @@ class Linker:
         self._woken = False
         self._generation: int | None = None
         self.down = False
+        # Pairs already known to be linked, so stamping skips the second id's work: keys are
+        # (first id, kind, hash(raw value)). PII: the salted hash of a value is kept, never the
+        # value; a collision can only skip learning a link, never change a stamp.
+        self.learned: dict[tuple[str, str, int], None] = {}
 
     # -- the hot path: never awaits, never raises --------------------------------------------
 
@@ -105,6 +109,11 @@ class Linker:
         if known:
             return min(known, key=lambda entry: entry[1])[0]  # type: ignore[index, no-any-return]
         return ids[0]
+
+    def together(self, ids: Sequence[str]) -> bool:
+        """Whether the cache knows `ids` as one cluster (no side effects)."""
+        entries = [self._cache.get(omni_id) for omni_id in ids]
+        return all(entries) and len({entry[0] for entry in entries if entry}) == 1
 
     def _missed(self, ids: Iterable[str]) -> None:
         collected = _MISSES.get()
@@ -219,6 +228,8 @@ class Linker:
     async def _round(self, store: LinkStore) -> None:
         generation, changed = await self._call("refresh", store.changes(self._generation))
         if self._generation is not None and generation != self._generation:
+            if changed is None or len(self.learned) > CAPACITY:
+                self.learned.clear()  # the store was reset or fell out of the log: learn anew
             stale = list(self._cache) if changed is None else changed
             await self._refill(store, [i for i in stale if i in self._cache], "refresh")
         self._generation = generation

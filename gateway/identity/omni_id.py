@@ -130,18 +130,32 @@ class IdentityResolver:
     def _learn(
         self, linking: Linking, phone: Any, email: Any, international: bool
     ) -> Resolved | None:
-        found = [
-            (kind, own)
-            for kind in self.identify_by
-            if (own := self._own_id(kind, phone if kind == "phone" else email, international))
-        ]
-        if not found:
+        raws = {"phone": phone, "email": email}
+        kinds = self.identify_by
+        for index, kind in enumerate(kinds):  # noqa: B007 - `index` is used after the loop
+            own = self._own_id(kind, raws[kind], international)
+            if own is not None:
+                break
+        else:
             return None
-        kind, own = found[0]
-        if len(found) == 1:
-            return Resolved(linking.linker.resolve(own), kind)
+        linker = linking.linker
+        rest = [(other, raws[other]) for other in kinds[index + 1 :]]
+        keys = [(own, other, hash(raw)) for other, raw in rest if raw is not None]
+        learned = linker.learned
+        if all(key in learned for key in keys):
+            return Resolved(linker.resolve(own), kind)  # a pair seen linked before: no more work
+        ids = [own]
+        for other, raw in rest:
+            other_id = self._own_id(other, raw, international)
+            if other_id is not None:
+                ids.append(other_id)
+        if len(ids) == 1:
+            return Resolved(linker.resolve(own), kind)
         # PII: only the keyed ids go to the store, never the phone or the address.
-        return Resolved(linking.linker.learn([own for _, own in found]), kind)
+        cluster_id = linker.learn(ids)
+        if linker.together(ids):
+            learned.update(dict.fromkeys(keys))
+        return Resolved(cluster_id, kind)
 
     def _own_id(self, kind: Kind, raw: Any, international: bool) -> str | None:
         """The id of one attribute value before linking, or None."""
