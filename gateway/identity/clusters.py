@@ -55,6 +55,8 @@ class Table(Protocol):
     def put(self, omni_id: str, row: Row) -> None: ...
     def delete(self, omni_id: str) -> None: ...
     def next_seq(self) -> int: ...
+    def pinned(self, omni_id: str) -> bool: ...
+    def pin(self, omni_id: str, on: bool) -> None: ...
     def changed(self, ids: Iterable[str]) -> None:
         """Record that these ids now resolve differently (one new generation)."""
         ...
@@ -72,11 +74,20 @@ def cluster_of(table: Table, omni_id: str) -> Cluster:
     )
 
 
-def link(table: Table, ids: Sequence[str]) -> Cluster:
-    """Join the clusters of `ids` (in priority order); the oldest cluster keeps its id."""
+def link(table: Table, ids: Sequence[str], manual: bool = False) -> Cluster:
+    """Join the clusters of `ids` (in priority order); the oldest cluster keeps its id.
+
+    An id split off by hand (`unlink`) is pinned: links learned from traffic leave it alone
+    (the contact that taught the wrong link would teach it again), until it is linked by hand.
+    """
     distinct = list(dict.fromkeys(ids))
     if len(distinct) < 2:  # one id alone links nothing (and is never stored)
         return cluster_of(table, distinct[0]) if distinct else alone("")
+    for omni_id in distinct:
+        if manual:
+            table.pin(omni_id, False)
+        elif table.pinned(omni_id):
+            return cluster_of(table, distinct[0])
     rows: dict[str, Row] = {}
     changed: list[str] = []
     for omni_id in distinct:
@@ -103,6 +114,7 @@ def link(table: Table, ids: Sequence[str]) -> Cluster:
 def unlink(table: Table, omni_id: str) -> Cluster:
     """Split `omni_id` off its cluster: it resolves to itself again; the rest stay together."""
     row = table.row(omni_id)
+    table.pin(omni_id, True)
     if row is None:
         return alone(omni_id)
     rest = [(m, r) for m, r in table.members(row.cluster) if m != omni_id]
@@ -135,6 +147,7 @@ class MemoryTable:
         self.by_cluster: dict[str, set[str]] = {}
         self.seq = 0
         self.generation = 0
+        self.pins: set[str] = set()
         self.log: list[tuple[int, tuple[str, ...]]] = []  # (generation, ids), oldest first
 
     def row(self, omni_id: str) -> Row | None:
@@ -159,6 +172,15 @@ class MemoryTable:
     def next_seq(self) -> int:
         self.seq += 1
         return self.seq
+
+    def pinned(self, omni_id: str) -> bool:
+        return omni_id in self.pins
+
+    def pin(self, omni_id: str, on: bool) -> None:
+        if on:
+            self.pins.add(omni_id)
+        else:
+            self.pins.discard(omni_id)
 
     def changed(self, ids: Iterable[str]) -> None:
         self.generation += 1

@@ -8,6 +8,7 @@ The scripts apply the rules of `gateway.identity.clusters`, over these keys (pre
   cluster       HASH  linked id -> its cluster id
   seq           HASH  linked id -> order of first link (the oldest member is the cluster's id)
   alias         SET   ids that were a cluster's id and lost a join
+  pinned        SET   ids split off by hand: links learned from traffic leave them alone
   members:<id>  SET   the members of cluster <id>
   counter, gen  the seq counter and the generation (bumped by every change)
   changes       STREAM entry `<generation>-1` -> the ids that changed (capped, ~10,000)
@@ -56,10 +57,17 @@ _LINK = (
     _COMMON
     + """
 local ids, seen = {}, {}
-for i = 3, #ARGV do
+for i = 4, #ARGV do
   if not seen[ARGV[i]] then seen[ARGV[i]] = true; ids[#ids + 1] = ARGV[i] end
 end
 if #ids < 2 then return cluster_of(ids[1]) end
+for _, id in ipairs(ids) do
+  if ARGV[3] == '1' then
+    redis.call('SREM', p..'pinned', id)
+  elseif redis.call('SISMEMBER', p..'pinned', id) == 1 then
+    return cluster_of(ids[1])
+  end
+end
 local touched, clusters, fresh = {}, {}, {}
 for _, id in ipairs(ids) do
   local c = redis.call('HGET', p..'cluster', id)
@@ -98,6 +106,7 @@ _UNLINK = (
     _COMMON
     + """
 local id = ARGV[3]
+redis.call('SADD', p..'pinned', id)
 local c = redis.call('HGET', p..'cluster', id)
 if not c then return cluster_of(id) end
 redis.call('SREM', p..'members:'..c, id)
@@ -157,8 +166,9 @@ class RedisStore:
         self._cluster = self._client.register_script(_CLUSTER)
         self._lookup = self._client.register_script(_LOOKUP)
 
-    async def link(self, ids: Sequence[str]) -> Cluster:
-        return _cluster(await self._link(args=[self._prefix, CHANGE_LOG_LENGTH, *ids]))
+    async def link(self, ids: Sequence[str], manual: bool = False) -> Cluster:
+        flag = "1" if manual else "0"
+        return _cluster(await self._link(args=[self._prefix, CHANGE_LOG_LENGTH, flag, *ids]))
 
     async def unlink(self, omni_id: str) -> Cluster:
         return _cluster(await self._unlink(args=[self._prefix, CHANGE_LOG_LENGTH, omni_id]))

@@ -26,7 +26,10 @@ Changes = tuple[int, list[str] | None]  # (generation, changed ids; None: refres
 class LinkStore(Protocol):
     url: str  # without its password: safe to log
 
-    async def link(self, ids: Sequence[str]) -> Cluster: ...
+    async def link(self, ids: Sequence[str], manual: bool = False) -> Cluster:
+        """Join; `manual` (an operator) also links ids split off by hand."""
+        ...
+
     async def unlink(self, omni_id: str) -> Cluster: ...
     async def cluster(self, omni_id: str) -> Cluster: ...
     async def lookup(self, ids: Sequence[str]) -> Lookup:
@@ -78,8 +81,8 @@ class MemoryStore:
         self.url = url
         self._table = _MEMORY.setdefault(url, MemoryTable())
 
-    async def link(self, ids: Sequence[str]) -> Cluster:
-        return clusters.link(self._table, ids)
+    async def link(self, ids: Sequence[str], manual: bool = False) -> Cluster:
+        return clusters.link(self._table, ids, manual)
 
     async def unlink(self, omni_id: str) -> Cluster:
         return clusters.unlink(self._table, omni_id)
@@ -118,6 +121,7 @@ CREATE TABLE IF NOT EXISTS links (
     id TEXT PRIMARY KEY, seq INTEGER NOT NULL, cluster TEXT NOT NULL, alias INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS links_cluster ON links (cluster);
+CREATE TABLE IF NOT EXISTS pinned (id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS changes (generation INTEGER NOT NULL, id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS changes_generation ON changes (generation);
@@ -153,6 +157,16 @@ class _SqliteTable:
 
     def next_seq(self) -> int:
         return self._bump("seq")
+
+    def pinned(self, omni_id: str) -> bool:
+        found = self._db.execute("SELECT 1 FROM pinned WHERE id = ?", (omni_id,)).fetchone()
+        return found is not None
+
+    def pin(self, omni_id: str, on: bool) -> None:
+        if on:
+            self._db.execute("INSERT OR IGNORE INTO pinned (id) VALUES (?)", (omni_id,))
+        else:
+            self._db.execute("DELETE FROM pinned WHERE id = ?", (omni_id,))
 
     def changed(self, ids: Iterable[str]) -> None:
         generation = self._bump("generation")
@@ -225,8 +239,8 @@ class SqliteStore:
         self.url = f"sqlite:///{path}"
         self._file = _FILES.setdefault(path, _SqliteFile(path))
 
-    async def link(self, ids: Sequence[str]) -> Cluster:
-        return await self._run(lambda table: clusters.link(table, ids), write=True)
+    async def link(self, ids: Sequence[str], manual: bool = False) -> Cluster:
+        return await self._run(lambda table: clusters.link(table, ids, manual), write=True)
 
     async def unlink(self, omni_id: str) -> Cluster:
         return await self._run(lambda table: clusters.unlink(table, omni_id), write=True)

@@ -84,6 +84,8 @@ class Linker:
         # (first id, kind, hash(raw value)). PII: the salted hash of a value is kept, never the
         # value; a collision can only skip learning a link, never change a stamp.
         self.learned: dict[tuple[str, str, int], None] = {}
+        # Links the store refused (an id split off by hand): not asked again until it changes.
+        self._refused: dict[tuple[str, ...], None] = {}
 
     # -- the hot path: never awaits, never raises --------------------------------------------
 
@@ -101,6 +103,8 @@ class Linker:
         known = [entry for entry in entries if entry is not _MISS and entry is not None]
         if len(known) == len(ids) and len({entry[0] for entry in known}) == 1:  # type: ignore[index]
             return known[0][0]  # type: ignore[index, no-any-return]
+        if tuple(ids) in self._refused:
+            return self.resolve(ids[0])
         self._links.append(tuple(ids))
         missing = [omni_id for omni_id, entry in zip(ids, entries, strict=True) if entry is _MISS]
         self._missed(missing)
@@ -153,7 +157,7 @@ class Linker:
         return await self._admin(lambda store: store.cluster(omni_id))
 
     async def link(self, ids: Sequence[str]) -> Cluster:
-        return await self._admin(lambda store: store.link(ids), ids)
+        return await self._admin(lambda store: store.link(ids, manual=True), ids)
 
     async def unlink(self, omni_id: str) -> Cluster:
         return await self._admin(lambda store: store.unlink(omni_id), [omni_id])
@@ -170,6 +174,7 @@ class Linker:
             problem = f"the identity store did not answer ({type(exc).__name__})"
             raise StoreUnavailable(problem) from exc
         self._up()
+        self._refused.clear()
         if changed:
             # This process stamps by the change at once (other processes within a second). An
             # unlinked id's old cluster is re-read too: it may have a new id now.
@@ -230,18 +235,24 @@ class Linker:
         if self._generation is not None and generation != self._generation:
             if changed is None or len(self.learned) > CAPACITY:
                 self.learned.clear()  # the store was reset or fell out of the log: learn anew
+            self._refused.clear()
             stale = list(self._cache) if changed is None else changed
             await self._refill(store, [i for i in stale if i in self._cache], "refresh")
         self._generation = generation
         while self._links:
             ids = self._links[0]
-            cluster = await self._call("link", store.link(ids))
+            if not self.together(ids) and ids not in self._refused:  # often queued many times
+                cluster = await self._call("link", store.link(ids))
+                await self._refill(store, list(dict.fromkeys((*ids, *cluster.members))), "link")
+                if not self.together(ids) and len(self._refused) < _QUEUE:
+                    self._refused[ids] = None
             self._links.popleft()
-            self._wanted.extend((*ids, *cluster.members))
         wanted: list[str] = []
         while self._wanted:
             wanted.append(self._wanted.popleft())
-        await self._refill(store, list(dict.fromkeys(wanted)), "lookup")
+        # At most one round trip per unseen id: `settle` may have looked some up already.
+        unseen = [omni_id for omni_id in dict.fromkeys(wanted) if omni_id not in self._cache]
+        await self._refill(store, unseen, "lookup")
         self._up()
 
     async def _refill(self, store: LinkStore, ids: list[str], operation: str) -> None:
