@@ -111,3 +111,17 @@ async def test_concurrent_overlapping_joins_agree(store):
     final = await store.cluster(ids[0])
     assert sorted(final.members) == sorted(ids)
     assert is_omni_id(final.id)
+
+
+async def test_an_id_split_off_by_hand_is_not_linked_again_by_traffic(store):
+    await store.link([A, B])
+    await store.unlink(B)
+    # the contact that taught the wrong link comes by again: learned links leave B alone
+    assert shape(await store.link([A, B])) == (A, [A], [])
+    assert shape(await store.link([C, B])) == (C, [C], [])
+    assert await store.lookup([A, B, C]) == {}
+    # an operator may still link it; that lifts the pin
+    assert shape(await store.link([B, C], manual=True)) == (B, [B, C], [])
+    await store.unlink(C)
+    await store.link([B, D], manual=True)
+    assert shape(await store.link([A, B])) == (B, [B, D, A], [])  # B is free again

@@ -293,3 +293,26 @@ def test_cli_and_a_gateway_process_agree_through_redis(shared_redis: RedisServer
 
     assert omnigate("link", a, b)["id"] == a
     assert omnigate("show", b)["id"] == a  # another process reads what the first wrote
+
+
+async def test_an_id_unlinked_by_hand_is_not_relearned_from_the_same_contact(linked):
+    gw, admin, _ = await linked("memory://web-pinned")
+    await gw.client.get("/api/contacts/1", headers=bearer("admin"))
+
+    async def learned() -> bool:
+        return (await cluster_of(admin, E))["id"] == P
+
+    await eventually(learned)
+    resp = await admin.post("/identities/unlink", json={"id": E})
+    assert await resp.json() == {"id": E, "members": [E], "aliases": []}
+    linker = gw.state.plan.resolver.linking.linker
+    for _ in range(3):  # the contact still carries both: the operator's split holds
+        resp = await gw.client.get("/api/contacts/1", headers=bearer("admin"))
+        assert (await resp.json())["payload"]["omni_customer_id"] == P
+
+        async def settled() -> bool:
+            return not linker._links
+
+        await eventually(settled)
+    assert await cluster_of(admin, E) == {"id": E, "members": [E], "aliases": []}
+    assert linker.resolve(E) == E
