@@ -53,6 +53,7 @@ def store_url(section: Mapping[str, Any], environ: Mapping[str, str]) -> str:
     """The store URL, checked: from `store_env` (a variable's value), else `store`, else the
     OMNIGATE_LINK_STORE variable (how the Helm chart hands over its volume or Redis), else
     the default SQLite file."""
+    present = set(environ)  # the variables really set (`omnigate check` stands in for others)
     env_name = section.get("store_env")
     if env_name is not None:
         if "store" in section:
@@ -60,11 +61,16 @@ def store_url(section: Mapping[str, Any], environ: Mapping[str, str]) -> str:
         value = environ.get(env_name) if isinstance(env_name, str) else None
         if not value:
             raise ConfigError((*_KEY, "store_env"), f"environment variable {env_name} is not set")
+        if env_name not in present:
+            return DEFAULT_STORE  # a stand-in value: there is no URL to check
         return check_store_url(value, (*_KEY, "store_env"), secret_ok=True)
     if "store" in section:
         return check_store_url(section["store"], (*_KEY, "store"), secret_ok=False)
-    if environ.get(STORE_ENV):
-        return check_store_url(environ[STORE_ENV], (*_KEY, "store"), secret_ok=True)
+    if STORE_ENV in present and environ.get(STORE_ENV):
+        try:
+            return check_store_url(environ[STORE_ENV], _KEY, secret_ok=True)
+        except ConfigError as exc:
+            raise ConfigError(_KEY, f"environment variable {STORE_ENV}: {exc.message}") from None
     return DEFAULT_STORE
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gateway.errors import ConfigError
-from gateway.identity.linking import DEFAULT_STORE, Linking
 from gateway.identity.link_store import redact
+from gateway.identity.linking import DEFAULT_STORE, Linking
 
 
 @pytest.mark.parametrize(
@@ -57,3 +57,18 @@ def test_redacted_urls_hide_passwords():
     assert redact("redis://:pw@r:6379/0") == "redis://:***@r:6379/0"
     assert redact("redis://user:pw@r/0") == "redis://user:***@r/0"
     assert redact("redis://r:6379/0") == "redis://r:6379/0"
+
+
+def test_omnigate_check_stand_ins_are_not_store_urls():
+    # `omnigate check` stands in for unset variables; linking must not choke on the stand-in
+    from gateway.cli_rules import PlaceholderEnviron
+
+    environ = PlaceholderEnviron({})
+    assert Linking.compile({"store_env": "REDIS_URL"}, environ).store == DEFAULT_STORE
+    assert Linking.compile({}, environ).store == DEFAULT_STORE  # OMNIGATE_LINK_STORE is optional
+
+
+def test_a_bad_store_in_the_chart_variable_names_it():
+    with pytest.raises(ConfigError) as caught:
+        Linking.compile({}, {"OMNIGATE_LINK_STORE": "nonsense"})
+    assert "OMNIGATE_LINK_STORE" in caught.value.message
