@@ -44,7 +44,7 @@ def json_delivery(
         return unchanged(req, UNPARSABLE)
     # SECURITY: a stamp field sent from outside never reaches the upstream, stamped or not. A
     # genuine provider never sends one, so dropping it can only break a forged signature.
-    forged = drop_field(doc, resolver.field)
+    forged = drop_field(doc, resolver.field) if may_hold(req.body, resolver.field) else 0
     resign = signer.can_resign(req)
     cleaned = json_codec.dumps(doc) if forged and not resign else req.body
     ledger = StampLedger(resolver)
@@ -73,6 +73,14 @@ class JsonChannel:
             return unchanged(req, PASSTHROUGH)
         self._signature.verify(req)
         return json_delivery(req, self._resolver, self._signature, self._stamp)
+
+
+def may_hold(body: bytes, name: str) -> bool:
+    """Whether a JSON body can hold key `name`: written plainly, or hidden behind escapes."""
+    # SECURITY: a key spelled with \u escapes ("omni\u005fcustomer_id") has no plain bytes, so
+    # any escape means a full walk; only a body with neither is skipped (the common case).
+    plain = name.encode()
+    return plain in body or b"\\" in body or not plain.isascii() or '"' in name
 
 
 def drop_field(doc: Any, name: str) -> int:

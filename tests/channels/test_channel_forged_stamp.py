@@ -216,3 +216,19 @@ def test_bare_lf_multipart_is_read_and_stamped_with_lf() -> None:
     assert FORGED.encode() not in result.body and b"\r" not in result.body
     fields = field_values(result.body.replace(b"\n", b"\r\n"), MULTIPART["Content-Type"])
     assert fields[FIELD] == EMAIL_ID.encode() and fields["from"] == b"Jane <jane@example.com>"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        rb"omni\u005fcustomer_id",  # an escaped underscore: no plain bytes of the name
+        rb"\u006fmni_customer_id",
+        b"omni_customer_id",
+    ],
+)
+def test_escaped_spellings_of_the_field_are_dropped_too(key: bytes) -> None:
+    body = b'{"c": {"mobile": "(415) 555-7890", "' + key + b'": "' + FORGED.encode() + b'"}}'
+    generic = hook("generic", identity=GENERIC_IDENTITY)  # no stamp_at: header only
+    result = generic.process(request(body, JSON))
+    assert FORGED.encode() not in result.body
+    assert orjson.loads(result.body) == {"c": {"mobile": "(415) 555-7890"}}
