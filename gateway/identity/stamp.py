@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.errors import ConfigError, KeyPath
+from gateway.identity.linker import Linker, settle
 from gateway.identity.omni_id import IdentityResolver
 from gateway.jsonpath_plan import Selector, compile_selector
 
@@ -31,6 +32,11 @@ class Stamper:
     def __bool__(self) -> bool:
         return bool(self._rules)
 
+    @property
+    def linker(self) -> Linker | None:
+        linking = self._resolver.linking if self._resolver is not None else None
+        return linking.linker if linking is not None else None
+
     def apply(self, doc: Any) -> int:
         """Write the id into every selected object that has an identity; return how many."""
         resolver = self._resolver
@@ -51,6 +57,16 @@ class Stamper:
                     target[resolver.field] = resolved.id
                     stamped += 1
         return stamped
+
+
+async def settle_stamps(stampers: Sequence[Stamper], doc: Any) -> int:
+    """Stamp `doc` with ids this process has not seen yet looked up first (one bounded round
+    trip, only with linking on and only when the cache missed). Stamping is idempotent, so the
+    transform may stamp the same document again afterwards: it then hits the warm cache."""
+    linkers = [stamper.linker for stamper in stampers if stamper.linker is not None]
+    return await settle(
+        linkers[0] if linkers else None, lambda: sum(stamper.apply(doc) for stamper in stampers)
+    )
 
 
 def compile_stamps(

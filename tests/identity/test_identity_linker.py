@@ -161,3 +161,18 @@ async def test_two_replicas_joining_at_once_agree(shared_redis):
     await eventually(lambda: {second.resolve(i) for i in ids} == {first.resolve(ids[0])})
     await first.close()
     await second.close()
+
+
+async def test_settle_stamps_gives_a_response_its_cluster_id_on_first_sight():
+    from gateway.identity import IdentityResolver
+    from gateway.identity.stamp import compile_stamps, settle_stamps
+
+    url = memory_url()
+    resolver = IdentityResolver.compile({"linking": {"store": url}}, {"OMNIGATE_ID_SECRET": "s"})
+    phone = omni_id(b"s", "phone", "+14155550100")
+    email = omni_id(b"s", "email", "jane@example.com")
+    await MemoryStore(url).link([phone, email])
+    stamper = compile_stamps([{"at": "$.payload", "email": "$.email"}], ("routes", 0), resolver)
+    doc = {"payload": {"email": "jane@example.com"}}
+    assert await settle_stamps([stamper], doc) == 1
+    assert doc["payload"]["omni_customer_id"] == phone  # not the email's own id
