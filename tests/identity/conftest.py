@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.identity.link_store import LinkStore, MemoryStore, SqliteStore
+from gateway.identity.link_sqlite import SqliteStore
+from gateway.identity.link_store import LinkStore, MemoryStore
 from gateway.identity.linker import close_linkers
 from tests.identity.redis_kit import RedisServer
 
