@@ -204,7 +204,11 @@ class Linker:
             asyncio.get_running_loop()
         except RuntimeError:
             return None  # another thread: the next call on the loop starts the task
-        self._ensure()
+        try:
+            self._ensure()
+        except Exception as exc:  # a client that cannot even be built must not fail stamping
+            self._failed("lookup", exc)
+            return None
         return self._loop
 
     def _ensure(self) -> LinkStore:

@@ -88,6 +88,12 @@ def check_store_url(url: Any, key: tuple[str | int, ...], *, secret_ok: bool) ->
             parts.port  # noqa: B018 - raises on a bad port
         except ValueError as exc:
             raise ConfigError(key, f"not a valid Redis URL ({exc})") from None
+        try:
+            from redis.connection import parse_url
+
+            parse_url(url)  # type: ignore[no-untyped-call]  # the client's own reading of options
+        except ValueError as exc:
+            raise ConfigError(key, f"not a valid Redis URL ({exc})") from None
         if parts.password and not secret_ok:
             # SECURITY: secrets never live in rule files (SPEC 1).
             raise ConfigError(

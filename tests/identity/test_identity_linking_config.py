@@ -35,6 +35,7 @@ def test_compiles(section, env, store, learn_from):
         ({"store": "postgres://x"}, {}, "unknown store"),
         ({"store": "sqlite://x.db"}, {}, "sqlite:///"),
         ({"store": "redis://:secret@r:6379/0"}, {}, "store_env"),  # SECURITY: no secret in rules
+        ({"store": "redis://r:6379/0?socket_timeout=x"}, {}, "not a valid Redis URL"),
         ({"store_env": "MISSING"}, {}, "MISSING is not set"),
         ({"store": "memory://", "store_env": "R"}, {"R": "memory://"}, "not both"),
         ({"learn_from": ["logs"]}, {}, "responses, webhooks"),
