@@ -10,7 +10,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from gateway import __version__
+from gateway import __version__, cli_identities
+from gateway.cli_identities import add_identities_parser
 from gateway.settings import SettingsError, add_serve_arguments, resolve_settings
 
 
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--ttl", default="3600", metavar="S")
     token.add_argument("--sub", default="omnigate-cli")
     token.add_argument("--claim", default="role", help="claim that carries the role")
+    add_identities_parser(commands)
     return parser
 
 
@@ -70,6 +72,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         from gateway.demo.run import run_demo
 
         return run_demo(args)
+    if args.command == "identities":
+        return cli_identities.run(args)
     from gateway import cli_rules
 
     if args.command == "check":

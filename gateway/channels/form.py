@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, unquote_plus, urlencode
 
+from gateway.channels import multipart
 from gateway.channels.multipart import FormData, append_part, parse_form_data
 
 URLENCODED = "application/x-www-form-urlencoded"
@@ -30,13 +31,24 @@ def append_urlencoded(body: bytes, name: str, value: str) -> bytes:
     return body + (pair if body.endswith(b"&") else b"&" + pair)
 
 
+def urlencoded_without(body: bytes, name: str) -> bytes:
+    """`body` without its `name=...` pairs; the other pairs stay byte for byte."""
+    pairs = body.split(b"&")
+    kept = [
+        pair
+        for pair in pairs
+        if unquote_plus(pair.split(b"=", 1)[0].decode("utf-8", "replace")) != name
+    ]
+    return body if len(kept) == len(pairs) else b"&".join(kept)
+
+
 class FormBody:
-    """The fields of a urlencoded or multipart body, and a way to append one more."""
+    """The fields of a urlencoded or multipart body; ways to drop a field and append one."""
 
     def __init__(
         self, body: bytes, fields: list[tuple[str, str]], multipart: FormData | None
     ) -> None:
-        self._body = body
+        self.body = body
         self.fields = fields
         self._multipart = multipart
 
@@ -50,6 +62,19 @@ class FormBody:
             return None if form is None else cls(body, list(form.fields), form)
         return None
 
+    def without(self, name: str) -> FormBody:
+        """The form without any field (or file) named `name`: itself when it has none."""
+        form = self._multipart
+        if form is None:
+            body = urlencoded_without(self.body, name)
+            return self if body is self.body else FormBody(body, parse_urlencoded(body), None)
+        if not any(part.name == name for part in form.parts):
+            return self
+        body = multipart.without(form, self.body, name)
+        parsed = parse_form_data(body, f'multipart/form-data; boundary="{form.boundary.decode()}"')
+        assert parsed is not None  # removing whole parts leaves the body well formed
+        return FormBody(body, list(parsed.fields), parsed)
+
     def get(self, name: str) -> str | None:
         """The first value of field `name`."""
         for key, value in self.fields:
@@ -59,5 +84,5 @@ class FormBody:
 
     def append(self, name: str, value: str) -> bytes:
         if self._multipart is None:
-            return append_urlencoded(self._body, name, value)
-        return append_part(self._multipart, self._body, name, value)
+            return append_urlencoded(self.body, name, value)
+        return append_part(self._multipart, self.body, name, value)

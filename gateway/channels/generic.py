@@ -53,7 +53,9 @@ class GenericChannel:
 
     def _stamp(self, doc: Any, ledger: StampLedger) -> None:
         # PII: the clear values are read only to derive the id.
-        resolved = ledger.resolve(phone=_first(self._phone, doc), email=_first(self._email, doc))
+        resolved = ledger.resolve(
+            phone=_first(self._phone, doc), email=_first(self._email, doc), learn=True
+        )
         if resolved is None:
             return
         ledger.record(resolved)

@@ -42,10 +42,15 @@ def json_delivery(
     doc = load_json(req.body)
     if doc is _INVALID:
         return unchanged(req, UNPARSABLE)
+    # SECURITY: a stamp field sent from outside never reaches the upstream, stamped or not. A
+    # genuine provider never sends one, so dropping it can only break a forged signature.
+    forged = drop_field(doc, resolver.field) if may_hold(req.body, resolver.field) else 0
+    resign = signer.can_resign(req)
+    cleaned = json_codec.dumps(doc) if forged and not resign else req.body
     ledger = StampLedger(resolver)
     stamp(doc, ledger)
-    if not ledger.body_changed or not signer.can_resign(req):
-        return ledger.result(req, req.body)  # header only, bytes untouched
+    if not resign or not (ledger.body_changed or forged):
+        return ledger.result(req, cleaned)  # header only, bytes untouched unless cleaned
     # Key order and values are kept; only insignificant whitespace and escapes may change.
     body = json_codec.dumps(doc)
     return ledger.result(req, body, signer.resign(req, body))
@@ -68,6 +73,30 @@ class JsonChannel:
             return unchanged(req, PASSTHROUGH)
         self._signature.verify(req)
         return json_delivery(req, self._resolver, self._signature, self._stamp)
+
+
+def may_hold(body: bytes, name: str) -> bool:
+    """Whether a JSON body can hold key `name`: written plainly, or hidden behind escapes."""
+    # SECURITY: a key spelled with \u escapes ("omni\u005fcustomer_id") has no plain bytes, so
+    # any escape means a full walk; only a body with neither is skipped (the common case).
+    plain = name.encode()
+    return plain in body or b"\\" in body or not plain.isascii() or '"' in name
+
+
+def drop_field(doc: Any, name: str) -> int:
+    """Remove key `name` from every object of `doc`, at any depth; how many were removed."""
+    removed = 0
+    stack = [doc]
+    while stack:  # iterative: a deeply nested body must not exhaust the recursion limit
+        node = stack.pop()
+        if isinstance(node, dict):
+            if name in node:
+                del node[name]
+                removed += 1
+            stack.extend(value for value in node.values() if isinstance(value, dict | list))
+        elif isinstance(node, list):
+            stack.extend(value for value in node if isinstance(value, dict | list))
+    return removed
 
 
 def objects(value: Any) -> list[dict[str, Any]]:

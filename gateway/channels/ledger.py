@@ -30,9 +30,17 @@ class StampLedger:
         return bool(self._kinds)
 
     def resolve(
-        self, *, phone: Any = None, email: Any = None, international: bool = False
+        self,
+        *,
+        phone: Any = None,
+        email: Any = None,
+        international: bool = False,
+        learn: bool = False,
     ) -> Resolved | None:
-        return self.resolver.resolve(phone, email, international=international)
+        """The sender's id; `learn`: a payload naming both identities of one person teaches a
+        link (generic webhooks, SPEC 4.1)."""
+        source = "webhooks" if learn else None
+        return self.resolver.resolve(phone, email, international=international, learn=source)
 
     def record(self, resolved: Resolved) -> None:
         """Count an id for the stamp header without writing it into the body."""
@@ -49,7 +57,11 @@ class StampLedger:
     ) -> WebhookResult:
         """The result for forwarding `body`; `req.body` itself means the body was left alone."""
         if not self._kinds:
-            return unchanged(req, NO_IDENTITY)
+            if body is req.body:
+                return unchanged(req, NO_IDENTITY)
+            # A stamp field from outside was removed: the cleaned body goes on (SPEC 5).
+            cleaned = CIMultiDictProxy(CIMultiDict(signed or {}))
+            return WebhookResult(body=body, set_headers=cleaned, outcome=NO_IDENTITY)
         headers = CIMultiDict({self.resolver.header: ",".join(self._kinds)})
         if signed:
             headers.update(signed)

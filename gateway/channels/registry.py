@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.channels.contract import Channel, ChannelSpec
+from gateway.channels.contract import Channel, ChannelSpec, WebhookRequest, WebhookResult
 from gateway.channels.dialog360 import dialog360
 from gateway.channels.generic import GenericChannel
 from gateway.channels.gupshup import gupshup
@@ -17,6 +17,7 @@ from gateway.channels.telegram import TelegramChannel
 from gateway.channels.twilio import TwilioChannel
 from gateway.channels.whatsapp import whatsapp
 from gateway.errors import ConfigError
+from gateway.identity.linker import Linker, settle
 from gateway.identity.omni_id import IdentityResolver
 
 _COMMON_KEYS = frozenset({"channel", "path"})
@@ -48,6 +49,12 @@ class CompiledWebhook:
     path: str
     channel: Channel  # bound to its secret and options
     public_url: str | None = None  # Twilio: the URL configured at Twilio, which it signs
+    linker: Linker | None = None  # identity linking (SPEC 4.1), when it is on
+
+    async def process(self, req: WebhookRequest) -> WebhookResult:
+        """`channel.process`, with ids this process has not seen yet looked up in the link
+        store first (one bounded round trip), so replicas stamp a linked id alike."""
+        return await settle(self.linker, lambda: self.channel.process(req))
 
 
 def compile_webhook(
@@ -74,7 +81,9 @@ def compile_webhook(
     ):
         raise ConfigError((*key, "public_url"), "must be an http:// or https:// URL")
     channel = adapter.build(ChannelSpec(spec, key, resolver, _secret(spec, key, environ)))
-    return CompiledWebhook(path=path, channel=channel, public_url=public_url)
+    linking = resolver.linking if resolver is not None else None
+    linker = linking.linker if linking is not None else None
+    return CompiledWebhook(path=path, channel=channel, public_url=public_url, linker=linker)
 
 
 def _secret(

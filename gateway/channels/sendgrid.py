@@ -46,14 +46,18 @@ class SendGridChannel:
     def process(self, req: WebhookRequest) -> WebhookResult:
         if is_handshake(req) or self._resolver is None:
             return unchanged(req, PASSTHROUGH)
-        form = FormBody.parse(req.body, req.headers)
-        if form is None:
+        parsed = FormBody.parse(req.body, req.headers)
+        if parsed is None:
             return unchanged(req, UNPARSABLE)
+        field = self._resolver.field
+        # SECURITY: a stamp field from outside is dropped, stamped or not; SendGrid never sends
+        # one, so this can only break the signature of a forged body.
+        form = parsed.without(field)
         ledger = StampLedger(self._resolver)
         resolved = ledger.resolve(email=sender_of(form))  # PII: the sender's own address
         if resolved is None:
-            return ledger.result(req, req.body)
+            return ledger.result(req, form.body)
         ledger.record(resolved)
         if ECDSA_SIGNATURE_HEADER in req.headers:
-            return ledger.result(req, req.body)
-        return ledger.result(req, form.append(self._resolver.field, resolved.id))
+            return ledger.result(req, form.body)
+        return ledger.result(req, form.append(field, resolved.id))

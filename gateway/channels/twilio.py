@@ -25,7 +25,13 @@ from gateway.channels.contract import (
     WebhookResult,
     unchanged,
 )
-from gateway.channels.form import URLENCODED, append_urlencoded, media_type, parse_urlencoded
+from gateway.channels.form import (
+    URLENCODED,
+    append_urlencoded,
+    media_type,
+    parse_urlencoded,
+    urlencoded_without,
+)
 from gateway.channels.ledger import StampLedger
 from gateway.channels.signature import same
 from gateway.errors import BadSignature
@@ -77,30 +83,47 @@ class TwilioChannel:
         url = self._verify(req, params, form)
         if self._resolver is None:
             return unchanged(req, PASSTHROUGH)
-        if in_query:
+        field = self._resolver.field
+        body = req.body
+        if form:
+            # SECURITY: a stamp field from outside is dropped, stamped or not (SPEC 5); the
+            # cleaned form is re-signed below like a stamped one.
+            body = urlencoded_without(req.body, field)
+            if body is not req.body:
+                params = [(name, value) for name, value in params if name != field]
+        elif in_query:
             params = parse_qsl(urlsplit(req.url).query, keep_blank_values=True)
-        elif not form:
+        else:
             return unchanged(req, NO_IDENTITY)  # JSON callbacks hold no sender to stamp
         fields = dict(params)
-        if "MessageStatus" in fields or fields.get("SmsStatus", "") not in _INBOUND_SMS_STATUS:
-            return unchanged(req, NO_IDENTITY)  # delivery status callback
-        if fields.get("Direction", "inbound").startswith("outbound"):
-            return unchanged(req, NO_IDENTITY)  # `From` is our own number
         ledger = StampLedger(self._resolver)
+        if "MessageStatus" in fields or fields.get("SmsStatus", "") not in _INBOUND_SMS_STATUS:
+            return self._result(req, ledger, body, params, url)  # delivery status callback
+        if fields.get("Direction", "inbound").startswith("outbound"):
+            return self._result(req, ledger, body, params, url)  # `From` is our own number
         # PII: WaId is the WhatsApp sender's international digits; From is `whatsapp:+1...`,
         # `+1...`, or an alphanumeric / short-code sender that resolves to nothing.
         resolved = ledger.resolve(phone=fields.get("WaId"), international=True)
         resolved = resolved or ledger.resolve(phone=fields.get("From"))
         if resolved is None:
-            return unchanged(req, NO_IDENTITY)
+            return self._result(req, ledger, body, params, url)
         ledger.record(resolved)
         if in_query or (self._token is None and SIGNATURE_HEADER in req.headers):
-            return ledger.result(req, req.body)  # cannot re-sign: header only
-        field = self._resolver.field
-        body = append_urlencoded(req.body, field, resolved.id)
+            return ledger.result(req, body)  # cannot re-sign: header only
+        body = append_urlencoded(body, field, resolved.id)
+        return self._result(req, ledger, body, [*params, (field, resolved.id)], url)
+
+    def _result(
+        self,
+        req: WebhookRequest,
+        ledger: StampLedger,
+        body: bytes,
+        params: list[tuple[str, str]],
+        url: str | None,
+    ) -> WebhookResult:
+        """Forward `body`, re-signed over `params` when it is not the body Twilio signed."""
         signed: dict[str, str] = {}
-        if self._token is not None and url is not None:
-            params = [*params, (field, resolved.id)]
+        if body is not req.body and self._token is not None and url is not None:
             signed[SIGNATURE_HEADER] = twilio_signature(self._token, url, params)
         return ledger.result(req, body, signed)
 

@@ -13,6 +13,7 @@ import phonenumbers
 
 from gateway.errors import ConfigError
 from gateway.identity.email import normalise_email
+from gateway.identity.linking import Linking
 from gateway.identity.phone import normalise_phone
 
 Kind = Literal["phone", "email"]
@@ -61,6 +62,7 @@ class IdentityResolver:
         self._fold_gmail = fold_gmail
         self._strip_plus = strip_plus
         self._blocked = blocked
+        self.linking: Linking | None = None
 
     @classmethod
     def compile(
@@ -96,24 +98,73 @@ class IdentityResolver:
             blocked=frozenset(),
         )
         resolver._blocked = resolver._compile_blocked(section.get("blocked", []))
+        resolver.linking = Linking.compile(section.get("linking"), environ)
         return resolver
 
     def resolve(
-        self, phone: Any = None, email: Any = None, *, international: bool = False
+        self,
+        phone: Any = None,
+        email: Any = None,
+        *,
+        international: bool = False,
+        learn: str | None = None,
     ) -> Resolved | None:
-        """The first `identify_by` attribute that yields a valid, non-blocked identity wins.
+        """The first `identify_by` attribute that yields a valid, non-blocked identity wins; with
+        linking on, its cluster's id (SPEC 4.1). `learn` names the source ("responses" /
+        "webhooks") when the object carries both identities and may teach a link.
 
-        Never raises: identity failures must never fail a request (SPEC 4).
+        Never raises, never waits: identity failures must never fail a request (SPEC 4).
         """
+        linking = self.linking
+        if linking is not None and learn in linking.learn_from and None not in (phone, email):
+            return self._learn(linking, phone, email, international)
         for kind in self.identify_by:
             raw = phone if kind == "phone" else email
-            if raw is None:
-                continue
-            value = self.normalise(kind, raw, international=international)
-            if value is None or (kind, value) in self._blocked:
-                continue
-            return Resolved(omni_id(self._secret, kind, value), kind)
+            found = self._own_id(kind, raw, international)
+            if found is not None:
+                if linking is not None:
+                    found = linking.linker.resolve(found)
+                return Resolved(found, kind)
         return None
+
+    def _learn(
+        self, linking: Linking, phone: Any, email: Any, international: bool
+    ) -> Resolved | None:
+        raws = {"phone": phone, "email": email}
+        kinds = self.identify_by
+        for index, kind in enumerate(kinds):  # noqa: B007 - `index` is used after the loop
+            own = self._own_id(kind, raws[kind], international)
+            if own is not None:
+                break
+        else:
+            return None
+        linker = linking.linker
+        rest = [(other, raws[other]) for other in kinds[index + 1 :]]
+        keys = [(own, other, hash(raw)) for other, raw in rest if raw is not None]
+        learned = linker.learned
+        if all(key in learned for key in keys):
+            return Resolved(linker.resolve(own), kind)  # a pair seen linked before: no more work
+        ids = [own]
+        for other, raw in rest:
+            other_id = self._own_id(other, raw, international)
+            if other_id is not None:
+                ids.append(other_id)
+        if len(ids) == 1:
+            return Resolved(linker.resolve(own), kind)
+        # PII: only the keyed ids go to the store, never the phone or the address.
+        cluster_id = linker.learn(ids)
+        if linker.together(ids):
+            learned.update(dict.fromkeys(keys))
+        return Resolved(cluster_id, kind)
+
+    def _own_id(self, kind: Kind, raw: Any, international: bool) -> str | None:
+        """The id of one attribute value before linking, or None."""
+        if raw is None:
+            return None
+        value = self.normalise(kind, raw, international=international)
+        if value is None or (kind, value) in self._blocked:
+            return None
+        return omni_id(self._secret, kind, value)
 
     def normalise(self, kind: Kind, raw: Any, *, international: bool = False) -> str | None:
         """The canonical form of one attribute value, or None when it identifies nobody."""

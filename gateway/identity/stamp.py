@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.errors import ConfigError, KeyPath
+from gateway.identity.linker import Linker, settle
 from gateway.identity.omni_id import IdentityResolver
 from gateway.jsonpath_plan import Selector, compile_selector
 
@@ -31,6 +32,11 @@ class Stamper:
     def __bool__(self) -> bool:
         return bool(self._rules)
 
+    @property
+    def linker(self) -> Linker | None:
+        linking = self._resolver.linking if self._resolver is not None else None
+        return linking.linker if linking is not None else None
+
     def apply(self, doc: Any) -> int:
         """Write the id into every selected object that has an identity; return how many."""
         resolver = self._resolver
@@ -41,13 +47,26 @@ class Stamper:
             for target in rule.at.find(doc):
                 if not isinstance(target, dict):
                     continue
+                # A contact naming both a phone and an email teaches their link (SPEC 4.1).
                 resolved = resolver.resolve(
-                    phone=_first(rule.phone, target), email=_first(rule.email, target)
+                    phone=_first(rule.phone, target),
+                    email=_first(rule.email, target),
+                    learn="responses",
                 )
                 if resolved is not None:
                     target[resolver.field] = resolved.id
                     stamped += 1
         return stamped
+
+
+async def settle_stamps(stampers: Sequence[Stamper], doc: Any) -> int:
+    """Stamp `doc` with ids this process has not seen yet looked up first (one bounded round
+    trip, only with linking on and only when the cache missed). Stamping is idempotent, so the
+    transform may stamp the same document again afterwards: it then hits the warm cache."""
+    linkers = [stamper.linker for stamper in stampers if stamper.linker is not None]
+    return await settle(
+        linkers[0] if linkers else None, lambda: sum(stamper.apply(doc) for stamper in stampers)
+    )
 
 
 def compile_stamps(

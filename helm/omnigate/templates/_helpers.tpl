@@ -87,6 +87,28 @@ checksum/omnigate-rules: {{ include "omnigate.rulesData" . | sha256sum }}
 {{- if not (has .Values.mode (list "standalone" "sidecar")) -}}
 {{- fail (printf "omnigate: mode must be standalone or sidecar, not %q" .Values.mode) -}}
 {{- end -}}
+{{- if and .Values.linking.enabled (not .Values.linking.redis.existingSecret) (eq .Values.mode "standalone") -}}
+{{- if or .Values.autoscaling.enabled (gt (int .Values.replicaCount) 1) -}}
+{{- fail "omnigate: linking with SQLite keeps its store on one pod's volume: set replicaCount: 1 (and autoscaling.enabled: false), or point linking.redis.existingSecret at a Secret holding a Redis URL for several replicas" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Identity linking: the store URL the rules use when they name none (SPEC 4.1). */}}
+{{- define "omnigate.linkingEnv" -}}
+{{- $l := .Values.linking -}}
+{{- if $l.enabled }}
+- name: OMNIGATE_LINK_STORE
+  {{- if $l.redis.existingSecret }}
+  {{- /* SECURITY: the Redis URL may hold a password: it comes from the Secret only. */}}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $l.redis.existingSecret | quote }}
+      key: {{ $l.redis.secretKey | quote }}
+  {{- else }}
+  value: {{ printf "sqlite:///%s/identities.db" (trimSuffix "/" $l.sqlite.mountPath) | quote }}
+  {{- end }}
+{{- end }}
 {{- end -}}
 
 {{/*
@@ -128,6 +150,9 @@ omnigate-http / omnigate-admin so they cannot clash with the app's own port name
       value: {{ $v.gateway.auditLog | quote }}
     - name: TMPDIR
       value: /tmp
+    {{- with (include "omnigate.linkingEnv" . | trim) }}
+    {{- . | nindent 4 }}
+    {{- end }}
     {{- /* SECURITY: secret values come from existing Secrets only; the chart never holds them. */}}
     {{- range $name, $ref := $v.secrets.env }}
     - name: {{ $name }}
@@ -187,6 +212,10 @@ omnigate-http / omnigate-admin so they cannot clash with the app's own port name
       readOnly: true
     - name: omnigate-tmp
       mountPath: /tmp
+    {{- if and $v.linking.enabled (not $v.linking.redis.existingSecret) }}
+    - name: omnigate-links
+      mountPath: {{ $v.linking.sqlite.mountPath | quote }}
+    {{- end }}
     {{- range $i, $f := $v.secrets.files }}
     - name: {{ printf "omnigate-secret-%d" $i }}
       mountPath: {{ required "omnigate: secrets.files[].mountPath is required" $f.mountPath | quote }}
@@ -203,6 +232,17 @@ updates reach the pod), the /tmp emptyDir and any secret file mounts. */}}
 - name: omnigate-tmp
   emptyDir:
     sizeLimit: {{ .Values.tmpSizeLimit }}
+{{- $l := .Values.linking }}
+{{- if and $l.enabled (not $l.redis.existingSecret) }}
+- name: omnigate-links
+  {{- if $l.sqlite.existingClaim }}
+  persistentVolumeClaim:
+    claimName: {{ $l.sqlite.existingClaim | quote }}
+  {{- else }}
+  emptyDir:
+    sizeLimit: {{ $l.sqlite.sizeLimit }}
+  {{- end }}
+{{- end }}
 {{- range $i, $f := .Values.secrets.files }}
 - name: {{ printf "omnigate-secret-%d" $i }}
   secret:
