@@ -21,6 +21,8 @@ SUFFIXES = {".yaml", ".yml", ".json"}
 class BuildPyWithPacks(build_py):
     def run(self) -> None:
         super().run()
+        if getattr(self, "editable_mode", False):
+            return  # an editable install reads rules/ in the checkout itself (gateway.rule_packs)
         for pack in sorted(p for p in RULES.iterdir() if p.is_dir()):
             target = Path(self.build_lib) / "gateway" / "packs" / pack.name
             target.mkdir(parents=True, exist_ok=True)

@@ -288,8 +288,13 @@ def suggest_mistakes(parser: argparse.ArgumentParser, argv: Sequence[str]) -> No
         if arg == "--":
             break
         flag = arg.split("=", 1)[0]
-        if flag.startswith("--") and flag not in known:
+        if _looks_like_flag(flag) and flag not in known:
             sub.error(f"unknown flag {flag}{_did_you_mean(flag, known)}")
+
+
+def _looks_like_flag(arg: str) -> bool:
+    # "-" alone is stdin, and "-5" a (bad) number that the flag's own check should report.
+    return arg.startswith("-") and arg != "-" and not arg.lstrip("-").replace(".", "").isdigit()
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:

@@ -383,6 +383,12 @@ def test_check_reports_a_key_defined_in_two_arguments(tmp_path: Path) -> None:
         ),
         # a mistyped command: the top-level usage, and the command it resembles
         (["chek", "r.yaml"], "usage: omnigate ", "unknown command 'chek' (did you mean check?)"),
+        # a single dash instead of two
+        (
+            ["serve", "-upstream", "http://x"],
+            "usage: omnigate serve",
+            "unknown flag -upstream (did you mean --upstream?)",
+        ),
         # nothing close: no suggestion, still exit 2
         (["token", "--zzz"], "usage: omnigate token", "omnigate token: error: unknown flag --zzz"),
         # a bad choice names the choices
