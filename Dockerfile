@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 #
-# omnigate image (SPEC 7). Build:   docker build -t omnigate .
+# omnigate image (SPEC 7). Build:   make image   (docker build with the OCI labels filled from git:
+#   --build-arg VERSION=... --build-arg REVISION=$(git rev-parse HEAD) --build-arg SOURCE=<repo URL>)
 # Run:   docker run --read-only --tmpfs /tmp -p 8080:8080 -p 9901:9901 \
 #          -v "$PWD/rules:/etc/omnigate/rules:ro" -e OMNIGATE_UPSTREAM=http://api:3000 \
 #          -e OMNIGATE_JWT_SECRET=... omnigate
@@ -20,21 +21,33 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 RUN python -m venv /opt/omnigate
 
 WORKDIR /src
-# .dockerignore is an allow-list: only pyproject.toml, README.md, LICENSE and gateway/ arrive here.
+# .dockerignore is an allow-list: only the packaging files (pyproject.toml, setup.py, MANIFEST.in,
+# constraints.txt), README.md, LICENSE, gateway/ and the rule packs (rules/, shipped as package
+# data so that `omnigate demo` works in the image) arrive here.
 COPY . .
 
+# constraints.txt pins every dependency to the versions `make test` tested (`make lock` renews it),
+# so two builds of one commit install the same code.
 # pip compiles .pyc files at install time on purpose: the runtime root filesystem is read-only, so
 # nothing could cache bytecode later. The cache mount keeps rebuilds fast without bloating a layer.
 RUN --mount=type=cache,target=/root/.cache/pip \
-    /opt/omnigate/bin/pip install /src \
+    /opt/omnigate/bin/pip install --constraint /src/constraints.txt /src \
     && /opt/omnigate/bin/omnigate --help > /dev/null
 
 # ---- runtime: the venv on a clean slim base, as a non-root user --------------------------------
 FROM python:3.11-slim
 
+# OCI labels: what the image is and which commit it was built from. VERSION follows
+# gateway/__init__.py (a test checks it); REVISION and SOURCE come from the build (make image).
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG SOURCE=unknown
 LABEL org.opencontainers.image.title="omnigate" \
       org.opencontainers.image.description="PII-masking, identity-stamping reverse proxy for chat and support APIs" \
-      org.opencontainers.image.licenses="Apache-2.0"
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.source="${SOURCE}"
 
 # SECURITY: a fixed numeric UID/GID so Kubernetes can verify runAsNonRoot without a passwd lookup.
 RUN groupadd --system --gid 10001 omnigate \

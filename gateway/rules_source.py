@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -73,9 +73,11 @@ class RuleSource:
         return f"{self.where(error.key_path)}: {_prefix(error.key_path)}{error.message}"
 
 
-def load_rules(path: str | Path) -> RuleSource:
-    """Load, validate and merge a rule file or a folder of them, or raise `RuleLoadError`."""
-    files = _rule_files(Path(path))
+def load_rules(path: str | Path | Sequence[str | Path]) -> RuleSource:
+    """Load, validate and merge a rule file or a folder of them (or several of either, as one
+    rule set: `omnigate check a.yaml b.yaml`), or raise `RuleLoadError`."""
+    paths = [path] if isinstance(path, str | Path) else list(path)
+    files = list(dict.fromkeys(f for p in paths for f in _rule_files(Path(p))))
     errors: list[str] = []
     digest = hashlib.sha256()
     merge = _Merge()

@@ -88,7 +88,8 @@ def test_check_reports_every_error_with_file_and_line(tmp_path: Path) -> None:
     )
     result = omnigate("check", str(bad))
     assert result.returncode == 1
-    lines = result.stdout.splitlines()
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
     assert f"{bad}:14: routes[0].response[0]: unknown key 'colour'" in lines
     assert f"{bad}:15: routes[0].response[1]: 'mask' is required" in lines
     assert "Traceback" not in result.stdout + result.stderr
@@ -104,7 +105,8 @@ def test_check_reports_compile_errors(tmp_path: Path) -> None:
     )
     result = omnigate("check", str(bad))
     assert result.returncode == 1
-    lines = result.stdout.splitlines()
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
     assert len(lines) == 2
     assert lines[0].startswith(f"{bad}:14: ")  # the bad JSONPath's line
     assert (
@@ -264,7 +266,7 @@ def test_rules_that_could_leak_are_load_errors(tmp_path: Path, extra: str, messa
     path.write_text(MINIMAL_RULES + "omnichannel: { id_secret_env: OMNIGATE_ID_SECRET }\n" + extra)
     result = omnigate("check", str(path), env={"OMNIGATE_ID_SECRET": "s"})
     assert result.returncode == 1
-    assert message in result.stdout
+    assert message in result.stderr
 
 
 def test_mask_treats_a_bare_string_as_chat_text(rules: Path) -> None:
@@ -335,4 +337,156 @@ def test_webhook_paths_must_be_canonical(tmp_path: Path, path: str) -> None:
     )
     result = omnigate("check", str(rules), env={"OMNIGATE_ID_SECRET": "s"})
     assert result.returncode == 1
-    assert "webhooks[0].path" in result.stdout
+    assert "webhooks[0].path" in result.stderr
+
+
+def test_check_merges_its_arguments_as_one_rule_set(tmp_path: Path) -> None:
+    # roles in one fragment, routes that name them in another: valid only together
+    base = tmp_path / "a.yaml"
+    base.write_text(MINIMAL_RULES)
+    routes = tmp_path / "b.yaml"
+    routes.write_text(
+        "version: 1\nroutes:\n  - name: r\n    match: { path: /r }\n"
+        "    response: [ { path: '$.a', mask: phone, roles: [agent] } ]\n"
+    )
+    result = omnigate("check", str(base), str(routes))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"{base}: ok (0 routes, 0 webhooks, 0 tests)",
+        f"{routes}: ok (1 routes, 0 webhooks, 0 tests)",
+    ]
+
+
+def test_check_reports_a_key_defined_in_two_arguments(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text(MINIMAL_RULES)
+    second.write_text("version: 1\ndefault_role: admin\n")
+    result = omnigate("check", str(first), str(second))
+    assert result.returncode == 1
+    assert "default_role" in result.stderr and str(second) in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "usage", "message"),
+    [
+        # a mistyped flag: the subcommand's usage, and the flag it resembles
+        (
+            ["serve", "--upstrem", "http://x"],
+            "usage: omnigate serve",
+            "omnigate serve: error: unknown flag --upstrem (did you mean --upstream?)",
+        ),
+        # the same with --flag=value
+        (
+            ["mask", "--rule=r.yaml", "--role", "a", "--request", "GET /"],
+            "usage: omnigate mask",
+            "omnigate mask: error: unknown flag --rule (did you mean --rules?)",
+        ),
+        # a mistyped command: the top-level usage, and the command it resembles
+        (["chek", "r.yaml"], "usage: omnigate ", "unknown command 'chek' (did you mean check?)"),
+        # a single dash instead of two
+        (
+            ["serve", "-upstream", "http://x"],
+            "usage: omnigate serve",
+            "unknown flag -upstream (did you mean --upstream?)",
+        ),
+        # nothing close: no suggestion, still exit 2
+        (["token", "--zzz"], "usage: omnigate token", "omnigate token: error: unknown flag --zzz"),
+        # a bad choice names the choices
+        (
+            ["serve", "--log-format", "yaml"],
+            "usage: omnigate serve",
+            "invalid choice: 'yaml' (choose from 'json', 'text')",
+        ),
+    ],
+)
+def test_usage_mistakes_get_the_command_usage_and_a_suggestion(
+    args: list[str], usage: str, message: str
+) -> None:
+    result = omnigate(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(usage)
+    assert message in result.stderr.splitlines()[-1]
+    if "zzz" in message:
+        assert "did you mean" not in result.stderr
+
+
+def test_a_value_after_double_dash_is_not_taken_for_a_flag(rules: Path) -> None:
+    result = omnigate("check", "--", str(rules))
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        # descriptions, the env variable and the default of each serve flag, and choices
+        ("serve", ["base URL of the chat API", "OMNIGATE_UPSTREAM", "{json,text}", "0.0.0.0:8080"]),
+        ("check", ["merged into ONE rule set", "rule files or folders"]),
+        ("token", ["(default: 3600)", "OMNIGATE_JWT_SECRET"]),
+        ("completion", ["bash", "zsh"]),
+    ],
+)
+def test_subcommand_help_describes_flags(command: str, expected: list[str]) -> None:
+    result = omnigate(command, "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    for phrase in expected:
+        assert phrase in text
+    assert "(default: None)" not in text
+
+
+def test_schema_prints_the_shipped_schema() -> None:
+    result = omnigate("schema")
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == json.loads(
+        (ROOT / "gateway" / "rules_schema.json").read_text()
+    )
+
+
+def test_rules_folder_holds_only_rule_files() -> None:
+    # SPEC 3: the default `--rules rules/` of a checkout loads; no schema.json sits among them
+    top = [p.name for p in (ROOT / "rules").iterdir() if p.is_file() or p.is_symlink()]
+    assert top and all(name.endswith((".yaml", ".yml")) for name in top)
+    result = omnigate("check", "rules/")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_completion_scripts_name_every_command(shell: str) -> None:
+    result = omnigate("completion", shell)
+    assert result.returncode == 0
+    for command in ("serve", "demo", "check", "mask", "test", "token", "schema"):
+        assert command in result.stdout
+    assert "--upstream" in result.stdout
+
+
+def test_serve_in_a_checkout_loads_the_default_rules_folder() -> None:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        admin_port = probe.getsockname()[1]
+    env = {**os.environ, "OMNIGATE_JWT_SECRET": JWT_SECRET, "OMNIGATE_RULES": ""}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "serve", "--upstream", "http://127.0.0.1:9",
+         "--listen", "127.0.0.1:0", "--admin-listen", f"127.0.0.1:{admin_port}"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        rules = None
+        for _ in range(200):
+            if process.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/rules", timeout=1) as r:
+                    rules = json.loads(r.read())
+                break
+            except OSError:
+                time.sleep(0.05)
+        assert rules is not None, process.stderr.read() if process.stderr else ""
+        assert rules["files"] == ["rules/rules.yaml"]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -104,13 +102,6 @@ def spec_example() -> dict[str, Any]:
 
 def test_schema_is_valid_draft_2020_12() -> None:
     Draft202012Validator.check_schema(RULES_SCHEMA)
-
-
-def test_rules_schema_json_is_a_link_to_the_canonical_schema() -> None:
-    link = ROOT / "rules" / "schema.json"
-    assert link.is_symlink()
-    assert os.readlink(link) == "../gateway/rules_schema.json"
-    assert json.loads(link.read_text()) == RULES_SCHEMA
 
 
 def object_schemas(node: Any, where: str = "#") -> list[tuple[str, dict[str, Any]]]:

@@ -17,9 +17,10 @@ from aiohttp import web
 
 from gateway.demo.api import make_demo_app
 from gateway.demo.samples import sample_commands
+from gateway.rule_packs import pack_path
 from gateway.rules_plan import Plan, load_plan
 from gateway.rules_source import RuleLoadError
-from gateway.settings import Settings, SettingsError, parse_listen
+from gateway.settings import Settings, parse_listen
 
 # Fixed demo secrets, used only when the environment does not set them.
 DEMO_SECRETS = {
@@ -32,13 +33,8 @@ DEMO_SECRETS = {
 
 
 def find_example_rules() -> Path:
-    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
-        candidate = base / "rules" / "examples"
-        if candidate.is_dir():
-            return candidate
-    raise SettingsError(
-        "--rules: rules/examples not found; run from the project folder or pass --rules"
-    )
+    # The shipped pack (package data in a wheel, rules/examples in a checkout): any folder works.
+    return pack_path("examples")
 
 
 def run_demo(args: argparse.Namespace) -> int:

