@@ -1,4 +1,4 @@
-"""The forward stage: what goes upstream (headers, body) for a prepared request.
+"""The forward stage: what goes upstream (headers, body) for a decided request.
 
 Header work is pure; the body is either streamed through untouched or, for the write-back guard,
 buffered and inspected (SPEC 3.5).
@@ -15,9 +15,8 @@ from multidict import CIMultiDict
 from gateway.body_codec import UndecodableBody, decodable_accept_encoding, decode_body
 from gateway.client_upstream import READ_CHUNK
 from gateway.errors import BadRequest, MaskedValueWrite, PayloadTooLarge
+from gateway.exchange import ApiRequest, Decision
 from gateway.http_headers import add_forwarding, end_to_end
-from gateway.route_view import GUARD_ORDER
-from gateway.web_request import Prepared
 from gateway.write_guard import FORM, MULTIPART, inspect_body, strip_body
 
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -25,7 +24,7 @@ _CONDITIONALS = ("If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodifie
 
 
 def forwarded_headers(
-    request: web.BaseRequest, prepared: Prepared, also_drop: Iterable[str] = ()
+    request: web.BaseRequest, decision: Decision, also_drop: Iterable[str] = ()
 ) -> CIMultiDict[str]:
     """The client's headers as every upstream request carries them (HTTP, WebSocket, webhook).
 
@@ -33,46 +32,47 @@ def forwarded_headers(
     (X-Forwarded-*, X-Request-Id) are added after, so a client cannot make them vanish.
     """
     drop = list(also_drop)
-    resolver = prepared.plan.resolver
+    resolver = decision.plan.resolver
     if resolver is not None:
         drop.append(resolver.header)  # SECURITY: only the gateway stamps identities
     headers = end_to_end(request.headers, also_drop=drop)
     add_forwarding(
         headers, peer=request.remote, proto=request.scheme, host=request.headers.get("Host")
     )
-    headers["X-Request-Id"] = prepared.request_id
+    headers["X-Request-Id"] = decision.request_id
     return headers
 
 
-def upstream_headers(request: web.BaseRequest, prepared: Prepared) -> CIMultiDict[str]:
+def upstream_headers(request: web.BaseRequest, api: ApiRequest) -> CIMultiDict[str]:
     drop: list[str] = []
-    if prepared.view.guarded:
+    policy = api.policy
+    if policy.guarded:
         drop += ("Range", "If-Range")  # a byte range of a masked body cannot be masked
-        if prepared.identity.masking and request.method in ("GET", "HEAD"):
+        if api.caller.masking and request.method in ("GET", "HEAD"):
             # SECURITY: a 304 to a guessed ETag or date would confirm a clear value unseen.
             drop += _CONDITIONALS
-    headers = forwarded_headers(request, prepared, drop)
-    if prepared.view.transforms and "Accept-Encoding" in headers:
+    headers = forwarded_headers(request, api, drop)
+    if policy.transforms and "Accept-Encoding" in headers:
         # only codings the transform stage can undo (and the client can read, on pass-through)
         headers["Accept-Encoding"] = decodable_accept_encoding(headers["Accept-Encoding"])
     return headers
 
 
-def write_guard_mode(request: web.BaseRequest, prepared: Prepared) -> str:
-    """`reject`, `strip` or `off` for this request (any route matching the path counts)."""
-    if request.method not in _WRITE_METHODS or not prepared.identity.masking:
+def write_guard_mode(request: web.BaseRequest, api: ApiRequest) -> str:
+    """`reject`, `strip` or `off` for this request: the policy's mode, decided at load from
+    every guarded route on the path, whatever its method (SPEC 3.2, 3.5)."""
+    if request.method not in _WRITE_METHODS or not api.caller.masking:
         return "off"
-    modes = [r.write_guard for r in prepared.plan.routes_for_path(prepared.path) if r.rules]
-    return max(modes, key=GUARD_ORDER.__getitem__) if modes else "off"
+    return api.policy.write_guard
 
 
 async def request_body(
-    request: web.Request, prepared: Prepared, headers: CIMultiDict[str], max_body: int
+    request: web.Request, api: ApiRequest, headers: CIMultiDict[str], max_body: int
 ) -> Any:
     """The body to send upstream: None, a chunk stream, or inspected bytes."""
     if not request.body_exists:
         return None
-    mode = write_guard_mode(request, prepared)
+    mode = write_guard_mode(request, api)
     if mode == "off" or not _scanned(request):
         return request.content.iter_chunked(READ_CHUNK)
     raw = await read_request_body(request, max_body)
