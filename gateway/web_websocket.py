@@ -128,7 +128,10 @@ async def _pump(source: WebSocket, sink: WebSocket, frames: _FrameMask | None) -
 
 
 async def _relay_frames(source: WebSocket, sink: WebSocket, frames: _FrameMask | None) -> None:
-    async for message in source:
+    # `receive()`, not `async for`: iteration stops at a close frame without yielding it, which
+    # would lose the peer's close reason.
+    while True:
+        message = await source.receive()
         kind = message.type
         if kind == WSMsgType.TEXT:
             await sink.send_str(message.data if frames is None else frames.text(message.data))
@@ -151,7 +154,6 @@ async def _relay_frames(source: WebSocket, sink: WebSocket, frames: _FrameMask |
         else:  # CLOSING, CLOSED, ERROR
             await sink.close(code=1011 if kind == WSMsgType.ERROR else 1000)
             return
-    await sink.close(code=source.close_code or 1000)
 
 
 class _FrameMask:
