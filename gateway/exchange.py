@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -69,20 +69,53 @@ class WebhookDelivery:
 Decision = ApiRequest | WebhookDelivery
 
 
-@dataclass(slots=True)
 class Tally:
-    """What happened during the exchange: everything the record step reports."""
+    """What happened during the exchange: everything the record step reports.
 
-    outcome: Outcome = field(default_factory=Outcome)  # values masked per (route, mask), stamps
-    revealed: int | None = None  # audit: values an unmasked role was shown in clear
-    upstream_seconds: float | None = None  # time to the upstream's response headers
-    fail_closed: str | None = None  # the fail-closed reason, when masking could not be done
-    token_failure: str | None = None  # why a token was refused
-    stream_items: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, action)
-    stream_closed: str | None = None  # why the gateway closed a masked stream
-    webhook_outcome: str | None = None  # stamped / no_identity / bad_signature / too_large
-    webhook_stamped: tuple[str, ...] = ()  # identity kinds stamped on a webhook
-    # SEAM: sentinel findings (SPEC 3.9) and shadow-mode verdicts (SPEC 3.11) are added here.
+    The counters are made on first use: most exchanges (pass-through) never touch them.
+    """
+
+    __slots__ = (
+        "_outcome",
+        "_stream_items",
+        "fail_closed",
+        "revealed",
+        "stream_closed",
+        "token_failure",
+        "upstream_seconds",
+        "webhook_outcome",
+        "webhook_stamped",
+    )
+
+    def __init__(self) -> None:
+        self._outcome: Outcome | None = None
+        self._stream_items: Counter[tuple[str, str]] | None = None
+        self.revealed: int | None = None  # audit: values an unmasked role was shown in clear
+        self.upstream_seconds: float | None = None  # time to the upstream's response head
+        self.fail_closed: str | None = None  # the fail-closed reason, when masking failed
+        self.token_failure: str | None = None  # why a token was refused
+        self.stream_closed: str | None = None  # why the gateway closed a masked stream
+        self.webhook_outcome: str | None = None  # stamped / no_identity / bad_signature / ...
+        self.webhook_stamped: tuple[str, ...] = ()  # identity kinds stamped on a webhook
+        # SEAM: sentinel findings (SPEC 3.9) and shadow-mode verdicts (SPEC 3.11) go here.
+
+    @property
+    def outcome(self) -> Outcome:
+        """Values masked per (route, mask) and stamps: what the masker adds to."""
+        if self._outcome is None:
+            self._outcome = Outcome()
+        return self._outcome
+
+    @property
+    def stream_items(self) -> Counter[tuple[str, str]]:
+        """SSE events and WebSocket frames by (kind, action) on masked routes."""
+        if self._stream_items is None:
+            self._stream_items = Counter()
+        return self._stream_items
+
+    def counted(self) -> tuple[Outcome | None, Counter[tuple[str, str]] | None]:
+        """The counters, None where nothing was counted (for the record step)."""
+        return self._outcome, self._stream_items
 
 
 class Exchange:

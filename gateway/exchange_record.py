@@ -65,20 +65,23 @@ def record(state: GatewayState, exchange: Exchange) -> None:
     children.seconds.observe(elapsed)
     if tally.upstream_seconds is not None:
         children.upstream.observe(tally.upstream_seconds)
-    outcome = tally.outcome
-    if outcome.masked:
+    outcome, stream_items = tally.counted()
+    masked = 0
+    if outcome is not None:
+        masked = outcome.masked_total
         for (route_name, mask), count in outcome.masked.items():
             metrics.child(metrics.VALUES_MASKED, route_name, mask).inc(count)
-    if outcome.stamped:
-        metrics.child(metrics.IDENTITIES_STAMPED, "api", "response").inc(outcome.stamped)
+        if outcome.stamped:
+            metrics.child(metrics.IDENTITIES_STAMPED, "api", "response").inc(outcome.stamped)
     if tally.token_failure is not None:
         metrics.child(metrics.TOKEN_FAILURES, tally.token_failure).inc()
     if tally.fail_closed is not None:
         metrics.child(metrics.FAIL_CLOSED, tally.fail_closed).inc()
     if tally.stream_closed is not None:
         metrics.child(metrics.STREAMS_CLOSED, tally.stream_closed).inc()
-    for (kind, action), count in tally.stream_items.items():
-        metrics.child(metrics.STREAM_ITEMS, kind, action).inc(count)
+    if stream_items is not None:
+        for (kind, action), count in stream_items.items():
+            metrics.child(metrics.STREAM_ITEMS, kind, action).inc(count)
     if isinstance(decision, WebhookDelivery) and tally.webhook_outcome is not None:
         _record_webhook(decision, tally.webhook_outcome, tally.webhook_stamped)
 
@@ -96,7 +99,7 @@ def record(state: GatewayState, exchange: Exchange) -> None:
             "sub": sub,
             "duration_ms": round(elapsed * 1000, 3),
             "upstream_ms": round(upstream * 1000, 3) if upstream else None,
-            "masked": outcome.masked_total,
+            "masked": masked,
         },
     )
     if caller is not None and not caller.masking and exchange.api.policy.guarded:
