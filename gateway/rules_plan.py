@@ -85,12 +85,6 @@ class Plan:
     def _match_uncached(self, method: str | None, path: str) -> tuple[Route, ...]:
         return tuple(r for r in self.routes if r.template.matches(method, path))
 
-    def routes_for_path(self, path: str) -> tuple[Route, ...]:
-        """Every route whose template matches `path`, whatever methods it lists (SPEC 3.5)."""
-        return tuple(
-            r for r in self.routes if r.template.pattern.fullmatch(path.rstrip("/") or "/")
-        )
-
 
 def load_plan(path: str | Path, environ: Mapping[str, str] = os.environ) -> Plan:
     """Load, validate and compile; raises RuleLoadError with every `file:line: message`."""
