@@ -47,12 +47,12 @@ def measure(step: Callable[[int], Any], budget: float, min_runs: int) -> dict[st
 
 
 def gateway_view() -> tuple[Any, Callable[[Any], tuple[Any, int]]]:
-    from gateway.auth import Identity
+    from gateway.auth import Caller
     from gateway.rules_plan import load_plan
     from gateway.transform import Outcome, transform_document
 
     plan = load_plan(RULES, dict(os.environ, **{SECRET_ENV: SECRET}))
-    view = plan.view("GET", MESSAGES_PATH, Identity("agent", True, "bench", True))
+    view = plan.policy("GET", MESSAGES_PATH, Caller("agent", True, "bench", True))
 
     def mask(doc: Any) -> tuple[Any, int]:
         outcome = Outcome()

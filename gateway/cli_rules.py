@@ -20,13 +20,13 @@ from typing import Any
 import jwt
 import orjson
 
-from gateway.auth import Identity
+from gateway.auth import Caller
 from gateway.errors import GatewayError
 from gateway.http_path import normalise_path
 from gateway.rules_plan import Plan, compile_plan
 from gateway.rules_source import RuleLoadError, load_rules
 from gateway.settings import SettingsError
-from gateway.transform import Outcome, mask_document, transform_document
+from gateway.transform import Outcome
 
 
 class PlaceholderEnviron(Mapping[str, str]):
@@ -110,26 +110,19 @@ def _parse_request(text: str) -> tuple[str, str]:
         raise SettingsError(f"--request: {exc.message}") from None
 
 
-def _identity(plan: Plan, role: str) -> Identity:
+def _caller(plan: Plan, role: str) -> Caller:
     if role not in plan.roles:
         known = ", ".join(plan.roles) or "none"
         raise SettingsError(f"--role: unknown role {role!r} (known: {known})")
-    return Identity(role=role, masking=plan.roles[role], sub=None, token_present=True)
+    return Caller(role=role, masking=plan.roles[role], sub=None, token_present=True)
 
 
 def apply(plan: Plan, role: str, request: str, document: Any) -> tuple[Any, Outcome]:
     """What `role` receives for `document` answered to `request` (stamps included)."""
     method, path = _parse_request(request)
-    view = plan.view(method, path, _identity(plan, role))
-    outcome = Outcome()
-
-    def rules(doc: Any) -> Any:
-        return transform_document(doc, view, outcome)
-
-    document = copy.deepcopy(document)
-    if view.masking:  # as the gateway does: a bare JSON string is chat text
-        return mask_document(document, rules, plan.text_mask), outcome
-    return rules(document), outcome
+    masker = plan.policy(method, path, _caller(plan, role)).masker
+    masked = masker.mask(copy.deepcopy(document))  # the gateway's own masker, offline
+    return masked.document, masked.tally
 
 
 def mask(rules: str, role: str, request: str, file: str, explain: bool) -> int:

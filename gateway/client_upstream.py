@@ -1,7 +1,7 @@
 """The upstream side: one pooled client session, its timeouts, and error translation.
 
-This is the only stage that does network I/O towards the chat API. Lower-level aiohttp errors are
-translated into the gateway's error family here and nowhere else (httpx-style boundary).
+This is the only stage that does network I/O towards the chat API. What aiohttp raises is
+translated into the gateway's error family by `upstream_boundary` (one table, httpx-style).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import yarl
 from multidict import CIMultiDict
 
 from gateway.aiohttp_adapter import InformationalResponse
-from gateway.errors import UpstreamTimeout, UpstreamUnavailable
+from gateway.upstream_boundary import Phase, translate
 
 READ_CHUNK = 256 * 1024  # streamed bodies move in chunks of at least 64 KiB
 _SKIP_AUTO = frozenset({"User-Agent", "Accept", "Accept-Encoding", "Content-Type"})
@@ -77,12 +77,11 @@ class Upstream:
                     compress=False,
                     auto_decompress=False,
                 )
-        except TimeoutError:
-            raise UpstreamTimeout("the upstream did not answer in time") from None
-        except aiohttp.ClientConnectorError:
-            raise UpstreamUnavailable("the upstream could not be reached") from None
-        except (aiohttp.ClientError, OSError):
-            raise UpstreamUnavailable("the upstream connection failed") from None
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            error = translate(exc, Phase.SEND)
+            if error is None:
+                raise
+            raise error from None
 
     async def ws_connect(
         self, url: yarl.URL, headers: CIMultiDict[str], protocols: tuple[str, ...]
@@ -98,19 +97,43 @@ class Upstream:
                     max_msg_size=0,
                     compress=0,
                 )
-        except TimeoutError:
-            raise UpstreamTimeout("the upstream did not answer in time") from None
-        except aiohttp.WSServerHandshakeError:
-            raise  # the upstream answered without upgrading: its status is relayed as it is
-        except (aiohttp.ClientError, OSError):
-            raise UpstreamUnavailable("the upstream could not be reached") from None
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            # a refused handshake is not translated: the upstream's status is relayed as it is
+            error = translate(exc, Phase.WS_CONNECT)
+            if error is None:
+                raise
+            raise error from None
 
 
 async def iter_body(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
-    """Yield the upstream body as it arrives, in chunks up to READ_CHUNK."""
+    """Yield the upstream body as it arrives, in chunks up to READ_CHUNK.
+
+    A broken upstream raises the boundary's error (`UPSTREAM_ERRORS`): the caller cuts the
+    client off, since part of the body is already out.
+    """
     content = response.content
-    while chunk := await content.read(READ_CHUNK):
+    while True:
+        try:
+            chunk = await content.read(READ_CHUNK)
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            error = translate(exc, Phase.STREAM_BODY)
+            if error is None:
+                raise
+            raise error from None
+        if not chunk:
+            return
         yield chunk
+
+
+async def read_whole(response: aiohttp.ClientResponse) -> bytes:
+    """A small body with a known length, read before anything is sent to the client."""
+    try:
+        return await response.read()
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        error = translate(exc, Phase.READ_BODY)
+        if error is None:
+            raise
+        raise error from None
 
 
 async def read_upto(
@@ -130,10 +153,11 @@ async def read_upto(
         try:
             async with asyncio.timeout(idle):
                 chunk = await content.read(READ_CHUNK)
-        except TimeoutError:
-            raise UpstreamTimeout("the upstream stopped sending its body") from None
-        except (aiohttp.ClientError, OSError):
-            raise UpstreamUnavailable("the upstream connection failed mid-body") from None
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            error = translate(exc, Phase.READ_BODY)
+            if error is None:
+                raise
+            raise error from None
         if not chunk:
             return b"".join(parts), True
         parts.append(chunk)

@@ -47,6 +47,20 @@ class BadRequest(GatewayError):
     status, code = 400, "bad_request"
 
 
+class ExpectationFailed(GatewayError):
+    status, code = 417, "bad_request"
+
+
+class HttpRefusal(GatewayError):
+    """One of aiohttp's own 4xx answers (no route for `OPTIONS *`, ...) in the SPEC 6 shape."""
+
+    code = "bad_request"
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class PayloadTooLarge(GatewayError):
     status, code = 413, "payload_too_large"
 
@@ -65,6 +79,10 @@ class UnmaskableResponse(GatewayError):
 
 class UpstreamUnavailable(GatewayError):
     status, code = 502, "upstream_unavailable"
+
+
+class UpstreamResponseTooLarge(UpstreamUnavailable):
+    """The upstream's response head is past the client's limits (128 headers, 16 KiB a line)."""
 
 
 class UpstreamTimeout(GatewayError):

@@ -1,13 +1,15 @@
-"""What the gateway does for one request: compiled routes and the per-role view of them.
+"""What the gateway does for one request: compiled routes and the per-role policy of them.
 
-A `View` is derived from the routes that match a request and the caller's identity; the
-transform and respond stages read only the view.
+A `RoutePolicy` is derived from the routes that match a request's path and the caller's role,
+built once per (matched routes, role) and cached by the plan; the later stages read only the
+policy, and mask only through its `DocumentMasker`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.document_masker import DocumentMasker
 from gateway.identity.stamp import Stamper
 from gateway.jsonpath_plan import Selector
 from gateway.masks import Mask
@@ -46,8 +48,8 @@ class Route:
 
 
 @dataclass(frozen=True)
-class View:
-    """What the transform stage does for one (method, path, role)."""
+class RoutePolicy:
+    """What the gateway does for one (matched routes, role): masking, fail closed, guard."""
 
     route_label: str
     rules: tuple[MaskRule, ...]  # the mask rules that apply to this role
@@ -56,18 +58,32 @@ class View:
     guarded: bool  # a matched route has response rules: cache headers, audit, fail closed
     masking: bool  # guarded and the role's masking toggle is on
     non_json_pass: bool
-    write_guard: str
+    write_guard: str  # decided here, at load: the strictest of the guarded routes (SPEC 3.5)
     binary_pass: bool
+    masker: DocumentMasker
 
     @property
     def transforms(self) -> bool:
         return self.masking or self.stampers != ()
 
 
-PASS_VIEW = View("-", (), (), (), False, False, False, "off", True)
+PASS_POLICY = RoutePolicy(
+    "-", (), (), (), False, False, False, "off", True, DocumentMasker((), (), (), False, None)
+)
 
 
-def build_view(matched: tuple[Route, ...], role: str, role_masks: bool) -> View:
+def build_policy(
+    matched: tuple[Route, ...],
+    role: str,
+    role_masks: bool,
+    text_mask: Mask | None,
+    stamping: tuple[Route, ...] | None = None,
+) -> RoutePolicy:
+    """The policy of `matched` (every route on the path, SPEC 3.2) for `role`.
+
+    `stamping`: the matched routes whose `match.method` also admits the request's method (the
+    only thing a method narrows); None: all of `matched`.
+    """
     guarded_routes = [r for r in matched if r.rules]
     guarded = bool(guarded_routes)
     masking = guarded and role_masks
@@ -75,11 +91,15 @@ def build_view(matched: tuple[Route, ...], role: str, role_masks: bool) -> View:
     rules: tuple[MaskRule, ...] = ()
     if masking:
         rules = tuple(r for r in every_rule if r.roles is None or role in r.roles)
-    return View(
+    revealable = () if masking else every_rule
+    stampers = tuple(
+        r.stamper for r in (matched if stamping is None else stamping) if r.stamper is not None
+    )
+    return RoutePolicy(
         route_label=(guarded_routes or matched)[0].name,
         rules=rules,
-        revealable=() if masking else every_rule,
-        stampers=tuple(r.stamper for r in matched if r.stamper is not None),
+        revealable=revealable,
+        stampers=stampers,
         guarded=guarded,
         masking=masking,
         # SECURITY: the strictest matched route wins; pass-through needs every route to allow it.
@@ -88,4 +108,5 @@ def build_view(matched: tuple[Route, ...], role: str, role_masks: bool) -> View:
         if guarded
         else "off",
         binary_pass=all(r.binary_pass for r in guarded_routes),
+        masker=DocumentMasker(rules, revealable, stampers, masking, text_mask),
     )

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gateway.auth import Authenticator, Identity
+from gateway.auth import Authenticator, Caller
 from gateway.channels import CompiledWebhook, compile_webhook
 from gateway.errors import ConfigError, ConfigErrors, GatewayError, KeyPath
 from gateway.http_path import normalise_path
@@ -23,7 +23,14 @@ from gateway.jsonpath_plan import compile_selector
 from gateway.masks import Mask, MaskContext, compile_mask
 from gateway.masks.attributes import DEFAULT_KEY, PATTERN_PREFIX, compile_pattern
 from gateway.route_match import PathTemplate, compile_template
-from gateway.route_view import PASS_VIEW, HeaderRule, MaskRule, Route, View, build_view
+from gateway.route_view import (
+    PASS_POLICY,
+    HeaderRule,
+    MaskRule,
+    Route,
+    RoutePolicy,
+    build_policy,
+)
 from gateway.rules_source import RuleLoadError, RuleSource, load_rules
 
 T = TypeVar("T")
@@ -47,7 +54,7 @@ class Plan:
             (compile_template(path, None), hook) for path, hook in self.webhooks.items()
         )
         object.__setattr__(self, "_webhook_templates", templates)
-        object.__setattr__(self, "_views", {})
+        object.__setattr__(self, "_policies", {})
 
     def webhook_for(self, path: str) -> CompiledWebhook | None:
         exact = self.webhooks.get(path.rstrip("/") or "/")
@@ -62,33 +69,29 @@ class Plan:
                 return hook
         return None
 
-    def view(self, method: str | None, path: str, identity: Identity) -> View:
-        """The view for a request; `method=None` takes routes of every method into account."""
-        matched: tuple[Route, ...] = self._match(method, path)  # type: ignore[attr-defined]
+    def policy(self, method: str, path: str, caller: Caller) -> RoutePolicy:
+        """The route policy for a request (SPEC 3.2: every route on the path protects it,
+        whatever its `match.method`; the method narrows only which routes stamp)."""
+        matched: tuple[Route, ...] = self._match(None, path)  # type: ignore[attr-defined]
         if not matched:
-            return PASS_VIEW
-        # Views depend only on the matched routes and the role: built once, then reused. The
+            return PASS_POLICY
+        stamping: tuple[Route, ...] = self._match(method, path)  # type: ignore[attr-defined]
+        # Policies depend only on the matched routes and the role: built once, then reused. The
         # key holds route ids; the entry holds the routes, so no id is reused while cached.
-        views: dict[tuple[Any, ...], tuple[tuple[Route, ...], View]]
-        views = self._views  # type: ignore[attr-defined]
-        key = (*map(id, matched), identity.role, identity.masking)
-        cached = views.get(key)
+        policies: dict[tuple[Any, ...], tuple[tuple[Route, ...], RoutePolicy]]
+        policies = self._policies  # type: ignore[attr-defined]
+        key = (*map(id, matched), len(stamping), *map(id, stamping), caller.role, caller.masking)
+        cached = policies.get(key)
         if cached is not None:
             return cached[1]
-        view = build_view(matched, identity.role, identity.masking)
-        if len(views) >= 4096:
-            views.clear()
-        views[key] = (matched, view)
-        return view
+        policy = build_policy(matched, caller.role, caller.masking, self.text_mask, stamping)
+        if len(policies) >= 4096:
+            policies.clear()
+        policies[key] = (matched + stamping, policy)
+        return policy
 
     def _match_uncached(self, method: str | None, path: str) -> tuple[Route, ...]:
         return tuple(r for r in self.routes if r.template.matches(method, path))
-
-    def routes_for_path(self, path: str) -> tuple[Route, ...]:
-        """Every route whose template matches `path`, whatever methods it lists (SPEC 3.5)."""
-        return tuple(
-            r for r in self.routes if r.template.pattern.fullmatch(path.rstrip("/") or "/")
-        )
 
 
 def load_plan(path: str | Path, environ: Mapping[str, str] = os.environ) -> Plan:

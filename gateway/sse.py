@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 from gateway import json_codec
-from gateway.transform import mask_document
 
 _LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)")
 _BOM = b"\xef\xbb\xbf"
@@ -63,7 +62,8 @@ class EventSplitter:
 def mask_event(
     lines: list[bytes], mask_json: Callable[[Any], Any], mask_text: Callable[[str], Any]
 ) -> bytes:
-    """The event masked: JSON `data` through the route's rules, other data as chat text.
+    """The event masked: JSON `data` through `mask_json` (the policy's `DocumentMasker.mask`,
+    which gives a bare JSON string the text mask), other data as chat text.
 
     PII: `id` (a browser sends it back as Last-Event-ID), `event`, `retry` and comments get the
     text mask too; fields the standard does not define are dropped (browsers ignore them).
@@ -106,9 +106,23 @@ def _masked_data(
     try:
         document = json_codec.loads(data)
     except ValueError:
-        masked = str(mask_text(data.decode("utf-8", errors="replace")))
-        return [b"data: " + part.encode() + ending for part in masked.split("\n")]
-    return [b"data: " + json_codec.dumps(mask_document(document, mask_json, mask_text)) + ending]
+        return _masked_text(data.decode("utf-8", errors="replace"), ending, mask_text)
+    return [b"data: " + json_codec.dumps(mask_json(document)) + ending]
+
+
+def _masked_text(text: str, ending: bytes, mask_text: Callable[[str], Any]) -> list[bytes]:
+    """Multi-line data is one text (SPEC 3.6): PII split over two `data:` lines is masked too.
+
+    The lines are kept when their breaks hide nothing (the text masked line-joined with spaces
+    gives the same result); otherwise the event's data goes out as one masked line.
+    """
+    masked = str(mask_text(text))
+    if "\n" in text:
+        # PII: a phone written across two lines is only seen with the break gone.
+        joined = str(mask_text(text.replace("\n", " ")))
+        if joined != masked.replace("\n", " "):
+            return [b"data: " + joined.encode() + ending]
+    return [b"data: " + part.encode() + ending for part in masked.split("\n")]
 
 
 def _field_value(line: bytes) -> bytes | None:

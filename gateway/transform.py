@@ -13,11 +13,24 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias
 
 from gateway.jsonpath_group import DescentGroup, Shape
 from gateway.masks import REMOVE, Mask
-from gateway.route_view import MaskRule, View
+
+if TYPE_CHECKING:
+    from gateway.identity.stamp import Stamper
+    from gateway.route_view import MaskRule
+
+
+class RuleSet(Protocol):
+    """What the transform reads: a route policy, or the document masker built from it."""
+
+    @property
+    def rules(self) -> tuple[MaskRule, ...]: ...
+
+    @property
+    def stampers(self) -> tuple[Stamper, ...]: ...
 
 
 @dataclass
@@ -37,8 +50,12 @@ class TransformFailed(Exception):
     """A rule raised on this document (e.g. a filter dividing by zero): it cannot be masked."""
 
 
-def transform_document(doc: Any, view: View, outcome: Outcome) -> Any:
-    """Return `doc` stamped and masked per `view` (mutated in place where possible)."""
+def transform_document(doc: Any, view: RuleSet, outcome: Outcome) -> Any:
+    """Return `doc` stamped and masked per `view` (mutated in place where possible).
+
+    The rule stage of `DocumentMasker.mask`: call that, which adds the bare-text case and the
+    post-rule steps; this is exposed for the stage's own tests.
+    """
     try:
         for stamper in view.stampers:
             outcome.stamped += stamper.apply(doc)
@@ -79,15 +96,15 @@ class _Fused:
     group: DescentGroup
 
 
-_Step = MaskRule | _Fused
+_Step: TypeAlias = "MaskRule | _Fused"
 _PLANS: dict[tuple[int, ...], tuple[tuple[MaskRule, ...], tuple[_Step, ...]]] = {}
 _PLANS_MAX: Final = 256  # (route, role) views times rule reloads; beyond that, start over
 
 
 def _plan(rules: tuple[MaskRule, ...]) -> tuple[_Step, ...]:
     """The steps applying `rules`, worked out once per tuple of rules."""
-    # Views are built per request, but their rules are the route plan's own MaskRule objects:
-    # keyed by identity (cheap; MaskRule equality would compare selectors and masks field by
+    # The rules are the route plan's own MaskRule objects, shared by every policy: keyed by
+    # identity (cheap; MaskRule equality would compare selectors and masks field by
     # field). The entry holds the rules, so no id in its key is reused while it is cached.
     key = tuple(map(id, rules))
     cached = _PLANS.get(key)

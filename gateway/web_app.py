@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 
 from gateway.client_upstream import Upstream, make_session
-from gateway.errors import BadRequest
+from gateway.errors import HttpRefusal
 from gateway.rules_reload import retire, watch_rules
 from gateway.web_errors import render_error
 from gateway.web_expect import expect_handler
@@ -37,7 +37,7 @@ def build_app(state: GatewayState, *, watch: bool = True) -> web.Application:
     )
     app[STATE] = state
     app.cleanup_ctx.append(_upstream_session)
-    app.cleanup_ctx.append(_masker)
+    app.cleanup_ctx.append(_masking_pool)
     if watch:
         app.cleanup_ctx.append(_rule_watcher)
         app.cleanup_ctx.append(_log_flusher)
@@ -55,8 +55,7 @@ async def render_http_errors(
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        error = BadRequest(exc.reason or "bad request")
-        error.status = exc.status
+        error = HttpRefusal(exc.reason or "bad request", exc.status)
         return render_error(error, request_id_of(request))
 
 
@@ -75,12 +74,12 @@ async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
     state.upstream = None
 
 
-async def _masker(app: web.Application) -> AsyncIterator[None]:
+async def _masking_pool(app: web.Application) -> AsyncIterator[None]:
     state = app[STATE]
-    state.masker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="omnigate-mask")
+    state.masking_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="omnigate-mask")
     yield
-    state.masker.shutdown(wait=True)
-    state.masker = None
+    state.masking_pool.shutdown(wait=True)
+    state.masking_pool = None
 
 
 async def _rule_watcher(app: web.Application) -> AsyncIterator[None]:

@@ -1,4 +1,4 @@
-"""The forward stage: what goes upstream (headers, body) for a prepared request.
+"""The forward stage: what goes upstream (headers, body) for a decided request.
 
 Header work is pure; the body is either streamed through untouched or, for the write-back guard,
 buffered and inspected (SPEC 3.5).
@@ -15,18 +15,17 @@ from multidict import CIMultiDict
 from gateway.body_codec import UndecodableBody, decodable_accept_encoding, decode_body
 from gateway.client_upstream import READ_CHUNK
 from gateway.errors import BadRequest, PayloadTooLarge
+from gateway.exchange import ApiRequest, Decision
 from gateway.http_headers import add_forwarding, end_to_end
 from gateway.identity.omni_id import DEFAULT_HEADER
 from gateway.masked_values import suspect
-from gateway.route_view import GUARD_ORDER
-from gateway.web_request import Prepared
 from gateway.write_guard import SNIFF_BYTES, Mode, Verdict, body_kind, check, looks_like_json
 
 _CONDITIONALS = ("If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since")
 
 
 def forwarded_headers(
-    request: web.BaseRequest, prepared: Prepared, also_drop: Iterable[str] = ()
+    request: web.BaseRequest, decision: Decision, also_drop: Iterable[str] = ()
 ) -> CIMultiDict[str]:
     """The client's headers as every upstream request carries them (HTTP, WebSocket, webhook).
 
@@ -34,52 +33,52 @@ def forwarded_headers(
     (X-Forwarded-*, X-Request-Id) are added after, so a client cannot make them vanish.
     """
     drop = [*also_drop, "Expect"]  # answered by the gateway itself (web_expect), SPEC 2
-    resolver = prepared.plan.resolver
+    resolver = decision.plan.resolver
     # SECURITY: only the gateway stamps identities, in any spelling, configured or not.
     drop.append(resolver.header if resolver is not None else DEFAULT_HEADER)
     headers = end_to_end(request.headers, also_drop=drop)
     add_forwarding(
         headers, peer=request.remote, proto=request.scheme, host=request.headers.get("Host")
     )
-    headers["X-Request-Id"] = prepared.request_id
+    headers["X-Request-Id"] = decision.request_id
     return headers
 
 
-def upstream_headers(request: web.BaseRequest, prepared: Prepared) -> CIMultiDict[str]:
+def upstream_headers(request: web.BaseRequest, api: ApiRequest) -> CIMultiDict[str]:
     drop: list[str] = []
-    if prepared.view.guarded:
+    policy = api.policy
+    if policy.guarded:
         drop += ("Range", "If-Range")  # a byte range of a masked body cannot be masked
-        if prepared.identity.masking and request.method in ("GET", "HEAD"):
+        if api.caller.masking and request.method in ("GET", "HEAD"):
             # SECURITY: a 304 to a guessed ETag or date would confirm a clear value unseen.
             drop += _CONDITIONALS
-    headers = forwarded_headers(request, prepared, drop)
-    if prepared.view.transforms and "Accept-Encoding" in headers:
+    headers = forwarded_headers(request, api, drop)
+    if policy.transforms and "Accept-Encoding" in headers:
         # only codings the transform stage can undo (and the client can read, on pass-through)
         headers["Accept-Encoding"] = decodable_accept_encoding(headers["Accept-Encoding"])
     return headers
 
 
-def write_guard_mode(request: web.BaseRequest, prepared: Prepared) -> Mode:
-    """`reject`, `strip` or `off` for this request: any method, any route matching the path
-    (SPEC 3.2, 3.5), the strictest one winning."""
-    if not prepared.identity.masking:
+def write_guard_mode(api: ApiRequest) -> Mode:
+    """`reject`, `strip` or `off` for this request: the policy's mode, decided at load from
+    every guarded route on the path, whatever its method (SPEC 3.2, 3.5)."""
+    if not api.caller.masking:
         return "off"
-    modes = [r.write_guard for r in prepared.plan.routes_for_path(prepared.path) if r.rules]
-    return cast(Mode, max(modes, key=GUARD_ORDER.__getitem__)) if modes else "off"
+    return cast(Mode, api.policy.write_guard)
 
 
 async def request_body(
-    request: web.Request, prepared: Prepared, headers: CIMultiDict[str], max_body: int
+    request: web.Request, api: ApiRequest, headers: CIMultiDict[str], max_body: int
 ) -> tuple[Any, str]:
     """The body to send upstream (None, a chunk stream, or checked bytes) and the query string.
 
     SECURITY: the query is checked whatever the method (Rails and Laravel merge it into params),
     and so is any body an upstream could read as data (SPEC 3.5, `write_guard`).
     """
-    query = prepared.query
+    query = api.query
     if not request.body_exists and not suspect(query):
         return None, query  # nothing that could hold a mask output: no routes to look up
-    mode = write_guard_mode(request, prepared)
+    mode = write_guard_mode(api)
     if mode == "off":
         return _streamed(request), query
     content_type = _content_type(request)

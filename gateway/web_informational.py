@@ -10,8 +10,9 @@ from __future__ import annotations
 from aiohttp import HttpVersion11, web
 from multidict import CIMultiDictProxy
 
+from gateway.exchange import ApiRequest
 from gateway.http_headers import end_to_end
-from gateway.web_request import prepare
+from gateway.web_request import decided
 
 
 async def relay_informational(
@@ -19,8 +20,8 @@ async def relay_informational(
 ) -> None:
     if request.version != HttpVersion11:  # RFC 9110 15.2: never to an HTTP/1.0 client
         return
-    prepared = await prepare(request)  # cached: computed before the upstream was called
-    if prepared.view.masking:
+    decision = decided(request)  # made before the upstream was called
+    if decision is None or (isinstance(decision, ApiRequest) and decision.policy.masking):
         # PII: the response-header rules (SPEC 3.10) are not applied to interim responses yet,
         # so a masked role on a masked route gets none (a `Link` may name a clear value).
         return

@@ -1,6 +1,6 @@
 """First stages of the pipeline: read the request's target, authenticate, match routes.
 
-`prepare` runs once per request (cached on the request) so that the `Expect: 100-continue`
+`decide` runs once per request (cached on the request) so that the `Expect: 100-continue`
 handler (`web_expect`) and the main handler share its result: SECURITY: the 100 is sent only
 after the token has been checked.
 """
@@ -10,57 +10,50 @@ from __future__ import annotations
 import itertools
 import os
 import re
-from dataclasses import dataclass
 
 import yarl
 from aiohttp import web
 
-from gateway import metrics
-from gateway.auth import Identity
-from gateway.channels import CompiledWebhook
+from gateway.auth import Caller
 from gateway.errors import BadRequest, GatewayError
+from gateway.exchange import ApiRequest, Decision, Exchange, WebhookDelivery
 from gateway.http_path import normalise_path
-from gateway.route_view import PASS_VIEW, View
-from gateway.rules_plan import Plan
 from gateway.web_state import STATE
 
 # Ids need to be unique, not secret: a random per-process prefix and a counter (no syscall).
 _ID_PREFIX = os.urandom(10).hex()
 _ID_COUNTER = itertools.count(1)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=@-]{1,200}$")
-_PREPARED = web.RequestKey("omnigate_prepared", object)
+_DECISION = web.RequestKey("omnigate_decision", object)
 _REQUEST_ID_KEY = web.RequestKey("omnigate_request_id", str)
 _NOTHING: dict[str, str] = {}  # cookies and query are parsed only when a token may be there
-_ANONYMOUS = Identity(role="-", masking=False, sub=None, token_present=False)
-
-
-@dataclass(frozen=True)
-class Prepared:
-    request_id: str
-    plan: Plan
-    path: str  # normalised; this is what goes upstream
-    query: str  # raw, as the client sent it
-    webhook: CompiledWebhook | None
-    identity: Identity
-    view: View
 
 
 def request_id_of(request: web.BaseRequest) -> str:
     """The client's X-Request-Id when it is sane, else a new one; remembered on the request."""
     cached = request.get(_REQUEST_ID_KEY)
-    if isinstance(cached, str):
-        return cached
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     given = request.headers.get("X-Request-Id", "")
     rid = given if given and _REQUEST_ID.match(given) else f"{_ID_PREFIX}{next(_ID_COUNTER):012x}"
     request[_REQUEST_ID_KEY] = rid
     return rid
 
 
-async def prepare(request: web.Request) -> Prepared:
-    cached = request.get(_PREPARED)
-    if isinstance(cached, Prepared):
-        return cached
-    rid = request_id_of(request)
+def decided(request: web.BaseRequest) -> Decision | None:
+    """The decision `decide` made for this request, if it ran."""
+    return request.get(_DECISION)
+
+
+async def decide(request: web.Request, exchange: Exchange) -> Decision:
+    """What this request is: a webhook delivery, or an API request with its caller and policy.
+
+    A refused token is tallied on `exchange` (token failures by reason) before the error goes on.
+    """
+    cached = request.get(_DECISION)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    rid = exchange.request_id
     plan = request.app[STATE].plan
     if plan is None:
         raise GatewayError("rules are not loaded")
@@ -70,49 +63,31 @@ async def prepare(request: web.Request) -> Prepared:
     path, query = split_target(request.raw_path)
     path = normalise_path(path)
     webhook = plan.webhook_for(path)
+    decision: Decision
     if webhook is not None:
-        prepared = Prepared(rid, plan, path, query, webhook, _ANONYMOUS, PASS_VIEW)
+        decision = WebhookDelivery(rid, plan, path, query, webhook)
     else:
+        auth = plan.auth
         try:
-            auth = plan.auth
-            identity = await auth.authenticate(
+            caller: Caller = await auth.authenticate(
                 request.headers,
                 request.cookies if auth.reads_cookies else _NOTHING,
                 request.rel_url.query if auth.reads_query else _NOTHING,
             )
         except GatewayError as exc:
-            metrics.TOKEN_FAILURES.labels(getattr(exc, "reason", "invalid")).inc()
+            exchange.tally.token_failure = getattr(exc, "reason", "invalid")
             raise
-        view = plan.view(effective_method(request), path, identity)
-        prepared = Prepared(rid, plan, path, query, None, identity, view)
-    request[_PREPARED] = prepared
-    return prepared
+        # SECURITY (SPEC 3.2): every route on the path protects it, whatever the method; an
+        # upstream may honour a method override the gateway does not know.
+        policy = plan.policy(request.method, path, caller)
+        decision = ApiRequest(rid, plan, path, query, caller, policy)
+    request[_DECISION] = decision
+    return decision
 
 
-_OVERRIDES = ("X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override")
-_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-def effective_method(request: web.BaseRequest) -> str | None:
-    """The method routes are matched with; None (any) when the upstream may take another one.
-
-    SECURITY: frameworks such as Rails turn a POST into a GET (or PUT, ...) on a method-override
-    header, a `_method` query parameter or a `_method` form field. Such a POST is matched
-    against the routes of every method, so a GET-only masking route still applies.
-    """
-    if request.method != "POST":
-        return request.method
-    if any(name in request.headers for name in _OVERRIDES):
-        return None
-    if "_method" in request.rel_url.query or request.content_type in _FORMS:
-        return None
-    return request.method
-
-
-def vary_names(request: web.BaseRequest) -> tuple[str, ...]:
+def vary_names(decision: ApiRequest) -> tuple[str, ...]:
     """What a masked response varies on: the token's carriers."""
-    prepared = request.get(_PREPARED)
-    if isinstance(prepared, Prepared) and prepared.plan.auth.reads_cookies:
+    if decision.plan.auth.reads_cookies:
         return ("Authorization", "Cookie")
     return ("Authorization",)
 

@@ -7,23 +7,22 @@ masks the body or fails closed (SPEC 3.4); no other path writes upstream bytes t
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
-from typing import Any
 
 import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
-from gateway import metrics
 from gateway.body_codec import accepts_gzip, encode_gzip
 from gateway.body_rewrite import rewrite_json
-from gateway.client_upstream import iter_body, read_upto
-from gateway.errors import UnmaskableResponse, UpstreamUnavailable
+from gateway.client_upstream import iter_body, read_upto, read_whole
+from gateway.errors import UnmaskableResponse
+from gateway.exchange import ApiRequest, Exchange
 from gateway.http_headers import end_to_end
 from gateway.sse import EventSplitter, EventTooLarge, mask_event
-from gateway.transform import Outcome, TransformFailed, transform_document
+from gateway.transform import TransformFailed
+from gateway.upstream_boundary import UPSTREAM_ERRORS
 from gateway.web_forward import is_json_type
-from gateway.web_request import Prepared, request_id_of, vary_names
+from gateway.web_request import vary_names
 from gateway.web_state import STATE
 
 _NO_BODY_STATUSES = frozenset({204, 304})
@@ -40,62 +39,49 @@ _BYTE_HEADERS = (
 )
 
 
-@dataclass
-class Relay:
-    """Per-response facts the access log and audit need."""
-
-    outcome: Outcome = field(default_factory=Outcome)
-    revealed: int | None = None
-
-
 async def respond(
-    request: web.Request,
-    prepared: Prepared,
-    upstream: aiohttp.ClientResponse,
-    max_body: int,
-    idle: float,
-    relay: Relay,
+    exchange: Exchange, upstream: aiohttp.ClientResponse, max_body: int, idle: float
 ) -> web.StreamResponse:
-    view = prepared.view
+    request, api = exchange.request, exchange.api
+    policy = api.policy
     has_body = request.method != "HEAD" and upstream.status not in _NO_BODY_STATUSES
     has_body = has_body and upstream.status >= 200
-    if (not view.guarded and not view.stampers) or not has_body:
+    if (not policy.guarded and not policy.stampers) or not has_body:
         # PII: a HEAD or 304 for a masked role must not describe the clear body either.
-        drop = _BYTE_HEADERS if view.masking else ()
-        return await stream_through(request, upstream, guarded=view.guarded, drop=drop)
+        drop = _BYTE_HEADERS if policy.masking else ()
+        return await stream_through(exchange, upstream, guarded=policy.guarded, drop=drop)
     content_type = upstream.content_type
-    if view.masking and len(set(upstream.headers.getall("Content-Type", []))) > 1:
+    if policy.masking and len(set(upstream.headers.getall("Content-Type", []))) > 1:
         # PII: clients disagree on which of several Content-Types counts; none is trusted.
         raise UnmaskableResponse("the upstream response has several Content-Types", "content_type")
-    if view.masking and content_type == "text/event-stream":
-        return await _mask_sse(request, prepared, upstream, max_body, relay)
+    if policy.masking and content_type == "text/event-stream":
+        return await _mask_sse(exchange, upstream, max_body)
     if not is_json_type(content_type):
-        if view.masking and not view.non_json_pass:
+        if policy.masking and not policy.non_json_pass:
             raise UnmaskableResponse("the upstream response is not JSON", reason="content_type")
-        return await stream_through(request, upstream, guarded=view.guarded)
+        return await stream_through(exchange, upstream, guarded=policy.guarded)
     raw, complete = await read_upto(upstream, max_body, idle)
     if not complete:
-        if view.masking:
+        if policy.masking:
             raise UnmaskableResponse("the upstream response is too large to mask", "too_large")
-        return await stream_through(request, upstream, guarded=view.guarded, prefix=raw)
+        return await stream_through(exchange, upstream, guarded=policy.guarded, prefix=raw)
     encoding = upstream.headers.get("Content-Encoding")
-    job = (raw, encoding, view, relay.outcome, max_body, prepared.plan.text_mask)
+    job = (raw, encoding, policy, exchange.tally.outcome, max_body)
     if len(raw) >= OFFLOAD_BYTES or encoding:
         # CPU-heavy work runs beside the event loop, so small requests are not stalled behind it.
         result = await asyncio.get_running_loop().run_in_executor(
-            request.app[STATE].masker, rewrite_json, *job
+            request.app[STATE].masking_pool, rewrite_json, *job
         )
     else:
         result = rewrite_json(*job)
-    relay.revealed = result.revealed
+    exchange.tally.revealed = result.revealed
     if result.body is None:
-        return _buffered(request, upstream, raw, guarded=view.guarded)
-    body = result.body
-    return _transformed(request, upstream, body, view.guarded)
+        return _buffered(exchange, upstream, raw, guarded=policy.guarded)
+    return _transformed(exchange, upstream, result.body, guarded=policy.guarded)
 
 
 def response_headers(
-    request: web.BaseRequest,
+    exchange: Exchange,
     upstream: aiohttp.ClientResponse,
     *,
     guarded: bool,
@@ -105,11 +91,11 @@ def response_headers(
         # SECURITY: CDN-specific cache headers would override `private` on shared caches.
         drop = (*drop, "Surrogate-Control", "CDN-Cache-Control")
     headers = end_to_end(upstream.headers, also_drop=("Content-Length", *drop))
-    headers["X-Request-Id"] = request_id_of(request)
-    if guarded:
+    headers["X-Request-Id"] = exchange.request_id
+    if guarded and isinstance(exchange.decision, ApiRequest):
         # SECURITY: a shared cache must never serve one role's view of a body to another role.
         headers["Cache-Control"] = private_cache_control(headers.get("Cache-Control"))
-        for name in vary_names(request):
+        for name in vary_names(exchange.decision):
             headers["Vary"] = _vary_with(headers.getall("Vary", []), name)
     return headers
 
@@ -131,7 +117,7 @@ def _vary_with(values: list[str], name: str) -> str:
 
 
 async def stream_through(
-    request: web.Request,
+    exchange: Exchange,
     upstream: aiohttp.ClientResponse,
     *,
     guarded: bool,
@@ -139,6 +125,7 @@ async def stream_through(
     drop: tuple[str, ...] = (),
 ) -> web.StreamResponse:
     """Relay status, headers and body as they are, streamed (SPEC 2)."""
+    request = exchange.request
     length = upstream.content_length
     if (
         length is not None
@@ -149,15 +136,12 @@ async def stream_through(
         and upstream.status >= 200
         and upstream.status not in _NO_BODY_STATUSES
     ):
-        # A small body with a known length goes out with its headers in one write.
-        try:
-            body = await upstream.read()
-        except (aiohttp.ClientError, OSError, TimeoutError):
-            # nothing was sent yet: the client gets a clear error, never a truncated body
-            raise UpstreamUnavailable("the upstream connection failed mid-body") from None
-        return _buffered(request, upstream, body, guarded=guarded)
+        # A small body with a known length goes out with its headers in one write. Nothing is
+        # sent yet: a broken upstream gets the client a clear error, never a truncated body.
+        body = await read_whole(upstream)
+        return _buffered(exchange, upstream, body, guarded=guarded)
     response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
-    response.headers.extend(response_headers(request, upstream, guarded=guarded, drop=drop))
+    response.headers.extend(response_headers(exchange, upstream, guarded=guarded, drop=drop))
     if length is not None and "Transfer-Encoding" not in upstream.headers and not drop:
         response.content_length = length
     await response.prepare(request)
@@ -166,7 +150,7 @@ async def stream_through(
             await response.write(prefix)
         async for chunk in iter_body(upstream):
             await response.write(chunk)
-    except (aiohttp.ClientError, OSError, TimeoutError):
+    except UPSTREAM_ERRORS:
         abort_client(request)
         return response
     await response.write_eof()
@@ -181,17 +165,18 @@ def abort_client(request: web.BaseRequest) -> None:
 
 
 def _buffered(
-    request: web.Request, upstream: aiohttp.ClientResponse, raw: bytes, *, guarded: bool
+    exchange: Exchange, upstream: aiohttp.ClientResponse, raw: bytes, *, guarded: bool
 ) -> web.Response:
     response = web.Response(status=upstream.status, reason=upstream.reason, body=raw)
-    response.headers.extend(response_headers(request, upstream, guarded=guarded))
+    response.headers.extend(response_headers(exchange, upstream, guarded=guarded))
     return response
 
 
 def _transformed(
-    request: web.Request, upstream: aiohttp.ClientResponse, body: bytes, guarded: bool
+    exchange: Exchange, upstream: aiohttp.ClientResponse, body: bytes, *, guarded: bool
 ) -> web.Response:
-    headers = response_headers(request, upstream, guarded=guarded, drop=_BYTE_HEADERS)
+    request = exchange.request
+    headers = response_headers(exchange, upstream, guarded=guarded, drop=_BYTE_HEADERS)
     if upstream.charset and upstream.charset.lower() != "utf-8":
         headers["Content-Type"] = f"{upstream.content_type}; charset=utf-8"  # re-encoded
     if upstream.headers.get("Content-Encoding", "identity").lower() != "identity" and accepts_gzip(
@@ -206,39 +191,34 @@ def _transformed(
 
 
 async def _mask_sse(
-    request: web.Request,
-    prepared: Prepared,
-    upstream: aiohttp.ClientResponse,
-    max_body: int,
-    relay: Relay,
+    exchange: Exchange, upstream: aiohttp.ClientResponse, max_body: int
 ) -> web.StreamResponse:
     if upstream.headers.get("Content-Encoding", "identity").lower() != "identity":
         raise UnmaskableResponse("a compressed event stream cannot be masked", "encoding")
-    view, text_mask = prepared.view, prepared.plan.text_mask
+    request, tally = exchange.request, exchange.tally
+    masker = exchange.api.policy.masker
     response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
-    response.headers.extend(response_headers(request, upstream, guarded=True, drop=_BYTE_HEADERS))
+    response.headers.extend(response_headers(exchange, upstream, guarded=True, drop=_BYTE_HEADERS))
     await response.prepare(request)
     splitter = EventSplitter(max_body)
 
-    def mask_json(document: Any) -> Any:
-        return transform_document(document, view, relay.outcome)
+    def mask_json(document: object) -> object:
+        return masker.mask(document, tally.outcome).document
 
     try:
         async for chunk in iter_body(upstream):
             for event in splitter.feed(chunk):
-                await response.write(mask_event(event, mask_json, text_mask))
-                metrics.STREAM_ITEMS.labels("sse", "masked").inc()
+                await response.write(mask_event(event, mask_json, masker.mask_text))
+                tally.stream_items[("sse", "masked")] += 1
     except EventTooLarge:
-        metrics.STREAMS_CLOSED.labels("event_too_large").inc()
-        metrics.FAIL_CLOSED.labels("too_large").inc()
+        tally.stream_closed, tally.fail_closed = "event_too_large", "too_large"
         abort_client(request)
         return response
     except TransformFailed:
-        metrics.STREAMS_CLOSED.labels("transform").inc()
-        metrics.FAIL_CLOSED.labels("transform").inc()
+        tally.stream_closed = tally.fail_closed = "transform"
         abort_client(request)
         return response
-    except (aiohttp.ClientError, OSError, TimeoutError):
+    except UPSTREAM_ERRORS:
         abort_client(request)
         return response
     # PII: an unterminated trailing event is never dispatched by clients; it is dropped, not sent.

@@ -24,7 +24,7 @@ class GatewayState:
     reload_errors: list[str] = field(default_factory=list)
     # One thread masks large bodies beside the event loop. One, because masking is CPU-bound
     # Python: more threads would only take turns on the GIL (and fight the loop for it).
-    masker: ThreadPoolExecutor | None = None
+    masking_pool: ThreadPoolExecutor | None = None
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     retired: list[Plan] = field(default_factory=list)  # replaced plans, closed after the drain
 

@@ -13,27 +13,24 @@ import time
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from gateway import metrics
 from gateway.channels import WebhookRequest
 from gateway.errors import BadSignature, PayloadTooLarge
+from gateway.exchange import Exchange, WebhookDelivery
 from gateway.web_forward import forwarded_headers, read_request_body
-from gateway.web_request import Prepared
 from gateway.web_respond import stream_through
 from gateway.web_state import GatewayState
 
 
-async def forward_webhook(
-    request: web.Request, prepared: Prepared, state: GatewayState
-) -> web.StreamResponse:
-    hook = prepared.webhook
-    assert hook is not None and state.upstream is not None
-    channel = hook.channel.name
+async def forward_webhook(exchange: Exchange, state: GatewayState) -> web.StreamResponse:
+    request, delivery, tally = exchange.request, exchange.decision, exchange.tally
+    assert isinstance(delivery, WebhookDelivery) and state.upstream is not None
+    hook = delivery.hook
     try:
         body = await read_request_body(request, state.settings.max_body)
     except PayloadTooLarge:
-        metrics.WEBHOOKS.labels(channel, "too_large").inc()
+        tally.webhook_outcome = "too_large"
         raise
-    headers = forwarded_headers(request, prepared)  # a stamp from outside is removed here
+    headers = forwarded_headers(request, delivery)  # a stamp from outside is removed here
     webhook_request = WebhookRequest(
         method=request.method,
         url=public_url(request, hook.public_url),
@@ -43,13 +40,9 @@ async def forward_webhook(
     try:
         result = hook.channel.process(webhook_request)
     except BadSignature:
-        metrics.WEBHOOKS.labels(channel, "bad_signature").inc()
+        tally.webhook_outcome = "bad_signature"
         raise
-    metrics.WEBHOOKS.labels(channel, result.outcome).inc()
-    for kind in result.kinds:
-        metrics.IDENTITIES_STAMPED.labels(channel, kind).inc()
-    if result.outcome == "no_identity":
-        metrics.IDENTITY_FAILURES.labels(channel).inc()
+    tally.webhook_outcome, tally.webhook_stamped = result.outcome, tuple(result.kinds)
     out = CIMultiDict(headers)
     for name, value in result.set_headers.items():
         out[name] = value
@@ -60,13 +53,13 @@ async def forward_webhook(
     started = time.perf_counter()
     upstream_response = await upstream.send(
         request.method,
-        upstream.url_for(prepared.path, prepared.query),
+        upstream.url_for(delivery.path, delivery.query),
         out,
         result.body if (result.body or request.body_exists) else None,
     )
-    metrics.UPSTREAM_SECONDS.labels(f"webhook:{channel}").observe(time.perf_counter() - started)
+    tally.upstream_seconds = time.perf_counter() - started
     try:
-        return await stream_through(request, upstream_response, guarded=False)
+        return await stream_through(exchange, upstream_response, guarded=False)
     finally:
         upstream_response.release()
 

@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 
-from gateway.auth import Identity
+from gateway.auth import Caller
 from gateway.body_rewrite import rewrite_json
 from gateway.errors import UnmaskableResponse
 from gateway.rules_plan import load_plan
@@ -31,7 +31,7 @@ def views(tmp_path_factory):
     (folder / "r.yaml").write_text(RULES)
     plan = load_plan(folder, {"OMNIGATE_JWT_SECRET": JWT_SECRET})
     return {
-        role: plan.view("GET", "/c", Identity(role, plan.roles[role], None, True))
+        role: plan.policy("GET", "/c", Caller(role, plan.roles[role], None, True))
         for role in ("agent", "admin")
     }
 
@@ -48,7 +48,7 @@ def views(tmp_path_factory):
 )
 def test_masked_role_fails_closed(views, raw, encoding, reason):
     with pytest.raises(UnmaskableResponse) as error:
-        rewrite_json(raw, encoding, views["agent"], Outcome(), 4096, str)
+        rewrite_json(raw, encoding, views["agent"], Outcome(), 4096)
     assert error.value.reason == reason
 
 
@@ -57,14 +57,14 @@ def test_masked_role_fails_closed(views, raw, encoding, reason):
     [(b"{not json", None), (BODY, "compress"), (b"  ", None)],
 )
 def test_unmasked_role_gets_the_bytes_as_they_were(views, raw, encoding):
-    assert rewrite_json(raw, encoding, views["admin"], Outcome(), 4096, str).body is None
+    assert rewrite_json(raw, encoding, views["admin"], Outcome(), 4096).body is None
 
 
 def test_masked_body_keeps_exact_numbers(views):
-    result = rewrite_json(gzip.compress(BODY), "gzip", views["agent"], Outcome(), 4096, str)
+    result = rewrite_json(gzip.compress(BODY), "gzip", views["agent"], Outcome(), 4096)
     assert result.body == b'{"phone":"XXX-XXX-7890","n":18446744073709551616}'
 
 
 def test_admin_reveal_is_counted_and_body_untouched(views):
-    result = rewrite_json(BODY, None, views["admin"], Outcome(), 4096, str)
+    result = rewrite_json(BODY, None, views["admin"], Outcome(), 4096)
     assert result.body is None and result.revealed == 1

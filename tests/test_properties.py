@@ -17,12 +17,12 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.auth import Identity
+from gateway.auth import Caller
 from gateway.rules_plan import load_plan
 from gateway.transform import Outcome, transform_document
 from tests.conftest import JWT_SECRET, MINIMAL_RULES, bearer
 
-AGENT = Identity(role="agent", masking=True, sub=None, token_present=True)
+AGENT = Caller(role="agent", masking=True, sub=None, token_present=True)
 
 PHONES = st.sampled_from(
     ["+14155557890", "+1 (415) 555-0132", "+44 20 7946 0958", "+919876543210", "+5511987654321"]
@@ -89,7 +89,7 @@ def _shape(doc: Any) -> Any:
 @pytest.fixture(scope="module")
 def people_view(tmp_path_factory):
     plan = load_plan(_rules(tmp_path_factory.mktemp("r")), {"OMNIGATE_JWT_SECRET": JWT_SECRET})
-    return plan.view("GET", "/people", AGENT)
+    return plan.policy("GET", "/people", AGENT)
 
 
 @settings(max_examples=150, deadline=None)

@@ -12,9 +12,10 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from gateway.document_masker import DocumentMasker
 from gateway.jsonpath_plan import compile_selector
 from gateway.masks import REMOVE
-from gateway.route_view import MaskRule, View
+from gateway.route_view import MaskRule, RoutePolicy
 from gateway.transform import Outcome, TransformFailed, apply_rule, transform_document
 
 PROPERTY = settings(max_examples=200, deadline=None, derandomize=True)
@@ -91,8 +92,9 @@ def make_rules(specs: list[tuple[str, str]], route: str = "r") -> tuple[MaskRule
     )
 
 
-def make_view(rules: tuple[MaskRule, ...]) -> View:
-    return View("r", rules, (), (), True, True, False, "off", False)
+def make_view(rules: tuple[MaskRule, ...]) -> RoutePolicy:
+    masker = DocumentMasker(rules, (), (), True, None)
+    return RoutePolicy("r", rules, (), (), True, True, False, "off", False, masker)
 
 
 def sequential(doc: Any, rules: tuple[MaskRule, ...]) -> tuple[Any, Outcome]:

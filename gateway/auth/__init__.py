@@ -2,7 +2,7 @@
 
 `Authenticator.compile(auth, roles, default_role)` checks the `auth:` section, the roles and
 `default_role` once and loads the keys; `authenticate(headers, cookies, query)` turns a request
-into an `Identity`. Behaviour where the SPEC is silent:
+into a `Caller`. Behaviour where the SPEC is silent:
 
 - No `auth:` section: tokens are not read; every request gets `default_role`.
 - `role_claim` defaults to `role`; `token_from` to `[header]`; `leeway_seconds` to 0;
@@ -15,6 +15,6 @@ into an `Identity`. Behaviour where the SPEC is silent:
 - Verified tokens are cached (bounded LRU keyed by the token's hash) until exp, at most 5 minutes.
 """
 
-from gateway.auth.authenticator import Authenticator, Identity
+from gateway.auth.authenticator import Authenticator, Caller
 
-__all__ = ["Authenticator", "Identity"]
+__all__ = ["Authenticator", "Caller"]

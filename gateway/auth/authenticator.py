@@ -1,4 +1,4 @@
-"""The authenticator: request -> Identity (role, masking toggle, `sub`), compiled once from rules.
+"""The authenticator: request -> Caller (role, masking toggle, `sub`), compiled once from rules.
 
 Without an `auth:` section no token is read at all: every request gets `default_role`
 (token_present False, sub None), whatever it carries.
@@ -25,7 +25,7 @@ from gateway.errors import ConfigError, MissingToken
 
 
 @dataclass(frozen=True)
-class Identity:
+class Caller:
     role: str  # resolved role name
     masking: bool  # that role's masking toggle
     sub: str | None  # JWT `sub` (for logs/audit), None for anonymous
@@ -47,8 +47,8 @@ class Authenticator:
         self._reject_missing = settings.reject_missing if settings else False
         self._keys = keys
         self._verifier = TokenVerifier(settings.jwt, keys) if settings and keys else None
-        self._cache: TokenCache[Identity] = TokenCache()
-        self._anonymous = Identity(
+        self._cache: TokenCache[Caller] = TokenCache()
+        self._anonymous = Caller(
             role=roles.default, masking=roles.masking[roles.default], sub=None, token_present=False
         )
 
@@ -84,7 +84,7 @@ class Authenticator:
         headers: Mapping[str, str],
         cookies: Mapping[str, str],
         query: Mapping[str, str],
-    ) -> Identity:
+    ) -> Caller:
         """The caller's identity; InvalidToken for a bad token, MissingToken under reject."""
         if self._verifier is None:
             return self._anonymous
@@ -102,7 +102,7 @@ class Authenticator:
         claims = verified.claims
         role = self._roles.role_from(claim_at(claims, self._role_claim))
         sub = claims.get("sub")
-        identity = Identity(
+        identity = Caller(
             role=role,
             masking=self._roles.masking[role],
             sub=sub if isinstance(sub, str) else None,

@@ -15,7 +15,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 
-from gateway.auth import Authenticator, Identity
+from gateway.auth import Authenticator, Caller
 
 HS_SECRET = "s3cret-for-tests-0123456789abcdef-0123456789abcdef-0123456789abcd"
 ISSUER = "https://id.example.test/"
@@ -98,5 +98,5 @@ NO_HEADERS = headers_of()
 NO_QUERY = query_of()
 
 
-async def auth_header(authenticator: Authenticator, token: str) -> Identity:
+async def auth_header(authenticator: Authenticator, token: str) -> Caller:
     return await authenticator.authenticate(bearer(token), {}, NO_QUERY)

@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
-from gateway.auth import Authenticator, Identity
+from gateway.auth import Authenticator, Caller
 from gateway.errors import ConfigError
 
 SECRET_ENV = "OMNIGATE_JWT_SECRET"
@@ -184,7 +184,7 @@ def test_certificate_pem_is_accepted(rsa_key, pem_file):
 
 async def test_without_auth_every_request_gets_default_role(monkeypatch):
     auth = Authenticator.compile(None, ROLES, "team_manager")
-    expected = Identity(role="team_manager", masking=True, sub=None, token_present=False)
+    expected = Caller(role="team_manager", masking=True, sub=None, token_present=False)
     assert await auth.authenticate(NO_HEADERS, {}, NO_QUERY) == expected
     # a token is not even read without auth: it cannot change the role
     assert await auth.authenticate(bearer("whatever"), {}, NO_QUERY) == expected

@@ -24,7 +24,7 @@ from auth_tokens import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.auth import Authenticator, Identity
+from gateway.auth import Authenticator, Caller
 from gateway.errors import InvalidToken
 
 
@@ -42,7 +42,7 @@ def rs256_auth(rsa_key: KeyPair, pem_file: Callable[[bytes], str], **jwt: Any) -
 async def test_valid_rs256_token_gives_its_role_and_sub(rsa_key, pem_file):
     auth = rs256_auth(rsa_key, pem_file)
     identity = await auth_header(auth, mint(claims(role="admin"), rsa_key, "RS256"))
-    assert identity == Identity(role="admin", masking=False, sub="user-42", token_present=True)
+    assert identity == Caller(role="admin", masking=False, sub="user-42", token_present=True)
 
 
 # Each row: (algorithms, key kind, signing algorithm). Every supported family verifies.

@@ -1,0 +1,124 @@
+"""Records an exchange: the access log line, every request metric and the audit event.
+
+The one place they are written (SPEC 6), once per exchange, whichever way it ended. Metric
+children are resolved once per (route, role) and kept, not looked up per request.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from gateway import metrics
+from gateway.exchange import ApiRequest, Exchange, WebhookDelivery
+from gateway.web_state import GatewayState
+
+CLIENT_GONE = 499  # the client left before it was answered (nginx's convention)
+
+
+class _RouteMetrics:
+    """The labelled children one (route, role) pair writes to, resolved on first use."""
+
+    __slots__ = ("requests", "role", "route", "seconds", "upstream")
+
+    def __init__(self, route: str, role: str) -> None:
+        self.route, self.role = route, role
+        self.requests: dict[int, Any] = {}
+        self.seconds = metrics.REQUEST_SECONDS.labels(route)
+        self.upstream = metrics.UPSTREAM_SECONDS.labels(route)
+
+    def count(self, status: int) -> None:
+        child = self.requests.get(status)
+        if child is None:
+            child = metrics.REQUESTS.labels(self.route, self.role, str(status))
+            self.requests[status] = child
+        child.inc()
+
+
+_ROUTES: dict[tuple[str, str], _RouteMetrics] = {}
+
+
+def _route_metrics(route: str, role: str) -> _RouteMetrics:
+    found = _ROUTES.get((route, role))
+    if found is None:
+        if len(_ROUTES) >= 4096:  # route names and roles come from rules: bounded, but reloads
+            _ROUTES.clear()
+        found = _ROUTES[(route, role)] = _RouteMetrics(route, role)
+    return found
+
+
+def record(state: GatewayState, exchange: Exchange) -> None:
+    """Write what `exchange` did; a second call for the same exchange does nothing."""
+    if exchange.recorded:
+        return
+    exchange.recorded = True
+    elapsed = time.perf_counter() - exchange.started
+    request, decision, tally = exchange.request, exchange.decision, exchange.tally
+    status = exchange.status if exchange.status is not None else CLIENT_GONE
+    route = decision.route_label if decision is not None else "-"
+    role = decision.role if decision is not None else "-"
+    caller = decision.caller if isinstance(decision, ApiRequest) else None
+    sub = caller.sub if caller is not None else None
+
+    children = _route_metrics(route, role)
+    children.count(status)
+    children.seconds.observe(elapsed)
+    if tally.upstream_seconds is not None:
+        children.upstream.observe(tally.upstream_seconds)
+    outcome, stream_items = tally.counted()
+    masked = 0
+    if outcome is not None:
+        masked = outcome.masked_total
+        for (route_name, mask), count in outcome.masked.items():
+            metrics.child(metrics.VALUES_MASKED, route_name, mask).inc(count)
+        if outcome.stamped:
+            metrics.child(metrics.IDENTITIES_STAMPED, "api", "response").inc(outcome.stamped)
+    if tally.token_failure is not None:
+        metrics.child(metrics.TOKEN_FAILURES, tally.token_failure).inc()
+    if tally.fail_closed is not None:
+        metrics.child(metrics.FAIL_CLOSED, tally.fail_closed).inc()
+    if tally.stream_closed is not None:
+        metrics.child(metrics.STREAMS_CLOSED, tally.stream_closed).inc()
+    if stream_items is not None:
+        for (kind, action), count in stream_items.items():
+            metrics.child(metrics.STREAM_ITEMS, kind, action).inc(count)
+    if isinstance(decision, WebhookDelivery) and tally.webhook_outcome is not None:
+        _record_webhook(decision, tally.webhook_outcome, tally.webhook_stamped)
+
+    upstream = tally.upstream_seconds
+    # PII: the path has no query string; bodies, tokens and headers are never logged.
+    state.access_log.write(
+        "access",
+        {
+            "request_id": exchange.request_id,
+            "method": request.method,
+            "route": route,
+            "path": decision.path if decision is not None else request.path,
+            "status": status,
+            "role": role,
+            "sub": sub,
+            "duration_ms": round(elapsed * 1000, 3),
+            "upstream_ms": round(upstream * 1000, 3) if upstream else None,
+            "masked": masked,
+        },
+    )
+    if caller is not None and not caller.masking and exchange.api.policy.guarded:
+        state.audit_log.write(
+            "reveal",
+            {
+                "request_id": exchange.request_id,
+                "sub": sub,
+                "role": role,
+                "route": route,
+                "values_revealed": tally.revealed,
+            },
+        )
+
+
+def _record_webhook(delivery: WebhookDelivery, outcome: str, kinds: tuple[str, ...]) -> None:
+    channel = delivery.hook.channel.name
+    metrics.child(metrics.WEBHOOKS, channel, outcome).inc()
+    for kind in kinds:
+        metrics.child(metrics.IDENTITIES_STAMPED, channel, kind).inc()
+    if outcome == "no_identity":
+        metrics.child(metrics.IDENTITY_FAILURES, channel).inc()

@@ -1,0 +1,133 @@
+"""The document masker: one result for one document, whether it came as a body, an SSE event or
+a WebSocket frame; its tally; the post-rule seam; the stream cases of SPEC 3.6."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from gateway.auth import Caller
+from gateway.body_rewrite import rewrite_json
+from gateway.exchange import Tally
+from gateway.rules_plan import Plan, load_plan
+from gateway.sse import mask_event
+from gateway.transform import Outcome
+from gateway.web_websocket import _FrameMask
+
+RULES = """
+version: 1
+roles: { agent: { masking: true }, admin: { masking: false } }
+default_role: agent
+routes:
+  - name: chat
+    match: { method: GET, path: /chat }
+    response:
+      - { path: "$.phone", mask: phone }
+      - { path: "$.content", mask: text }
+      - { path: "$..sender.email", mask: email }
+      - { path: "$.message.phone", mask: phone }
+"""
+AGENT = Caller(role="agent", masking=True, sub=None, token_present=True)
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
+    folder: Path = tmp_path_factory.mktemp("rules")
+    (folder / "r.yaml").write_text(RULES)
+    return load_plan(folder, {})
+
+
+DOCUMENTS: list[Any] = [
+    # fields of the rules, one per mask
+    {"phone": "+14155557890", "content": "mail jane@example.com", "sender": {"email": "a@b.io"}},
+    # a bare string is chat text
+    "call +1 415 555 7890",
+    # a list of objects, a descent rule
+    [{"sender": {"email": "x@y.com"}}, {"sender": {"email": None}}],
+    # nothing to mask
+    {"unrelated": 1},
+]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_body_event_and_frame_mask_alike(plan: Plan, document: Any) -> None:
+    masker = plan.policy("GET", "/chat", AGENT).masker
+    raw = orjson.dumps(document)
+    direct = masker.mask(copy.deepcopy(document))
+
+    body_tally = Outcome()
+    rewritten = rewrite_json(raw, None, plan.policy("GET", "/chat", AGENT), body_tally, 1 << 20)
+    body = orjson.loads(rewritten.body) if rewritten.body is not None else document
+
+    event_tally = Outcome()
+    event = mask_event(
+        [b"data: " + raw + b"\n", b"\n"],
+        lambda doc: masker.mask(doc, event_tally).document,
+        masker.mask_text,
+    )
+    from_event = orjson.loads(event.removeprefix(b"data: ").rstrip(b"\n"))
+
+    frame_tally = Tally()
+    frame = orjson.loads(_FrameMask(masker, False, frame_tally, 1 << 20).text(raw.decode()))
+
+    assert body == from_event == frame == direct.document
+    assert body_tally.masked == event_tally.masked == frame_tally.outcome.masked
+    assert body_tally.masked == direct.tally.masked
+
+
+def test_tally_counts_per_route_and_mask(plan: Plan) -> None:
+    masked = plan.policy("GET", "/chat", AGENT).masker.mask(DOCUMENTS[0])
+    assert masked.tally.masked == {("chat", "phone"): 1, ("chat", "text"): 1, ("chat", "email"): 1}
+
+
+def test_post_steps_run_after_the_rules(plan: Plan) -> None:
+    masker = plan.policy("GET", "/chat", AGENT).masker
+    seen: list[Any] = []
+
+    def step(document: Any, tally: Outcome) -> Any:
+        seen.append(copy.deepcopy(document))  # what the next stage (known values) receives
+        return document
+
+    masker.post_steps = (step,)
+    try:
+        masker.mask({"phone": "+14155557890"})
+    finally:
+        masker.post_steps = ()
+    assert seen == [{"phone": "XXX-XXX-7890"}]
+
+
+def test_any_method_on_a_guarded_path_is_masked(plan: Plan) -> None:
+    # SPEC 3.2: a POST (maybe a GET in disguise) to a GET-only route gets the route's masks
+    masked = plan.policy("POST", "/chat", AGENT).masker.mask({"phone": "+14155557890"})
+    assert masked.document == {"phone": "XXX-XXX-7890"}
+
+
+def test_sse_phone_split_over_two_data_lines_is_masked(plan: Plan) -> None:
+    masker = plan.policy("GET", "/chat", AGENT).masker
+    event = [b"data: call +1 415\n", b"data: 555 7890 now\n", b"\n"]
+    out = mask_event(event, lambda doc: masker.mask(doc).document, masker.mask_text)
+    assert b"555" not in out and b"7890" in out
+
+
+def test_sse_lines_without_pii_keep_their_breaks(plan: Plan) -> None:
+    masker = plan.policy("GET", "/chat", AGENT).masker
+    event = [b"data: hello\n", b"data: world\n", b"\n"]
+    out = mask_event(event, lambda doc: masker.mask(doc).document, masker.mask_text)
+    assert out == b"data: hello\ndata: world\n\n"
+
+
+def test_actioncable_message_with_leading_whitespace_is_parsed(plan: Plan) -> None:
+    masker = plan.policy("GET", "/chat", AGENT).masker
+    frame = orjson.dumps({"identifier": "x", "message": ' \n{"phone": "+14155557890"}'}).decode()
+    out = orjson.loads(_FrameMask(masker, False, Tally(), 1 << 20).text(frame))
+    assert orjson.loads(out["message"]) == {"phone": "XXX-XXX-7890"}
+
+
+def test_control_payloads_get_the_text_mask(plan: Plan) -> None:
+    frames = _FrameMask(plan.policy("GET", "/chat", AGENT).masker, False, Tally(), 1 << 20)
+    assert frames.control(b"call +1 415 555 7890") == b"call XXX-XXX-7890"
+    assert frames.control(b"\xff\xfe opaque") == b""  # PII: bytes that are not text go empty
