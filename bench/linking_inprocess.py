@@ -27,16 +27,53 @@ from gateway.identity.linker import settle
 from gateway.identity.stamp import compile_stamps
 
 ENV = {"OMNIGATE_ID_SECRET": "bench-secret", "META_APP_SECRET": "bench-meta"}
-WHATSAPP = orjson.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [
-    {"field": "messages", "value": {"messaging_product": "whatsapp",
-     "metadata": {"display_phone_number": "15550001111", "phone_number_id": "9"},
-     "contacts": [{"profile": {"name": "Jane"}, "wa_id": "14155557890"}],
-     "messages": [{"from": "14155557890", "id": "wamid.1", "timestamp": "1", "type": "text",
-                   "text": {"body": "Hello, where is my order?"}}]}}]}]})
-CRM = orjson.dumps({"event": "customer.updated", "customer": {
-    "id": "c_1", "mobile": "(415) 555-7890", "email": "jane@example.com"}})
-CONTACT = {"payload": {"id": 1, "name": "Jane", "phone_number": "+14155557890",
-                       "email": "jane@example.com", "custom_attributes": {}}}
+WHATSAPP = orjson.dumps(
+    {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "1",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "messaging_product": "whatsapp",
+                            "metadata": {
+                                "display_phone_number": "15550001111",
+                                "phone_number_id": "9",
+                            },
+                            "contacts": [{"profile": {"name": "Jane"}, "wa_id": "14155557890"}],
+                            "messages": [
+                                {
+                                    "from": "14155557890",
+                                    "id": "wamid.1",
+                                    "timestamp": "1",
+                                    "type": "text",
+                                    "text": {"body": "Hello, where is my order?"},
+                                }
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+)
+CRM = orjson.dumps(
+    {
+        "event": "customer.updated",
+        "customer": {"id": "c_1", "mobile": "(415) 555-7890", "email": "jane@example.com"},
+    }
+)
+CONTACT = {
+    "payload": {
+        "id": 1,
+        "name": "Jane",
+        "phone_number": "+14155557890",
+        "email": "jane@example.com",
+        "custom_attributes": {},
+    }
+}
 
 
 def resolver(linking: bool) -> IdentityResolver:
@@ -49,8 +86,9 @@ def resolver(linking: bool) -> IdentityResolver:
 
 
 def request(body: bytes, headers: dict[str, str]) -> WebhookRequest:
-    return WebhookRequest("POST", "https://hooks.example.com/x",
-                          CIMultiDictProxy(CIMultiDict(headers)), body)
+    return WebhookRequest(
+        "POST", "https://hooks.example.com/x", CIMultiDictProxy(CIMultiDict(headers)), body
+    )
 
 
 def cases(linking: bool) -> dict[str, Callable[[], Any]]:
@@ -59,15 +97,25 @@ def cases(linking: bool) -> dict[str, Callable[[], Any]]:
     whatsapp = compile_webhook(
         {"channel": "whatsapp", "path": "/w", "secret_env": "META_APP_SECRET"}, 0, omni, ENV
     )
-    wa_req = request(WHATSAPP, {"Content-Type": "application/json",
-                                "X-Hub-Signature-256": signature})
-    generic = compile_webhook({"channel": "generic", "path": "/g", "stamp_at": "$.customer",
-                               "identity": {"phone": "$.customer.mobile",
-                                            "email": "$.customer.email"}}, 1, omni, ENV)
+    wa_req = request(
+        WHATSAPP, {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
+    )
+    generic = compile_webhook(
+        {
+            "channel": "generic",
+            "path": "/g",
+            "stamp_at": "$.customer",
+            "identity": {"phone": "$.customer.mobile", "email": "$.customer.email"},
+        },
+        1,
+        omni,
+        ENV,
+    )
     crm_req = request(CRM, {"Content-Type": "application/json"})
     contact = orjson.dumps(CONTACT)
-    stamper = compile_stamps([{"at": "$.payload", "phone": "$.phone_number", "email": "$.email"}],
-                             ("routes", 0), omni)
+    stamper = compile_stamps(
+        [{"at": "$.payload", "phone": "$.phone_number", "email": "$.email"}], ("routes", 0), omni
+    )
     return {
         "whatsapp webhook (phone)": lambda: whatsapp.channel.process(wa_req),
         "generic webhook (phone + email, learns)": lambda: generic.channel.process(crm_req),

@@ -99,9 +99,7 @@ class HandlerServer(web.Server):
         self._gateway_loop = asyncio.get_running_loop()
 
     def __call__(self) -> RequestHandler:
-        return self._gateway_handler_class(
-            self, loop=self._gateway_loop, **self._gateway_kwargs
-        )
+        return self._gateway_handler_class(self, loop=self._gateway_loop, **self._gateway_kwargs)
 
 
 class ServerBuildingRunner(web.AppRunner):

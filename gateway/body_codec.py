@@ -87,7 +87,6 @@ if zstandard is not None:
     _DECODERS["zstd"] = _zstd
 
 
-
 def decodable_accept_encoding(accept_encoding: str) -> str:
     """The client's Accept-Encoding, keeping only codings the gateway can undo.
 

@@ -124,15 +124,24 @@ def _register_demo(commands: Any) -> None:
         "Ctrl-C stops both.",
         _demo,
     )
-    demo.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT",
-                      help="gateway listener")
-    demo.add_argument("--admin-listen", default="127.0.0.1:9901", metavar="HOST:PORT",
-                      help="admin listener")
-    demo.add_argument("--upstream-listen", default="127.0.0.1:8081", metavar="HOST:PORT",
-                      help="demo chat API listener")
-    demo.add_argument("--rules", default=None, metavar="PATH",
-                      help="rules to put in front of the demo API (default: the shipped "
-                      "rules/examples pack)")
+    demo.add_argument(
+        "--listen", default="127.0.0.1:8080", metavar="HOST:PORT", help="gateway listener"
+    )
+    demo.add_argument(
+        "--admin-listen", default="127.0.0.1:9901", metavar="HOST:PORT", help="admin listener"
+    )
+    demo.add_argument(
+        "--upstream-listen",
+        default="127.0.0.1:8081",
+        metavar="HOST:PORT",
+        help="demo chat API listener",
+    )
+    demo.add_argument(
+        "--rules",
+        default=None,
+        metavar="PATH",
+        help="rules to put in front of the demo API (default: the shipped rules/examples pack)",
+    )
 
 
 def _register_check(commands: Any) -> None:
@@ -159,13 +168,21 @@ def _register_mask(commands: Any) -> None:
     )
     mask.add_argument("--rules", required=True, metavar="PATH", help="rule file or folder")
     mask.add_argument("--role", required=True, help="the role to mask for")
-    mask.add_argument("--request", required=True, metavar='"METHOD /path"',
-                      help="the request the document answers, which selects the routes")
-    mask.add_argument("--explain", action="store_true",
-                      help="print to stderr which rules fired where, and how many values each "
-                      "masked (never the values)")
-    mask.add_argument("file", nargs="?", default="-", metavar="FILE|-",
-                      help="the JSON document; - reads stdin")
+    mask.add_argument(
+        "--request",
+        required=True,
+        metavar='"METHOD /path"',
+        help="the request the document answers, which selects the routes",
+    )
+    mask.add_argument(
+        "--explain",
+        action="store_true",
+        help="print to stderr which rules fired where, and how many values each "
+        "masked (never the values)",
+    )
+    mask.add_argument(
+        "file", nargs="?", default="-", metavar="FILE|-", help="the JSON document; - reads stdin"
+    )
 
 
 def _register_test(commands: Any) -> None:
@@ -189,12 +206,17 @@ def _register_token(commands: Any) -> None:
         _token,
     )
     token.add_argument("--role", required=True, help="the role the token carries")
-    token.add_argument("--secret-env", default="OMNIGATE_JWT_SECRET", metavar="VAR",
-                       help="environment variable holding the HS256 secret")
+    token.add_argument(
+        "--secret-env",
+        default="OMNIGATE_JWT_SECRET",
+        metavar="VAR",
+        help="environment variable holding the HS256 secret",
+    )
     token.add_argument("--ttl", default="3600", metavar="S", help="lifetime in seconds")
     token.add_argument("--sub", default="omnigate-cli", help="the token's subject")
-    token.add_argument("--claim", default="role",
-                       help="claim that carries the role (dotted for nested)")
+    token.add_argument(
+        "--claim", default="role", help="claim that carries the role (dotted for nested)"
+    )
 
 
 def _register_schema(commands: Any) -> None:
@@ -221,11 +243,12 @@ def _register_completion(commands: Any, root: argparse.ArgumentParser) -> None:
         "print a shell completion script",
         "Print a completion script for SHELL. bash: "
         "`omnigate completion bash > ~/.local/share/bash-completion/completions/omnigate`; "
-        "zsh: `omnigate completion zsh > \"${fpath[1]}/_omnigate\"`.",
+        'zsh: `omnigate completion zsh > "${fpath[1]}/_omnigate"`.',
         _completion,
     )
-    completion.add_argument("shell", choices=SHELLS, metavar="SHELL",
-                            help="one of: " + ", ".join(SHELLS))
+    completion.add_argument(
+        "shell", choices=SHELLS, metavar="SHELL", help="one of: " + ", ".join(SHELLS)
+    )
     completion.set_defaults(root=root)
 
 
@@ -293,7 +316,7 @@ def suggest_mistakes(parser: argparse.ArgumentParser, argv: Sequence[str]) -> No
     # A command with actions of its own (`identities show`) knows its actions' flags too.
     nested = [sub, *_subcommands(sub).values()]
     known = [flag for each in nested for action in each._actions for flag in action.option_strings]
-    for arg in argv[index + 1:]:
+    for arg in argv[index + 1 :]:
         if arg == "--":
             break
         flag = arg.split("=", 1)[0]

@@ -35,9 +35,7 @@ def conformance_error(request: web.BaseRequest) -> GatewayError | None:
     if codings:
         if "Content-Length" in request.headers:
             # SECURITY: request smuggling precondition (RFC 9112 6.3); never forwarded.
-            return BadRequest(
-                "a request must not carry both Content-Length and Transfer-Encoding"
-            )
+            return BadRequest("a request must not carry both Content-Length and Transfer-Encoding")
         names = [c.strip().lower() for value in codings for c in value.split(",") if c.strip()]
         if names != ["chunked"]:
             # SECURITY: the gateway and the upstream could disagree where such a body ends.
@@ -75,6 +73,4 @@ def with_target_host(request: web.BaseRequest) -> web.BaseRequest:
         return request.clone(headers=headers)
     except UnicodeEncodeError:
         # aiohttp's clone re-encodes headers as strict UTF-8; obs-text cannot be carried over.
-        raise BadRequest(
-            "an absolute-form request must not carry non-UTF-8 header bytes"
-        ) from None
+        raise BadRequest("an absolute-form request must not carry non-UTF-8 header bytes") from None

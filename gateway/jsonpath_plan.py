@@ -188,8 +188,11 @@ def _locating_nodes(node: JSONPath) -> Iterator[tuple[JSONPath, bool]]:
                 if isinstance(part, JSONPath):
                     stack.append((part, False))
             for name in ("expressions", "operands"):
-                stack += [(part, False) for part in getattr(current, name, None) or ()
-                          if isinstance(part, JSONPath)]
+                stack += [
+                    (part, False)
+                    for part in getattr(current, name, None) or ()
+                    if isinstance(part, JSONPath)
+                ]
 
 
 def _problem(located: tuple[JSONPath, bool]) -> tuple[str, str] | None:

@@ -67,12 +67,14 @@ def compile_steps(node: JSONPath, sink_step: Visit | None = None, *, leading: bo
     """Compile `node` into a `Visit` that ends in `sink_step` (by default: hand to the sink)."""
     nxt = sink_step or _to_sink
     if type(node) is Child:
-        return compile_steps(node.left, compile_steps(node.right, nxt, leading=False),
-                             leading=leading)
+        return compile_steps(
+            node.left, compile_steps(node.right, nxt, leading=False), leading=leading
+        )
     if type(node) is Descendants:
         right = compile_steps(node.right, nxt, leading=False)
-        return compile_steps(node.left, _descend(right, _selects_itself(node.right)),
-                             leading=leading)
+        return compile_steps(
+            node.left, _descend(right, _selects_itself(node.right)), leading=leading
+        )
     if type(node) is Root:
         # `$` mid-path means "jump back to the document root": only jsonpath-ng tracks that.
         if not leading:
@@ -162,6 +164,7 @@ def _index(indices: tuple[int, ...], nxt: Visit) -> Visit:
 
 def _slice(window: slice, nxt: Visit) -> Visit:
     if window.step == 0:  # jsonpath-ng: a zero step selects nothing
+
         def nothing(container: Any, key: Any, value: Any, sink: Sink) -> None:
             return None
 

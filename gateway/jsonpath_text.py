@@ -41,9 +41,7 @@ NOT_JSON: Final[Any] = _NotJson()
 def json_text(value: str) -> Any:
     """The object or array `value` holds as JSON text, or `NOT_JSON`."""
     head = value[:1]
-    if head not in _OPENERS and (
-        head not in _HEADS or value.lstrip(" \t\r\n")[:1] not in _OPENERS
-    ):
+    if head not in _OPENERS and (head not in _HEADS or value.lstrip(" \t\r\n")[:1] not in _OPENERS):
         return NOT_JSON
     try:
         parsed = json_codec.loads(value)

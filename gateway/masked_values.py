@@ -111,9 +111,11 @@ def texts(data: bytes, charsets: list[str]) -> list[str]:
 
 def _sniffed_encodings(head: bytes) -> list[str]:
     if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) or head[1:3] == b"\0\0":
-        return ["utf-32"] if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)) else [
-            "utf-32-le" if head[0] else "utf-32-be"
-        ]
+        return (
+            ["utf-32"]
+            if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE))
+            else ["utf-32-le" if head[0] else "utf-32-be"]
+        )
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return ["utf-16"]
     if len(head) >= 2 and (head[0] == 0) != (head[1] == 0):

@@ -65,9 +65,7 @@ def compile_template(
     regex = "".join(parts) or "/"
     if regex.startswith("(?:/[^/]+)*"):  # a template of only `/**` also matches the root
         regex = "/?" + regex
-    return PathTemplate(
-        path, _compile_methods(methods, key_path), re.compile(regex, re.IGNORECASE)
-    )
+    return PathTemplate(path, _compile_methods(methods, key_path), re.compile(regex, re.IGNORECASE))
 
 
 def _compile_methods(

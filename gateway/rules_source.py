@@ -35,14 +35,38 @@ RULES_SCHEMA: dict[str, Any] = json.loads(
 )
 _VALIDATOR = Draft202012Validator(RULES_SCHEMA)  # compiled once, at import
 
-_NOUNS = {"string": "a string", "integer": "an integer", "number": "a number",
-          "boolean": "true or false", "object": "a mapping", "array": "a list", "null": "null"}
-_PLURALS = {"string": "strings", "integer": "integers", "number": "numbers",
-            "boolean": "booleans", "object": "mappings", "array": "lists"}
-_BOUNDS = {"minimum": "at least", "maximum": "at most",
-           "exclusiveMinimum": "greater than", "exclusiveMaximum": "less than"}
-_JSON_TYPES: dict[type, str] = {bool: "boolean", int: "integer", float: "number", str: "string",
-                                dict: "object", list: "array", type(None): "null"}
+_NOUNS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "null",
+}
+_PLURALS = {
+    "string": "strings",
+    "integer": "integers",
+    "number": "numbers",
+    "boolean": "booleans",
+    "object": "mappings",
+    "array": "lists",
+}
+_BOUNDS = {
+    "minimum": "at least",
+    "maximum": "at most",
+    "exclusiveMinimum": "greater than",
+    "exclusiveMaximum": "less than",
+}
+_JSON_TYPES: dict[type, str] = {
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+    dict: "object",
+    list: "array",
+    type(None): "null",
+}
 
 
 class RuleLoadError(Exception):
@@ -114,8 +138,10 @@ def _rule_files(path: Path) -> list[Path]:
         # SECURITY: a dangling symlink is kept so that it fails loudly instead of silently
         # dropping that file's rules.
         files = sorted(
-            entry for entry in path.iterdir()
-            if not entry.name.startswith(".") and entry.suffix.lower() in RULE_SUFFIXES
+            entry
+            for entry in path.iterdir()
+            if not entry.name.startswith(".")
+            and entry.suffix.lower() in RULE_SUFFIXES
             and (entry.is_file() or (entry.is_symlink() and not entry.exists()))
         )
     except OSError as error:
@@ -143,8 +169,9 @@ class _Merge:
     def add(self, name: str, parsed: ParsedFile) -> None:
         if not isinstance(parsed.data, dict):
             return  # already reported by the schema
-        offsets = {key: len(old) for key in CONCATENATED
-                   if isinstance(old := self.data.get(key), list)}
+        offsets = {
+            key: len(old) for key in CONCATENATED if isinstance(old := self.data.get(key), list)
+        }
         for key, value in parsed.data.items():
             old = self.data.get(key)
             if key == "$schema" or (key == "version" and key in self.data):
@@ -158,8 +185,15 @@ class _Merge:
                 path = (path[0], path[1] + offsets[str(path[0])], *path[2:])
             self.locations.setdefault(path, (name, line))
 
-    def merge(self, target: dict[str, Any], key: str, value: Any, path: KeyPath, name: str,
-              parsed: ParsedFile) -> None:
+    def merge(
+        self,
+        target: dict[str, Any],
+        key: str,
+        value: Any,
+        path: KeyPath,
+        name: str,
+        parsed: ParsedFile,
+    ) -> None:
         if key not in target:
             target[key] = value
             return
@@ -169,8 +203,10 @@ class _Merge:
                 self.merge(old, sub_key, sub_value, (*path, sub_key), name, parsed)
             return
         first, first_line = self.locations.get(path, (name, 1))
-        self.errors.append(f"{name}:{_line(parsed.lines, path)}: key '{format_key_path(path)}' "
-                           f"already defined at {first}:{first_line}")
+        self.errors.append(
+            f"{name}:{_line(parsed.lines, path)}: key '{format_key_path(path)}' "
+            f"already defined at {first}:{first_line}"
+        )
 
 
 def _schema_errors(name: str, parsed: ParsedFile) -> list[str]:

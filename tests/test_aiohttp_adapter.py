@@ -30,7 +30,9 @@ def test_a_changed_header_writer_is_detected(monkeypatch: pytest.MonkeyPatch) ->
         return None  # a future aiohttp that serialises headers some other way
 
     monkeypatch.setattr(http_writer.StreamWriter, "write_headers", write_headers)
-    with pytest.raises(AiohttpChanged, match=f"aiohttp {aiohttp.__version__}: .*_serialize_headers"):
+    with pytest.raises(
+        AiohttpChanged, match=f"aiohttp {aiohttp.__version__}: .*_serialize_headers"
+    ):
         check_aiohttp()
 
 

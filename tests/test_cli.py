@@ -470,9 +470,23 @@ def test_serve_in_a_checkout_loads_the_default_rules_folder() -> None:
         admin_port = probe.getsockname()[1]
     env = {**os.environ, "OMNIGATE_JWT_SECRET": JWT_SECRET, "OMNIGATE_RULES": ""}
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--upstream", "http://127.0.0.1:9",
-         "--listen", "127.0.0.1:0", "--admin-listen", f"127.0.0.1:{admin_port}"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "gateway",
+            "serve",
+            "--upstream",
+            "http://127.0.0.1:9",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            f"127.0.0.1:{admin_port}",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         rules = None

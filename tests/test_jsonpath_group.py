@@ -53,10 +53,19 @@ def test_locate_finds_each_chain_in_walk_order() -> None:
     senders, every = group.locate(doc)  # chains differing only in their last key share a list
     assert ids(senders) == ids([doc["sender"], first["sender"], meta["sender"], third["sender"]])
     # A one-key chain is looked up in every dict of the walk, in pre-order.
-    assert ids(every) == ids([
-        doc, doc["sender"], first, first["sender"], meta, meta["sender"], second, third,
-        third["sender"],
-    ])
+    assert ids(every) == ids(
+        [
+            doc,
+            doc["sender"],
+            first,
+            first["sender"],
+            meta,
+            meta["sender"],
+            second,
+            third,
+            third["sender"],
+        ]
+    )
 
 
 def ids(values: list[Any]) -> list[int]:
@@ -115,8 +124,9 @@ def test_apply_stops_before_a_structural_change(doc: Any, fns: Any, counts: list
 
 def test_a_container_kept_as_it_is_does_not_stop_the_group() -> None:
     doc = {"s": {"a": {"k": 1}}}
-    assert list(DescentGroup((), [("s", "a"), ("k",)]).apply(
-        doc, [lambda v: v, lambda v: 2], remove=REMOVE)) == [0, 1]
+    assert list(
+        DescentGroup((), [("s", "a"), ("k",)]).apply(doc, [lambda v: v, lambda v: 2], remove=REMOVE)
+    ) == [0, 1]
     assert doc == {"s": {"a": {"k": 2}}}
 
 

@@ -50,10 +50,13 @@ def reference_find(expr: str, doc: Any) -> list[Any]:
         ("$.payload[*].content", ["hi", "yo"], True),
         ("$.payload.*.id", [1, 2], True),  # `.*` on a list = its elements
         ("$['meta.info']['with space']", [5], True),  # dots and spaces in quoted names
-        ("$[\"meta.info\"].*", [5], True),
+        ('$["meta.info"].*', [5], True),
         # Recursive descent: the start value first, then every depth, in document order.
-        ("$..sender.phone_number",
-         ["+1 415 555 0000", "+1 415 555 0001", "+1 415 555 0002", "+1 415 555 0003"], True),
+        (
+            "$..sender.phone_number",
+            ["+1 415 555 0000", "+1 415 555 0001", "+1 415 555 0002", "+1 415 555 0003"],
+            True,
+        ),
         ("$..name", ["Jane"], True),
         ("$.payload[0:1].id", [1], True),
         ("$.payload[::-1].id", [2, 1], True),  # a negative step walks backwards
@@ -245,8 +248,10 @@ def test_trailing_this_rewrites_the_selected_value() -> None:
         ("$['abc", "invalid JSONPath '$['abc': Unexpected EOF in string literal"),
         ("$.a[1:2:3:4]", "invalid JSONPath '$.a[1:2:3:4]': Parse error at 1:9"),
         ("$.a.`foo`", "invalid JSONPath '$.a.`foo`': Unknown named operator `foo` at 1:8"),
-        ("$.a.`len`",
-         "unsupported JSONPath '$.a.`len`': '`len`' computes a new value instead of selecting one"),
+        (
+            "$.a.`len`",
+            "unsupported JSONPath '$.a.`len`': '`len`' computes a new value instead of selecting one",
+        ),
         ("$.a.`keys`", "'`keys`' computes a new value"),
         ("$.a.`path`", "'`path`' computes a new value"),
         ("$.a[/b]", "'[/b]' computes a new value"),  # sorting returns a copy
@@ -294,11 +299,17 @@ def test_deprecated_syntax_compiles_without_warnings() -> None:
     assert selector.find({"a": 1, "b": 2}) == reference_find("$.a | $.b", {"a": 1, "b": 2})
 
 
-MESSAGES = {"payload": [
-    {"sender_type": "Contact", "sender": {"name": "Jane Doe", "type": "contact"}, "email": "j@x"},
-    {"sender_type": "User", "sender": {"name": "Agent Smith", "type": "user"}},
-    {"sender": {"name": "Bot", "type": "agent_bot"}, "email": None},
-]}
+MESSAGES = {
+    "payload": [
+        {
+            "sender_type": "Contact",
+            "sender": {"name": "Jane Doe", "type": "contact"},
+            "email": "j@x",
+        },
+        {"sender_type": "User", "sender": {"name": "Agent Smith", "type": "user"}},
+        {"sender": {"name": "Bot", "type": "agent_bot"}, "email": None},
+    ]
+}
 
 
 @pytest.mark.parametrize(
@@ -312,8 +323,10 @@ MESSAGES = {"payload": [
         ("$.payload[?(@.sender.type == 'contact')].sender.name", ["Jane Doe"]),
         # `&&` and `||`.
         ("$.payload[?(@.sender_type == 'Contact' && @.email)].sender.name", ["Jane Doe"]),
-        ("$.payload[?(@.sender_type == 'User' || @.email)].sender.name",
-         ["Jane Doe", "Agent Smith", "Bot"]),
+        (
+            "$.payload[?(@.sender_type == 'User' || @.email)].sender.name",
+            ["Jane Doe", "Agent Smith", "Bot"],
+        ),
         # Existence: a member that is there, even when null.
         ("$.payload[?(@.email)].sender.name", ["Jane Doe", "Bot"]),
         # Negated existence.

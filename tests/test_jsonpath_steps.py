@@ -21,13 +21,41 @@ PROPERTY = settings(max_examples=150, deadline=None, derandomize=True)
 # up more often so that most generated paths select something.
 KEYS = ["a", "a", "b", "b", "c.d", "e f", "0", "it's"]
 STEPS = [
-    ".a", ".b", "['c.d']", "['e f']", "['0']", ".'it\\'s'", "['a','b']", "['b','a','a']",
-    ".*", "[*]", "[0]", "[1]", "[-1]", "[0,-1]", "[2,0]", "[1:]", "[:2]", "[::-1]", "[0:3:2]",
-    "[::0]", "..a", "..b", "..*", "..[*]", "..['c.d']", "..[0]", "..[-1]", ".`this`", "..`this`",
+    ".a",
+    ".b",
+    "['c.d']",
+    "['e f']",
+    "['0']",
+    ".'it\\'s'",
+    "['a','b']",
+    "['b','a','a']",
+    ".*",
+    "[*]",
+    "[0]",
+    "[1]",
+    "[-1]",
+    "[0,-1]",
+    "[2,0]",
+    "[1:]",
+    "[:2]",
+    "[::-1]",
+    "[0:3:2]",
+    "[::0]",
+    "..a",
+    "..b",
+    "..*",
+    "..[*]",
+    "..['c.d']",
+    "..[0]",
+    "..[-1]",
+    ".`this`",
+    "..`this`",
 ]
 FILTER_STEPS = ["[?(@.a)]", "[?(@.b == 1)]", "..[?(@.a)]", "[?(@.a || @.b > 0)]", "[?(@.a == $.b)]"]
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-2, 3), st.sampled_from(["x", "y z"]))
+
+
 def containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.one_of(
         st.lists(inner, min_size=1, max_size=4),
@@ -55,15 +83,19 @@ def guided(draw: st.DrawFn) -> tuple[Any, str]:
         if isinstance(node, dict) and node:
             key = draw(st.sampled_from(sorted(node)))
             plain = key.isidentifier()
-            expr += draw(st.sampled_from(
-                [bracket(key), ".*", ".." + (key if plain else bracket(key))]
-                + (["." + key] if plain else [])
-            ))
+            expr += draw(
+                st.sampled_from(
+                    [bracket(key), ".*", ".." + (key if plain else bracket(key))]
+                    + (["." + key] if plain else [])
+                )
+            )
         elif isinstance(node, list) and node:
             at = draw(st.integers(0, len(node) - 1))
-            expr += draw(st.sampled_from(
-                [f"[{at}]", f"[{at - len(node)}]", "[*]", f"[{at}:]", f"[0,{at}]", "..[*]"]
-            ))
+            expr += draw(
+                st.sampled_from(
+                    [f"[{at}]", f"[{at - len(node)}]", "[*]", f"[{at}:]", f"[0,{at}]", "..[*]"]
+                )
+            )
         else:
             break
         node = node[key] if isinstance(node, dict) else node[at]
@@ -72,7 +104,8 @@ def guided(draw: st.DrawFn) -> tuple[Any, str]:
 
 pairs = st.one_of(st.tuples(documents, plain_exprs), guided())
 filter_exprs = st.tuples(
-    st.lists(st.sampled_from(STEPS), max_size=2), st.sampled_from(FILTER_STEPS),
+    st.lists(st.sampled_from(STEPS), max_size=2),
+    st.sampled_from(FILTER_STEPS),
     st.lists(st.sampled_from(STEPS), max_size=1),
 ).map(lambda parts: "$" + "".join(parts[0]) + parts[1] + "".join(parts[2]))
 

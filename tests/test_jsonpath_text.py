@@ -43,8 +43,13 @@ def test_what_counts_as_json_text(value: str, holds: Any) -> None:
 
 
 DOC = {
-    "a": text({"email": "j@x.com", "list": [1, 2, {"email": "k@y.com"}],
-               "deep": text({"email": "z@z.com"})}),
+    "a": text(
+        {
+            "email": "j@x.com",
+            "list": [1, 2, {"email": "k@y.com"}],
+            "deep": text({"email": "z@z.com"}),
+        }
+    ),
     "b": "[photo]",
     "c": text([{"email": "c@c.com"}]),
 }
@@ -155,7 +160,9 @@ def test_delegated_paths_read_text_as_text() -> None:
 
 # Property: a container written as JSON text is walked exactly like the container itself.
 documents = st.dictionaries(
-    st.sampled_from(KEYS), st.recursive(scalars, containers, max_leaves=30), min_size=1,
+    st.sampled_from(KEYS),
+    st.recursive(scalars, containers, max_leaves=30),
+    min_size=1,
     max_size=4,
 )
 tails = st.lists(st.sampled_from(STEPS + COMMON), min_size=1, max_size=3).map("".join)
@@ -216,12 +223,17 @@ async def test_the_rule_language_end_to_end(gateway_for: Any) -> None:
 
     from tests.conftest import bearer
 
-    body = {"items": [
-        {"sender_type": "Contact", "sender": {"name": "Jane Doe"},
-         "payload": text({"email": "Jane@Example.com", "n": 1}),
-         "custom_attributes": {"Home_Phone": "+1 415 555 0132", "note": "mail jo@ex.com"}},
-        {"sender_type": "User", "sender": {"name": "Sam Carter"}, "payload": "[photo]"},
-    ]}
+    body = {
+        "items": [
+            {
+                "sender_type": "Contact",
+                "sender": {"name": "Jane Doe"},
+                "payload": text({"email": "Jane@Example.com", "n": 1}),
+                "custom_attributes": {"Home_Phone": "+1 415 555 0132", "note": "mail jo@ex.com"},
+            },
+            {"sender_type": "User", "sender": {"name": "Sam Carter"}, "payload": "[photo]"},
+        ]
+    }
 
     async def handler(request: web.Request) -> web.Response:
         return web.json_response(body)

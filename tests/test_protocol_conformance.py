@@ -95,8 +95,7 @@ def error_of(answer: bytes) -> tuple[int, str]:
         ),
         # chunked twice is not "chunked alone" (refused by the parser too)
         (
-            b"POST /x HTTP/1.1\r\nHost: g\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"
-            b"0\r\n\r\n",
+            b"POST /x HTTP/1.1\r\nHost: g\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n",
             400,
             "bad_request",
         ),
@@ -112,8 +111,11 @@ def error_of(answer: bytes) -> tuple[int, str]:
         # an absolute-form target without a host
         (b"GET http:///x HTTP/1.1\r\nHost: g\r\n\r\n", 400, "bad_request"),
         # a header field longer than 16 KiB
-        (b"GET /x HTTP/1.1\r\nHost: g\r\nX-Big: " + b"a" * (17 * 1024) + b"\r\n\r\n", 431,
-         "bad_request"),
+        (
+            b"GET /x HTTP/1.1\r\nHost: g\r\nX-Big: " + b"a" * (17 * 1024) + b"\r\n\r\n",
+            431,
+            "bad_request",
+        ),
         # more than 128 header fields
         (b"GET /x HTTP/1.1\r\nHost: g\r\n" + b"X-N: 1\r\n" * 130 + b"\r\n", 400, "bad_request"),
     ],
@@ -217,7 +219,9 @@ async def test_expect_continue_is_not_sent_for_a_bad_token(make_gateway, upstrea
 async def test_an_oversized_upstream_response_head_is_a_502(make_gateway, reply):
     async with RawUpstream(reply) as upstream:
         gw = await make_gateway(upstream.url)
-        answer = await raw_http(gw.client.port, b"GET /x HTTP/1.1\r\nHost: g\r\nConnection: close\r\n\r\n")
+        answer = await raw_http(
+            gw.client.port, b"GET /x HTTP/1.1\r\nHost: g\r\nConnection: close\r\n\r\n"
+        )
     assert error_of(answer) == (502, "upstream_unavailable")
 
 
@@ -225,12 +229,15 @@ EARLY_HINTS = (
     b"HTTP/1.1 103 Early Hints\r\nLink: </app.css>; rel=preload\r\nX-Obs: \xe9\r\n\r\n"
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
 )
-MASKED_ROUTE = MINIMAL_RULES + """
+MASKED_ROUTE = (
+    MINIMAL_RULES
+    + """
 routes:
   - name: contact
     match: { path: "/contacts/{id}" }
     response: [ { path: "$.phone", mask: phone } ]
 """
+)
 
 
 @pytest.mark.parametrize(

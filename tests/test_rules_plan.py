@@ -22,14 +22,19 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_route_headers_are_compiled_onto_the_route(tmp_path: Path) -> None:
-    plan = load_plan(write(tmp_path, """routes:
+    plan = load_plan(
+        write(
+            tmp_path,
+            """routes:
   - name: contact
     match: { path: "/contacts/{id}" }
     response: [{ path: "$.email", mask: email }]
     headers:
       - { name: X-Contact-Email, mask: email }
       - { name: x-contact-phone, mask: { type: partial, keep_last: 2 } }
-"""))
+""",
+        )
+    )
     (route,) = plan.routes
     assert [header.name for header in route.headers] == ["x-contact-email", "x-contact-phone"]
     assert route.headers[0].mask("Jane@Example.com") == "****@example.com"
@@ -50,28 +55,38 @@ def test_route_headers_are_compiled_onto_the_route(tmp_path: Path) -> None:
     ],
 )
 def test_bad_header_rules_are_load_errors(tmp_path: Path, headers: str, message: str) -> None:
-    path = write(tmp_path, f"""routes:
+    path = write(
+        tmp_path,
+        f"""routes:
   - name: contact
     match: {{ path: "/contacts/{{id}}" }}
     headers: {headers}
-""")
+""",
+    )
     with pytest.raises(RuleLoadError) as caught:
         load_plan(path)
     assert any(message in error for error in caught.value.errors), caught.value.errors
 
 
 def test_attribute_patterns_and_default_apply_through_a_rule(tmp_path: Path) -> None:
-    plan = load_plan(write(tmp_path, """attributes:
+    plan = load_plan(
+        write(
+            tmp_path,
+            """attributes:
   "~(?i)phone|mobile": phone
   default: text
 routes:
   - name: contact
     match: { path: "/contacts/{id}" }
     response: [{ path: "$.custom_attributes", mask: attributes }]
-"""))
+""",
+        )
+    )
     (rule,) = plan.routes[0].rules
     assert rule.mask({"Mobile": "+447700900123", "note": "mail jo@ex.com", "n": 3}) == {
-        "Mobile": "XXX-XXX-0123", "note": "mail ****@ex.com", "n": 3
+        "Mobile": "XXX-XXX-0123",
+        "note": "mail ****@ex.com",
+        "n": 3,
     }
 
 

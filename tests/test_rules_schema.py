@@ -149,8 +149,23 @@ RULE = ("routes", 0, "response", 0)
 @pytest.mark.parametrize(
     ("path", "value", "valid"),
     [
-        ((*JWT, "algorithms"), ["HS256", "HS384", "HS512", "RS384", "RS512", "PS256", "PS384",
-                                "PS512", "ES256", "ES384", "EdDSA"], True),
+        (
+            (*JWT, "algorithms"),
+            [
+                "HS256",
+                "HS384",
+                "HS512",
+                "RS384",
+                "RS512",
+                "PS256",
+                "PS384",
+                "PS512",
+                "ES256",
+                "ES384",
+                "EdDSA",
+            ],
+            True,
+        ),
         ((*JWT, "algorithms"), ["none"], False),  # never
         ((*JWT, "algorithms"), ["NONE"], False),
         ((*JWT, "algorithms"), [], False),  # an allow-list must allow something

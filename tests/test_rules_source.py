@@ -188,120 +188,195 @@ routes:
 
 # Each row: files in the folder, then the exact errors (all of them, in order).
 ERROR_CASES = [
-    pytest.param({"a.yaml": "version: 1\nfoo: 1\n"}, ["rules/a.yaml:2: unknown key 'foo'"],
-                 id="unknown-top-level-key"),
     pytest.param(
-        {"a.yaml": "version: 1\nroutes:\n  - name: r\n    match: {path: /x}\n    response:\n"
-                   "      - {path: $.a, mask: phone}\n      - {path: $.b, mask_type: phone}\n"},
-        ["rules/a.yaml:7: routes[0].response[1]: 'mask' is required",
-         "rules/a.yaml:7: routes[0].response[1]: unknown key 'mask_type'"],
-        id="unknown-nested-key-and-missing-required"),
-    pytest.param({"a.yaml": "roles: {}\n"}, ["rules/a.yaml:1: 'version' is required"],
-                 id="version-required-in-every-file"),
-    pytest.param({"a.yaml": "version: 2\n"}, ["rules/a.yaml:1: 'version' must be 1"],
-                 id="version-const"),
+        {"a.yaml": "version: 1\nfoo: 1\n"},
+        ["rules/a.yaml:2: unknown key 'foo'"],
+        id="unknown-top-level-key",
+    ),
     pytest.param(
-        {"a.yaml": "version: 1\nroutes:\n  - name: r\n    match:\n      method: {GET: 1}\n"
-                   "      path: /x\n"},
+        {
+            "a.yaml": "version: 1\nroutes:\n  - name: r\n    match: {path: /x}\n    response:\n"
+            "      - {path: $.a, mask: phone}\n      - {path: $.b, mask_type: phone}\n"
+        },
+        [
+            "rules/a.yaml:7: routes[0].response[1]: 'mask' is required",
+            "rules/a.yaml:7: routes[0].response[1]: unknown key 'mask_type'",
+        ],
+        id="unknown-nested-key-and-missing-required",
+    ),
+    pytest.param(
+        {"a.yaml": "roles: {}\n"},
+        ["rules/a.yaml:1: 'version' is required"],
+        id="version-required-in-every-file",
+    ),
+    pytest.param(
+        {"a.yaml": "version: 2\n"}, ["rules/a.yaml:1: 'version' must be 1"], id="version-const"
+    ),
+    pytest.param(
+        {
+            "a.yaml": "version: 1\nroutes:\n  - name: r\n    match:\n      method: {GET: 1}\n"
+            "      path: /x\n"
+        },
         ["rules/a.yaml:5: routes[0].match: 'method' must be a string or a list of strings"],
-        id="wrong-type-one-of"),
+        id="wrong-type-one-of",
+    ),
     pytest.param(
         {"a.yaml": "version: 1\nroutes:\n  - name: r\n    match: {method: [GET, 5], path: /x}\n"},
         ["rules/a.yaml:4: routes[0].match: 'method[1]' must be a string"],
-        id="wrong-type-list-item"),
+        id="wrong-type-list-item",
+    ),
     pytest.param(
         {"a.yaml": "version: 1\nauth:\n  jwt:\n    algorithms: [none]\n    secret_env: S\n"},
-        ["rules/a.yaml:4: auth.jwt: 'algorithms[0]' must be one of 'HS256', 'HS384', 'HS512', "
-         "'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'"],
-        id="alg-none-never-accepted"),
+        [
+            "rules/a.yaml:4: auth.jwt: 'algorithms[0]' must be one of 'HS256', 'HS384', 'HS512', "
+            "'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'"
+        ],
+        id="alg-none-never-accepted",
+    ),
     pytest.param(
-        {"a.yaml": "version: 1\nauth:\n  jwt:\n    algorithms: [RS256]\n"
-                   "    jwks_url: https://id.example.com/jwks\n    public_key_file: /k.pem\n"},
-        ["rules/a.yaml:3: auth.jwt: exactly one of 'jwks_url', 'public_key_file', 'secret_env' "
-         "must be set"],
-        id="jwt-two-key-sources"),
+        {
+            "a.yaml": "version: 1\nauth:\n  jwt:\n    algorithms: [RS256]\n"
+            "    jwks_url: https://id.example.com/jwks\n    public_key_file: /k.pem\n"
+        },
+        [
+            "rules/a.yaml:3: auth.jwt: exactly one of 'jwks_url', 'public_key_file', 'secret_env' "
+            "must be set"
+        ],
+        id="jwt-two-key-sources",
+    ),
     pytest.param(
-        {"a.yaml": "version: 1\nroutes:\n  - name: r\n    match: {path: /x}\n    response:\n"
-                   "      - {path: $.a, mask: phnoe}\n      - {path: $.a, mask: null}\n"
-                   "      - {path: $.a, mask: {keep_last: 2}}\n"},
-        ["rules/a.yaml:6: routes[0].response[0]: 'mask' must be one of 'phone', 'email', 'name', "
-         "'text', 'redact', 'remove', 'null', 'hash', 'partial', 'attributes'",
-         # YAML null is not the "null" mask: the message says to quote it
-         "rules/a.yaml:7: routes[0].response[1]: 'mask' must be a mask name (phone, email, name, "
-         "text, redact, remove, \"null\", hash, partial, attributes) or a mapping with 'type' "
-         "and options",
-         "rules/a.yaml:8: routes[0].response[2].mask: 'type' is required"],
-        id="mask-spec-errors"),
+        {
+            "a.yaml": "version: 1\nroutes:\n  - name: r\n    match: {path: /x}\n    response:\n"
+            "      - {path: $.a, mask: phnoe}\n      - {path: $.a, mask: null}\n"
+            "      - {path: $.a, mask: {keep_last: 2}}\n"
+        },
+        [
+            "rules/a.yaml:6: routes[0].response[0]: 'mask' must be one of 'phone', 'email', 'name', "
+            "'text', 'redact', 'remove', 'null', 'hash', 'partial', 'attributes'",
+            # YAML null is not the "null" mask: the message says to quote it
+            "rules/a.yaml:7: routes[0].response[1]: 'mask' must be a mask name (phone, email, name, "
+            "text, redact, remove, \"null\", hash, partial, attributes) or a mapping with 'type' "
+            "and options",
+            "rules/a.yaml:8: routes[0].response[2].mask: 'type' is required",
+        ],
+        id="mask-spec-errors",
+    ),
     pytest.param(
         {"a.yaml": "version: 1\nroles:\n  agent: {masking: yes}\n"},
         ["rules/a.yaml:3: roles.agent: 'masking' must be true or false"],
-        id="yaml-1.1-yes-is-not-a-boolean"),
+        id="yaml-1.1-yes-is-not-a-boolean",
+    ),
     pytest.param(
         {"a.yaml": "version: 1\nroles:\n  admin: {masking: false}\n  admin: {masking: true}\n"},
         ["rules/a.yaml:4: key 'roles.admin' already defined at rules/a.yaml:3"],
-        id="duplicate-key-in-one-file"),
+        id="duplicate-key-in-one-file",
+    ),
     pytest.param(
-        {"a.yaml": "version: 1\nroles:\n  admin: {masking: false}\n",
-         "b.yaml": "version: 1\nroles:\n  agent: {masking: true}\n  admin: {masking: false}\n"},
+        {
+            "a.yaml": "version: 1\nroles:\n  admin: {masking: false}\n",
+            "b.yaml": "version: 1\nroles:\n  agent: {masking: true}\n  admin: {masking: false}\n",
+        },
         ["rules/b.yaml:4: key 'roles.admin' already defined at rules/a.yaml:3"],
-        id="key-defined-in-two-files"),
+        id="key-defined-in-two-files",
+    ),
     pytest.param(
-        {"a.yaml": "version: 1\nauth:\n  jwt: {algorithms: [HS256], secret_env: S}\n",
-         "b.yaml": "version: 1\nauth:\n  missing_token: reject\n  jwt: {algorithms: [HS256], "
-                   "secret_env: S}\n"},
-        ["rules/b.yaml:4: key 'auth.jwt.algorithms' already defined at rules/a.yaml:3",
-         "rules/b.yaml:4: key 'auth.jwt.secret_env' already defined at rules/a.yaml:3"],
-        id="deep-merge-conflict"),
+        {
+            "a.yaml": "version: 1\nauth:\n  jwt: {algorithms: [HS256], secret_env: S}\n",
+            "b.yaml": "version: 1\nauth:\n  missing_token: reject\n  jwt: {algorithms: [HS256], "
+            "secret_env: S}\n",
+        },
+        [
+            "rules/b.yaml:4: key 'auth.jwt.algorithms' already defined at rules/a.yaml:3",
+            "rules/b.yaml:4: key 'auth.jwt.secret_env' already defined at rules/a.yaml:3",
+        ],
+        id="deep-merge-conflict",
+    ),
     pytest.param(
         {"a.yaml": "version: 1\nroutes:\n  - name: r\n    match: {path: /x\n  - name: s\n"},
-        ["rules/a.yaml:5: YAML syntax error: expected ',' or '}', but got ':' "
-         "(while parsing a flow mapping)"],
-        id="yaml-unclosed-flow-mapping"),
-    pytest.param({"a.yaml": "version: 1\ndefault_role: a: b\n"},
-                 ["rules/a.yaml:2: YAML syntax error: mapping values are not allowed here"],
-                 id="yaml-syntax-error-line"),
+        [
+            "rules/a.yaml:5: YAML syntax error: expected ',' or '}', but got ':' "
+            "(while parsing a flow mapping)"
+        ],
+        id="yaml-unclosed-flow-mapping",
+    ),
+    pytest.param(
+        {"a.yaml": "version: 1\ndefault_role: a: b\n"},
+        ["rules/a.yaml:2: YAML syntax error: mapping values are not allowed here"],
+        id="yaml-syntax-error-line",
+    ),
     pytest.param(
         {"a.yaml": "version: 1\nroles:\n  admin: {masking: false}\n   agent: {masking: true}\n"},
-        ["rules/a.yaml:4: YAML syntax error: expected <block end>, but found "
-         "'<block mapping start>' (while parsing a block mapping)"],
-        id="yaml-bad-indentation"),
-    pytest.param({"a.yaml": "version: 1\n---\nversion: 1\n"},
-                 ["rules/a.yaml:2: YAML syntax error: but found another document "
-                  "(expected a single document in the stream)"],
-                 id="two-yaml-documents"),
-    pytest.param({"a.json": '{\n  "version": 1,\n  "roles": }\n'},
-                 ["rules/a.json:3: JSON syntax error: unexpected character, expected a JSON value"],
-                 id="json-syntax-error"),
-    pytest.param({"a.json": "version: 1\n"},
-                 ["rules/a.json:1: JSON syntax error: unexpected character, expected a JSON value"],
-                 id="yaml-in-a-json-file"),
-    pytest.param({"a.json": '{\n\t"version": 1,\n\t"rolez": {}\n}\n'},
-                 ["rules/a.json:3: unknown key 'rolez'"], id="json-schema-error-has-its-line"),
-    pytest.param({"a.json": '{"version": 1,\n "default_role": "a",\n "default_role": "b"}'},
-                 ["rules/a.json:3: key 'default_role' already defined at rules/a.json:2"],
-                 id="json-duplicate-key"),
+        [
+            "rules/a.yaml:4: YAML syntax error: expected <block end>, but found "
+            "'<block mapping start>' (while parsing a block mapping)"
+        ],
+        id="yaml-bad-indentation",
+    ),
     pytest.param(
-        {"a.yaml": "version: 1\nroles:\n  team lead: {masking: true}\n",
-         "b.json": '{"version": 1,\n "roles": {"team lead": {"masking": true}}}'},
-        ['rules/b.json:2: key \'roles["team lead"]\' already defined at rules/a.yaml:3'],
-        id="odd-key-names-are-quoted"),
+        {"a.yaml": "version: 1\n---\nversion: 1\n"},
+        [
+            "rules/a.yaml:2: YAML syntax error: but found another document "
+            "(expected a single document in the stream)"
+        ],
+        id="two-yaml-documents",
+    ),
+    pytest.param(
+        {"a.json": '{\n  "version": 1,\n  "roles": }\n'},
+        ["rules/a.json:3: JSON syntax error: unexpected character, expected a JSON value"],
+        id="json-syntax-error",
+    ),
+    pytest.param(
+        {"a.json": "version: 1\n"},
+        ["rules/a.json:1: JSON syntax error: unexpected character, expected a JSON value"],
+        id="yaml-in-a-json-file",
+    ),
+    pytest.param(
+        {"a.json": '{\n\t"version": 1,\n\t"rolez": {}\n}\n'},
+        ["rules/a.json:3: unknown key 'rolez'"],
+        id="json-schema-error-has-its-line",
+    ),
+    pytest.param(
+        {"a.json": '{"version": 1,\n "default_role": "a",\n "default_role": "b"}'},
+        ["rules/a.json:3: key 'default_role' already defined at rules/a.json:2"],
+        id="json-duplicate-key",
+    ),
+    pytest.param(
+        {
+            "a.yaml": "version: 1\nroles:\n  team lead: {masking: true}\n",
+            "b.json": '{"version": 1,\n "roles": {"team lead": {"masking": true}}}',
+        },
+        ["rules/b.json:2: key 'roles[\"team lead\"]' already defined at rules/a.yaml:3"],
+        id="odd-key-names-are-quoted",
+    ),
     pytest.param({"a.yaml": ""}, ["rules/a.yaml:1: empty rule file"], id="empty-file"),
-    pytest.param({"a.yaml": "# only a comment\n"}, ["rules/a.yaml:1: empty rule file"],
-                 id="comment-only-file"),
+    pytest.param(
+        {"a.yaml": "# only a comment\n"},
+        ["rules/a.yaml:1: empty rule file"],
+        id="comment-only-file",
+    ),
     pytest.param({"a.json": "  \n"}, ["rules/a.json:1: empty rule file"], id="empty-json"),
-    pytest.param({"a.yaml": "- version: 1\n"}, ["rules/a.yaml:1: the rule file must be a mapping"],
-                 id="top-level-list"),
-    pytest.param({"a.yaml": b"version: 1\nx: \xff\n"}, ["rules/a.yaml:2: not UTF-8 text"],
-                 id="not-utf8"),
-    pytest.param({"a.yaml": "version: 1\nx: !!binary aGk=\n"},
-                 ["rules/a.yaml:2: unsupported YAML value with tag tag:yaml.org,2002:binary"],
-                 id="non-json-yaml-value"),
+    pytest.param(
+        {"a.yaml": "- version: 1\n"},
+        ["rules/a.yaml:1: the rule file must be a mapping"],
+        id="top-level-list",
+    ),
+    pytest.param(
+        {"a.yaml": b"version: 1\nx: \xff\n"}, ["rules/a.yaml:2: not UTF-8 text"], id="not-utf8"
+    ),
+    pytest.param(
+        {"a.yaml": "version: 1\nx: !!binary aGk=\n"},
+        ["rules/a.yaml:2: unsupported YAML value with tag tag:yaml.org,2002:binary"],
+        id="non-json-yaml-value",
+    ),
     pytest.param(
         {"a.yaml": "version: 1\nfoo: 1\n", "b.yaml": "{version: 1, bar: 2\n"},
-        ["rules/a.yaml:2: unknown key 'foo'",
-         "rules/b.yaml:2: YAML syntax error: expected ',' or '}', but got '<stream end>' "
-         "(while parsing a flow mapping)"],
-        id="every-file-reports"),
+        [
+            "rules/a.yaml:2: unknown key 'foo'",
+            "rules/b.yaml:2: YAML syntax error: expected ',' or '}', but got '<stream end>' "
+            "(while parsing a flow mapping)",
+        ],
+        id="every-file-reports",
+    ),
 ]
 
 
@@ -316,15 +391,26 @@ def test_errors_are_exact_file_line_messages(
     ("make", "target", "expected"),
     [
         (lambda: None, "missing", "missing:1: no such file or directory"),
-        (lambda: Path("empty").mkdir(), "empty",
-         "empty:1: no rule files (*.yaml, *.yml, *.json) in this folder"),
+        (
+            lambda: Path("empty").mkdir(),
+            "empty",
+            "empty:1: no rule files (*.yaml, *.yml, *.json) in this folder",
+        ),
         # hidden files, other suffixes and sub-folders are not rule files
-        (lambda: write({".hidden.yaml": "version: 1\n", "README.md": "x"}, "only_other")
-         and Path("only_other/sub.yaml").mkdir(), "only_other",
-         "only_other:1: no rule files (*.yaml, *.yml, *.json) in this folder"),
+        (
+            lambda: (
+                write({".hidden.yaml": "version: 1\n", "README.md": "x"}, "only_other")
+                and Path("only_other/sub.yaml").mkdir()
+            ),
+            "only_other",
+            "only_other:1: no rule files (*.yaml, *.yml, *.json) in this folder",
+        ),
         # SECURITY: a dangling symlink fails loudly rather than dropping its rules
-        (lambda: write({}, "dangling") and os.symlink("gone.yaml", "dangling/a.yaml"), "dangling",
-         "dangling/a.yaml:1: cannot read file: No such file or directory"),
+        (
+            lambda: write({}, "dangling") and os.symlink("gone.yaml", "dangling/a.yaml"),
+            "dangling",
+            "dangling/a.yaml:1: cannot read file: No such file or directory",
+        ),
     ],
 )
 def test_path_errors(make: Any, target: str, expected: str) -> None:
@@ -347,15 +433,24 @@ def configmap(root: Path, version: str, files: dict[str, str]) -> None:
 def test_configmap_mount_layout_and_update() -> None:
     root = Path("mount")
     roles = "version: 1\nroles: {agent: {masking: true}}\n"
-    configmap(root, "..2026_01_01_00_00_00.1",
-              {"a.yaml": "version: 1\ndefault_role: agent\n", "b.yaml": roles})
+    configmap(
+        root,
+        "..2026_01_01_00_00_00.1",
+        {"a.yaml": "version: 1\ndefault_role: agent\n", "b.yaml": roles},
+    )
     first = load_rules(root)
     assert first.files == ("mount/a.yaml", "mount/b.yaml")  # the links, not the hidden targets
-    assert first.data == {"version": 1, "default_role": "agent",
-                          "roles": {"agent": {"masking": True}}}
+    assert first.data == {
+        "version": 1,
+        "default_role": "agent",
+        "roles": {"agent": {"masking": True}},
+    }
 
-    configmap(root, "..2026_01_02_00_00_00.1",
-              {"a.yaml": "version: 1\ndefault_role: boss\n", "b.yaml": roles})
+    configmap(
+        root,
+        "..2026_01_02_00_00_00.1",
+        {"a.yaml": "version: 1\ndefault_role: boss\n", "b.yaml": roles},
+    )
     second = load_rules(root)
     assert second.data["default_role"] == "boss"
     assert second.digest != first.digest
@@ -365,8 +460,10 @@ def test_digest_follows_names_and_bytes_not_the_folder() -> None:
     files = {"a.yaml": "version: 1\n", "b.yaml": "version: 1\ndefault_role: agent\n"}
     one = load_rules(write(files, "one"))
     assert load_rules(write(files, "two")).digest == one.digest  # same content, other mount
-    assert load_rules(write({**files, "b.yaml": "version: 1\ndefault_role: other\n"}, "three")
-                      ).digest != one.digest
+    assert (
+        load_rules(write({**files, "b.yaml": "version: 1\ndefault_role: other\n"}, "three")).digest
+        != one.digest
+    )
     renamed = {"a.yaml": files["a.yaml"], "c.yaml": files["b.yaml"]}
     assert load_rules(write(renamed, "four")).digest != one.digest
 
@@ -411,14 +508,15 @@ def test_alias_bomb_is_refused() -> None:
 def test_deep_nesting_is_refused() -> None:
     deep_block = "a:\n" + "".join("  " * depth + "b:\n" for depth in range(1, 300))
     write({"a.yaml": "[" * 1000, "b.yaml": deep_block})
-    assert errors_of("rules") == ["rules/a.yaml:1: YAML syntax error: nested too deeply",
-                                  "rules/b.yaml:200: YAML syntax error: nested too deeply"]
+    assert errors_of("rules") == [
+        "rules/a.yaml:1: YAML syntax error: nested too deeply",
+        "rules/b.yaml:200: YAML syntax error: nested too deeply",
+    ]
 
 
 INTS = st.integers(-(2**63), 2**64 - 1)  # orjson's range (it reads larger ones as floats)
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | INTS | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(),
+    st.none() | st.booleans() | INTS | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=12,
 )
@@ -426,8 +524,13 @@ JSON_VALUES = st.recursive(
 
 def key_paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     out = [path]
-    items = value.items() if isinstance(value, dict) else enumerate(value) \
-        if isinstance(value, list) else []
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else []
+    )
     for key, sub in items:
         out += key_paths(sub, (*path, key))
     return out
@@ -445,11 +548,13 @@ PRINTABLE = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs",
 
 
 @PROPERTY
-@given(st.recursive(
-    INTS | PRINTABLE,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(PRINTABLE, inner, max_size=3),
-    max_leaves=10,
-).filter(lambda doc: isinstance(doc, dict)))
+@given(
+    st.recursive(
+        INTS | PRINTABLE,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(PRINTABLE, inner, max_size=3),
+        max_leaves=10,
+    ).filter(lambda doc: isinstance(doc, dict))
+)
 def test_every_json_key_and_item_has_a_line(doc: dict[str, Any]) -> None:
     raw = orjson.dumps(doc, option=orjson.OPT_INDENT_2)
     lines = read_rule_file("x.json", raw).lines

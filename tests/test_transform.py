@@ -45,8 +45,14 @@ MASKS = {
     "drop_ints": FakeMask("drop_ints", lambda v: REMOVE if _is_int(v) else v),
     # Structural changes: a container replaced by a scalar, a scalar by a container.
     "flatten": FakeMask("flatten", lambda v: "F" if isinstance(v, dict | list) else v),
-    "box": FakeMask("box", lambda v: v if v in (None, "boxed") or isinstance(v, dict | list)
-                    else {"a": "boxed", "b": "boxed"}),  # "boxed" stays: the walk must end
+    "box": FakeMask(
+        "box",
+        lambda v: (
+            v
+            if v in (None, "boxed") or isinstance(v, dict | list)
+            else {"a": "boxed", "b": "boxed"}
+        ),
+    ),  # "boxed" stays: the walk must end
 }
 
 # Descent shapes first (they are what gets fused), then paths that must stay on their own.
@@ -167,8 +173,10 @@ def chat() -> dict[str, Any]:
         # The same location reached by two rules from different depths.
         ([("$..a.b", "wrap"), ("$..b", "wrap")], {"a": {"b": "x"}}),
         # List elements removed by a rule of another form, between fused runs.
-        ([("$..a", "wrap"), ("$.l[*]", "drop_ints"), ("$..a", "wrap")],
-         {"l": [1, {"a": "x"}, 2, {"a": "y"}]}),
+        (
+            [("$..a", "wrap"), ("$.l[*]", "drop_ints"), ("$..a", "wrap")],
+            {"l": [1, {"a": "x"}, 2, {"a": "y"}]},
+        ),
         ([("$", "remove"), ("$..a", "const")], {"a": 1}),  # the root removed: nothing left
         ([("$..a", "const"), ("$", "flatten")], {"a": [1]}),  # `$` after a fused rule
         ([("$.a.$..b", "const"), ("$..b", "wrap")], {"a": {"b": "x"}}),  # delegated selector
@@ -219,8 +227,10 @@ def test_a_mask_raising_in_a_group_fails_and_keeps_earlier_counts() -> None:
         raise ZeroDivisionError
 
     path = "$..sender.email"
-    rules = (*make_rules(SENDERS[:1]), MaskRule(
-        "r", path, compile_selector(path), FakeMask("boom", boom), None))  # type: ignore[arg-type]
+    rules = (
+        *make_rules(SENDERS[:1]),
+        MaskRule("r", path, compile_selector(path), FakeMask("boom", boom), None),
+    )  # type: ignore[arg-type]
     outcome = Outcome()
     with pytest.raises(TransformFailed, match="ZeroDivisionError"):
         transform_document(chat(), make_view(rules), outcome)
@@ -237,10 +247,15 @@ def test_plans_follow_the_rule_objects_not_their_text() -> None:
     # Equal paths and masks in other rule objects (another route, a reload): their own plan.
     other = make_rules(SENDERS, route="other")
     assert set(fused(chat(), other)[1].masked) == {
-        ("other", "const"), ("other", "wrap"), ("other", "remove")
+        ("other", "const"),
+        ("other", "wrap"),
+        ("other", "remove"),
     }
     # Rule sets come and go (more than the plan cache holds): never a plan of freed rules.
     for round_ in range(300):
-        specs = [(SENDERS[round_ % 3][0], "wrap"), ("$..sender.email", ["const", "keep"][round_ % 2])]
+        specs = [
+            (SENDERS[round_ % 3][0], "wrap"),
+            ("$..sender.email", ["const", "keep"][round_ % 2]),
+        ]
         rules = make_rules(specs, route=f"r{round_}")
         assert_same(fused(chat(), rules), sequential(chat(), rules))

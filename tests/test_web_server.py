@@ -48,12 +48,25 @@ class Served:
         self.admin = f"http://127.0.0.1:{admin}"
 
 
-async def start_gateway(upstream_url: str, rules: Path, port: int, admin: int,
-                        *extra: str) -> Served:
+async def start_gateway(
+    upstream_url: str, rules: Path, port: int, admin: int, *extra: str
+) -> Served:
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--upstream", upstream_url,
-         "--listen", f"127.0.0.1:{port}", "--admin-listen", f"127.0.0.1:{admin}",
-         "--rules", str(rules), *extra],
+        [
+            sys.executable,
+            "-m",
+            "gateway",
+            "serve",
+            "--upstream",
+            upstream_url,
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--admin-listen",
+            f"127.0.0.1:{admin}",
+            "--rules",
+            str(rules),
+            *extra,
+        ],
         env={**os.environ, "OMNIGATE_JWT_SECRET": JWT_SECRET},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -95,8 +108,9 @@ def rules_dir(tmp_path: Path) -> Path:
 
 
 async def test_sigterm_drains_in_flight_requests(upstream, rules_dir, unused_tcp_port_factory):
-    served = await start_gateway(str(upstream.make_url("/")), rules_dir,
-                                 unused_tcp_port_factory(), unused_tcp_port_factory())
+    served = await start_gateway(
+        str(upstream.make_url("/")), rules_dir, unused_tcp_port_factory(), unused_tcp_port_factory()
+    )
     async with aiohttp.ClientSession() as session:
         in_flight = asyncio.create_task(
             session.get(served.url + "/contacts/1?delay=1.5", headers=bearer("agent"))
@@ -110,9 +124,14 @@ async def test_sigterm_drains_in_flight_requests(upstream, rules_dir, unused_tcp
 
 
 async def test_workers_share_the_port_and_metrics(upstream, rules_dir, unused_tcp_port_factory):
-    served = await start_gateway(str(upstream.make_url("/")), rules_dir,
-                                 unused_tcp_port_factory(), unused_tcp_port_factory(),
-                                 "--workers", "2")
+    served = await start_gateway(
+        str(upstream.make_url("/")),
+        rules_dir,
+        unused_tcp_port_factory(),
+        unused_tcp_port_factory(),
+        "--workers",
+        "2",
+    )
     try:
         async with aiohttp.ClientSession() as session:
             for _ in range(3):  # new connections, so both workers can be reached
@@ -139,8 +158,9 @@ async def test_workers_share_the_port_and_metrics(upstream, rules_dir, unused_tc
 async def test_rules_reload_on_change_and_keep_working_on_bad_rules(
     upstream, rules_dir, unused_tcp_port_factory
 ):
-    served = await start_gateway(str(upstream.make_url("/")), rules_dir,
-                                 unused_tcp_port_factory(), unused_tcp_port_factory())
+    served = await start_gateway(
+        str(upstream.make_url("/")), rules_dir, unused_tcp_port_factory(), unused_tcp_port_factory()
+    )
     failures: list[int] = []
     seen: list[str] = []
     stop_load = asyncio.Event()
@@ -194,8 +214,9 @@ async def _until(predicate, timeout: float = 10.0) -> None:
 
 
 async def test_admin_endpoints(upstream, rules_dir, unused_tcp_port_factory):
-    served = await start_gateway(str(upstream.make_url("/")), rules_dir,
-                                 unused_tcp_port_factory(), unused_tcp_port_factory())
+    served = await start_gateway(
+        str(upstream.make_url("/")), rules_dir, unused_tcp_port_factory(), unused_tcp_port_factory()
+    )
     try:
         async with aiohttp.ClientSession() as session:
             async with session.get(served.admin + "/healthz") as resp:
@@ -233,8 +254,9 @@ async def test_sigterm_drain_ends_within_its_deadline_and_cancels_the_rest(
     aiohttp_server, rules_dir, unused_tcp_port_factory
 ):
     upstream = await aiohttp_server(slow_upstream_app())
-    served = await start_gateway(str(upstream.make_url("/")), rules_dir,
-                                 unused_tcp_port_factory(), unused_tcp_port_factory())
+    served = await start_gateway(
+        str(upstream.make_url("/")), rules_dir, unused_tcp_port_factory(), unused_tcp_port_factory()
+    )
     async with aiohttp.ClientSession() as session:
         in_flight = asyncio.create_task(session.get(served.url + "/slow", headers=bearer()))
         await _until(lambda: upstream.app[CUT] == [] and upstream.handler.requests_count == 1)
@@ -253,11 +275,18 @@ async def test_sigterm_drain_ends_within_its_deadline_and_cancels_the_rest(
 async def test_a_client_that_never_finishes_its_headers_is_disconnected(
     upstream, rules_dir, unused_tcp_port_factory
 ):
-    served = await start_gateway(str(upstream.make_url("/")), rules_dir,
-                                 unused_tcp_port_factory(), unused_tcp_port_factory(),
-                                 "--header-timeout", "1")
+    served = await start_gateway(
+        str(upstream.make_url("/")),
+        rules_dir,
+        unused_tcp_port_factory(),
+        unused_tcp_port_factory(),
+        "--header-timeout",
+        "1",
+    )
     try:
-        reader, writer = await asyncio.open_connection("127.0.0.1", int(served.url.rsplit(":", 1)[1]))
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", int(served.url.rsplit(":", 1)[1])
+        )
         writer.write(b"GET /contacts/1 HTTP/1.1\r\nHost: g\r\n")  # the head never ends
         await writer.drain()
         closed = await asyncio.wait_for(reader.read(), 20)  # without the timeout: never
@@ -271,8 +300,9 @@ async def test_a_client_that_never_finishes_its_headers_is_disconnected(
 async def test_the_soft_descriptor_limit_is_raised_at_start(
     upstream, rules_dir, unused_tcp_port_factory
 ):
-    served = await start_gateway(str(upstream.make_url("/")), rules_dir,
-                                 unused_tcp_port_factory(), unused_tcp_port_factory())
+    served = await start_gateway(
+        str(upstream.make_url("/")), rules_dir, unused_tcp_port_factory(), unused_tcp_port_factory()
+    )
     try:
         limits_file = Path(f"/proc/{served.process.pid}/limits")
         limits = (await asyncio.to_thread(limits_file.read_text)).splitlines()

@@ -33,7 +33,12 @@ FOUND = [
     (b"{}", JSON, "contact[phone]=XXX-XXX-7890", ["query.contact[phone]"]),  # nested query key
     (b'{"p": "XXX-XXX-7890"}', "application/json, text/plain", "", ["$.p"]),  # a type list
     (b'{"p": "XXX-XXX-7890"}', "application/x-json", "", ["$.p"]),  # x-json
-    (b'[{"op": "add", "value": "XXX-XXX-7890"}]', "application/json-patch+json", "", ["$[0].value"]),
+    (
+        b'[{"op": "add", "value": "XXX-XXX-7890"}]',
+        "application/json-patch+json",
+        "",
+        ["$[0].value"],
+    ),
     (b'{"p": "XXX-XXX-7890"}', "application/json-patch", "", ["$.p"]),  # no +json suffix
     (b'{"p": "XXX-XXX-7890"}', None, "", ["$.p"]),  # no Content-Type at all
     (b'{"p": "XXX-XXX-7890"}', "application/octet-stream", "", ["$.p"]),  # bytes parse as JSON
@@ -46,7 +51,7 @@ FOUND = [
     (b'{"p": "\\u0058XX-XXX-7890",}', JSON, "", ["$.p"]),  # escaped, trailing comma
     (b'{"p": "\\u0058XX-XXX-7890", "x": "\xff"}', JSON, "", ["$.p"]),  # escaped, invalid byte
     (b'{"p": "XXX-XXX-78\xff90"}', JSON, "", ["$.p"]),  # an invalid byte a decoder may drop
-    (b'[' * 3000 + b'"\\u0058XX-XXX-7890"' + b']' * 3000, JSON, "", None),  # deeper than parsers
+    (b"[" * 3000 + b'"\\u0058XX-XXX-7890"' + b"]" * 3000, JSON, "", None),  # deeper than parsers
     (b"{p: 'XXX-XXX-7890'} // JSON5", JSON, "", ["$.p"]),  # unquoted key, single quotes
     (b'{"p": "\xef\xbc\xb8XX-XXX-7890"}', JSON, "", ["$.p"]),  # full-width X (NFKC)
     (b'{"p": "xxx-xxx-7890"}', JSON, "", ["$.p"]),  # lower case

@@ -26,8 +26,17 @@ from gateway.demo.store import CONTACTS_PER_PAGE, Json
 TEXT_FIELDS = ("name", "email", "phone_number", "identifier", "thumbnail", "availability_status")
 OBJECT_FIELDS = ("additional_attributes", "custom_attributes")
 E164 = re.compile(r"\+[1-9]\d{1,14}")
-CSV_COLUMNS = ("id", "name", "email", "phone_number", "identifier", "city", "country",
-               "company_name", "created_at")
+CSV_COLUMNS = (
+    "id",
+    "name",
+    "email",
+    "phone_number",
+    "identifier",
+    "city",
+    "country",
+    "company_name",
+    "created_at",
+)
 
 
 class InvalidContact(ValueError):
@@ -65,8 +74,12 @@ async def list_contacts(request: web.Request) -> web.Response:
     require_account(request)
     store = request.app[STORE]
     page = int_param(request, "page", 1)
-    return json_response({"meta": {"count": len(store.contacts), "current_page": page},
-                          "payload": store.contact_page(page)})
+    return json_response(
+        {
+            "meta": {"count": len(store.contacts), "current_page": page},
+            "payload": store.contact_page(page),
+        }
+    )
 
 
 async def search_contacts(request: web.Request) -> web.Response:
@@ -74,8 +87,12 @@ async def search_contacts(request: web.Request) -> web.Response:
     found = request.app[STORE].search_contacts(request.query.get("q", ""))
     page = int_param(request, "page", 1)
     start = (page - 1) * CONTACTS_PER_PAGE
-    return json_response({"meta": {"count": len(found), "current_page": page},
-                          "payload": found[start : start + CONTACTS_PER_PAGE]})
+    return json_response(
+        {
+            "meta": {"count": len(found), "current_page": page},
+            "payload": found[start : start + CONTACTS_PER_PAGE],
+        }
+    )
 
 
 async def show_contact(request: web.Request) -> web.Response:
@@ -111,6 +128,8 @@ async def export_contacts(request: web.Request) -> web.Response:
         extra = contact.get("additional_attributes") or {}
         writer.writerow([contact.get(c, extra.get(c)) or "" for c in CSV_COLUMNS])
     return web.Response(
-        text=out.getvalue(), content_type="text/csv", charset="utf-8",
+        text=out.getvalue(),
+        content_type="text/csv",
+        charset="utf-8",
         headers={"Content-Disposition": 'attachment; filename="contacts.csv"'},
     )

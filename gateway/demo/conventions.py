@@ -55,8 +55,9 @@ async def json_object(request: web.Request) -> Json:
 
 
 def _bad_request(message: str) -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(text=orjson.dumps({"error": message}).decode(),
-                              content_type="application/json")
+    return web.HTTPBadRequest(
+        text=orjson.dumps({"error": message}).decode(), content_type="application/json"
+    )
 
 
 @web.middleware

@@ -23,8 +23,12 @@ from gateway.demo.store import CONVERSATIONS_PER_PAGE, INCOMING, OUTGOING, Conve
 
 STATUSES = ("open", "pending", "resolved", "snoozed")
 MESSAGES_PER_PAGE = 20
-MESSAGE_TYPES: dict[object, int] = {"incoming": INCOMING, "outgoing": OUTGOING,
-                                    INCOMING: INCOMING, OUTGOING: OUTGOING}
+MESSAGE_TYPES: dict[object, int] = {
+    "incoming": INCOMING,
+    "outgoing": OUTGOING,
+    INCOMING: INCOMING,
+    OUTGOING: OUTGOING,
+}
 
 
 def _conversation(request: web.Request) -> Conversation:
@@ -42,8 +46,9 @@ async def list_conversations(request: web.Request) -> web.Response:
     status = request.query.get("status", "all")
     if status != "all" and status not in STATUSES:
         return error_response("unknown status", 400)
-    chosen = [c for _, c in sorted(store.conversations.items())
-              if status == "all" or c.status == status]
+    chosen = [
+        c for _, c in sorted(store.conversations.items()) if status == "all" or c.status == status
+    ]
     me = store.profile["id"]
     meta = {
         "mine_count": sum(1 for c in chosen if c.assignee_id == me),
@@ -53,8 +58,9 @@ async def list_conversations(request: web.Request) -> web.Response:
     }
     start = (int_param(request, "page", 1) - 1) * CONVERSATIONS_PER_PAGE
     page = chosen[start : start + CONVERSATIONS_PER_PAGE]
-    return json_response({"data": {"meta": meta,
-                                   "payload": [store.render_conversation(c) for c in page]}})
+    return json_response(
+        {"data": {"meta": meta, "payload": [store.render_conversation(c) for c in page]}}
+    )
 
 
 async def show_conversation(request: web.Request) -> web.Response:
@@ -67,10 +73,12 @@ async def list_messages(request: web.Request) -> web.Response:
     store = request.app[STORE]
     before = int_param(request, "before", 0)
     older = [m for m in conv.messages if not before or m.id < before]
-    return json_response({
-        "meta": store.conversation_meta(conv),
-        "payload": [store.render_message(m) for m in older[-MESSAGES_PER_PAGE:]],
-    })
+    return json_response(
+        {
+            "meta": store.conversation_meta(conv),
+            "payload": [store.render_message(m) for m in older[-MESSAGES_PER_PAGE:]],
+        }
+    )
 
 
 async def create_message(request: web.Request) -> web.Response:
@@ -86,8 +94,6 @@ async def create_message(request: web.Request) -> web.Response:
     if message_type is None:
         return error_response("message_type must be incoming or outgoing", 422)
     store = request.app[STORE]
-    message = store.render_message(
-        store.add_message(conv, content, message_type, int(time.time()))
-    )
+    message = store.render_message(store.add_message(conv, content, message_type, int(time.time())))
     request.app[FEED].publish(message)
     return json_response(message)

@@ -22,21 +22,39 @@ CONTACT_COUNT = 40
 
 # Chatwoot channel types and the inbox each lives in.
 INBOXES: dict[str, int] = {
-    "Channel::Whatsapp": 1, "Channel::Email": 2, "Channel::Sms": 3, "Channel::TwilioSms": 4,
-    "Channel::Telegram": 5, "Channel::FacebookPage": 6, "Channel::Instagram": 7,
+    "Channel::Whatsapp": 1,
+    "Channel::Email": 2,
+    "Channel::Sms": 3,
+    "Channel::TwilioSms": 4,
+    "Channel::Telegram": 5,
+    "Channel::FacebookPage": 6,
+    "Channel::Instagram": 7,
 }
 PHONE_CHANNELS = ("Channel::Whatsapp", "Channel::Sms", "Channel::TwilioSms", "Channel::Telegram")
 ANY_CHANNEL_WEIGHTS = (6, 3, 2, 1, 1, 1, 1)  # in INBOXES order: WhatsApp dominates
 
 JANE: Json = {
-    "id": 1, "name": "Jane Doe", "email": "jane.doe@example.com", "phone_number": "+14155550132",
-    "identifier": "cus_4f9c2a7d1e", "thumbnail": "", "availability_status": "online",
-    "additional_attributes": {"city": "San Francisco", "country": "United States",
-                              "company_name": "Globex",
-                              "notes": "Lived in London, old number +44 20 7946 0958"},
-    "custom_attributes": {"user_name": "Jane Doe", "user_number": "+1 415-555-0132",
-                          "user_email": "jane.doe@example.com", "plan": "pro"},
-    "created_at": BASE_TIME - 400 * DAY, "last_activity_at": None,
+    "id": 1,
+    "name": "Jane Doe",
+    "email": "jane.doe@example.com",
+    "phone_number": "+14155550132",
+    "identifier": "cus_4f9c2a7d1e",
+    "thumbnail": "",
+    "availability_status": "online",
+    "additional_attributes": {
+        "city": "San Francisco",
+        "country": "United States",
+        "company_name": "Globex",
+        "notes": "Lived in London, old number +44 20 7946 0958",
+    },
+    "custom_attributes": {
+        "user_name": "Jane Doe",
+        "user_number": "+1 415-555-0132",
+        "user_email": "jane.doe@example.com",
+        "plan": "pro",
+    },
+    "created_at": BASE_TIME - 400 * DAY,
+    "last_activity_at": None,
 }
 JANE_CHAT: tuple[tuple[int, str], ...] = (
     (INCOMING, "Hi! My order #123456789 hasn't arrived yet."),
@@ -51,7 +69,9 @@ def seed_store(seed: int) -> DemoStore:
     rng = Random(seed)  # noqa: S311 - reproducible demo data, not a secret
     agents = {i: _agent(i, name, role) for i, (name, role) in enumerate(people.AGENTS, start=1)}
     profile: Json = {
-        **agents[1], "display_name": agents[1]["name"].split()[0], "account_id": 1,
+        **agents[1],
+        "display_name": agents[1]["name"].split()[0],
+        "account_id": 1,
         "accounts": [{"id": 1, "name": "Acme Support", "role": agents[1]["role"]}],
         "pubsub_token": "".join(rng.choices("abcdefghijkmnpqrstuvwxyz23456789", k=24)),
     }
@@ -84,7 +104,7 @@ def text_values(contact: Json, rng: Random) -> dict[str, str]:
         "ticket": str(rng.randrange(10_000, 99_999)),
         "plan": str(contact.get("custom_attributes", {}).get("plan") or "pro"),
         "alt_email": f"{_ascii(first).lower() or 'customer'}{rng.randrange(10, 99)}@"
-                     f"{rng.choice(people.EMAIL_DOMAINS)}",
+        f"{rng.choice(people.EMAIL_DOMAINS)}",
         "travel_phone": phrases.phone_for_text(_phone(rng.choice(_TEMPLATES), rng), rng),
     }
     if contact.get("email"):
@@ -115,8 +135,16 @@ def _copy(contact: Json) -> Json:
 
 def _agent(agent_id: int, name: str, role: str) -> Json:
     email = f"{_ascii(name.replace(' ', '.'))}@{people.AGENT_EMAIL_DOMAIN}"
-    return {"id": agent_id, "name": name, "available_name": name, "email": email, "role": role,
-            "availability_status": "online", "thumbnail": "", "confirmed": True}
+    return {
+        "id": agent_id,
+        "name": name,
+        "available_name": name,
+        "email": email,
+        "role": role,
+        "availability_status": "online",
+        "thumbnail": "",
+        "confirmed": True,
+    }
 
 
 def _contact(contact_id: int, rng: Random, used: set[str]) -> Json:
@@ -139,14 +167,26 @@ def _contact(contact_id: int, rng: Random, used: set[str]) -> Json:
         phone = None  # an email-only customer
     created = BASE_TIME - rng.randrange(90, 700) * DAY
     contact: Json = {
-        "id": contact_id, "name": f"{first} {last}", "email": email, "phone_number": phone,
+        "id": contact_id,
+        "name": f"{first} {last}",
+        "email": email,
+        "phone_number": phone,
         "identifier": f"cus_{rng.getrandbits(40):010x}" if rng.random() < 0.6 else None,
-        "thumbnail": "", "availability_status": rng.choice(("online", "offline", "offline")),
-        "additional_attributes": {"city": rng.choice(country.cities), "country": country.name,
-                                  "company_name": rng.choice(people.COMPANIES)},
-        "custom_attributes": {"user_name": f"{first} {last}", "user_number": None,
-                              "user_email": email, "plan": rng.choice(people.PLANS)},
-        "created_at": created, "last_activity_at": None,
+        "thumbnail": "",
+        "availability_status": rng.choice(("online", "offline", "offline")),
+        "additional_attributes": {
+            "city": rng.choice(country.cities),
+            "country": country.name,
+            "company_name": rng.choice(people.COMPANIES),
+        },
+        "custom_attributes": {
+            "user_name": f"{first} {last}",
+            "user_number": None,
+            "user_email": email,
+            "plan": rng.choice(people.PLANS),
+        },
+        "created_at": created,
+        "last_activity_at": None,
     }
     values = text_values(contact, rng)
     contact["additional_attributes"]["notes"] = phrases.fill(phrases.NOTES, values, rng)
@@ -167,13 +207,17 @@ def _conversation(store: DemoStore, contact_id: int, rng: Random) -> None:
     conv_id = len(store.conversations) + 1
     created = BASE_TIME - rng.randrange(0, 90 * DAY)
     conv = Conversation(
-        id=conv_id, contact_id=contact_id, inbox_id=INBOXES[channel], channel=channel,
-        assignee_id=rng.choice((None, 1, 2, 3, 4)), uuid=str(uuid.UUID(int=rng.getrandbits(128),
-                                                                       version=4)),
-        status="open" if contact_id == 1 else rng.choices(
-            ("open", "pending", "resolved", "snoozed"), weights=(5, 2, 3, 1))[0],
-        created_at=created, labels=sorted(rng.sample(("billing", "shipping", "vip", "refund"),
-                                                     k=rng.randrange(0, 3))),
+        id=conv_id,
+        contact_id=contact_id,
+        inbox_id=INBOXES[channel],
+        channel=channel,
+        assignee_id=rng.choice((None, 1, 2, 3, 4)),
+        uuid=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        status="open"
+        if contact_id == 1
+        else rng.choices(("open", "pending", "resolved", "snoozed"), weights=(5, 2, 3, 1))[0],
+        created_at=created,
+        labels=sorted(rng.sample(("billing", "shipping", "vip", "refund"), k=rng.randrange(0, 3))),
     )
     store.conversations[conv_id] = conv
     if contact_id == 1 and conv_id == 1:

@@ -103,11 +103,23 @@ class DemoStore:
     def sender(self, message: Message) -> Json:
         if message.sender_type == "Contact":
             c = self.contacts[message.sender_id]
-            return {"id": c["id"], "name": c["name"], "phone_number": c["phone_number"],
-                    "email": c["email"], "thumbnail": c["thumbnail"], "type": "contact"}
+            return {
+                "id": c["id"],
+                "name": c["name"],
+                "phone_number": c["phone_number"],
+                "email": c["email"],
+                "thumbnail": c["thumbnail"],
+                "type": "contact",
+            }
         a = self.agents[message.sender_id]
-        return {"id": a["id"], "name": a["name"], "phone_number": None, "email": a["email"],
-                "thumbnail": a["thumbnail"], "type": "user"}
+        return {
+            "id": a["id"],
+            "name": a["name"],
+            "phone_number": None,
+            "email": a["email"],
+            "thumbnail": a["thumbnail"],
+            "type": "user",
+        }
 
     def render_message(self, message: Message) -> Json:
         return {
@@ -172,8 +184,16 @@ class DemoStore:
             self.contacts[conv.contact_id]["last_activity_at"] = created_at
         else:
             sender_type, sender_id = "User", int(self.profile["id"])
-        message = Message(self.next_message_id, conv.id, conv.inbox_id, content, message_type,
-                          created_at, sender_type, sender_id)
+        message = Message(
+            self.next_message_id,
+            conv.id,
+            conv.inbox_id,
+            content,
+            message_type,
+            created_at,
+            sender_type,
+            sender_id,
+        )
         self.next_message_id += 1
         conv.messages.append(message)
         del conv.messages[:-MESSAGES_KEPT]

@@ -48,8 +48,12 @@ class WebhookLog:
 
     def payload(self) -> list[Json]:
         return [
-            {"omni_customer_id": c.omni_customer_id, "channels": c.channels, "events": c.events,
-             "last_event": c.last_event}
+            {
+                "omni_customer_id": c.omni_customer_id,
+                "channels": c.channels,
+                "events": c.events,
+                "last_event": c.last_event,
+            }
             for c in self.customers.values()
         ]
 
@@ -61,8 +65,12 @@ async def receive(request: web.Request) -> web.Response:
     """`POST /webhooks/{channel}`: accept anything, remember who it was from."""
     body = await request.read()
     channel = request.match_info["channel"]
-    summary: Json = {"channel": channel, "content_type": request.content_type,
-                     "bytes": len(body), "received_at": int(time.time())}
+    summary: Json = {
+        "channel": channel,
+        "content_type": request.content_type,
+        "bytes": len(body),
+        "received_at": int(time.time()),
+    }
     request.app[WEBHOOKS].record(channel, request.headers.get(OMNI_HEADER, ""), summary)
     return json_response({"ok": True})
 
@@ -79,5 +87,9 @@ async def customers(request: web.Request) -> web.Response:
     require_account(request)
     log = request.app[WEBHOOKS]
     payload = log.payload()
-    return json_response({"meta": {"count": len(payload), "unidentified_events": log.unidentified},
-                          "payload": payload})
+    return json_response(
+        {
+            "meta": {"count": len(payload), "unidentified_events": log.unidentified},
+            "payload": payload,
+        }
+    )

@@ -180,9 +180,7 @@ class RedisStore:
         if not ids:
             return {}
         flat = await self._lookup(args=[self._prefix, *ids])
-        return {
-            flat[i]: (flat[i + 1], int(flat[i + 2] or 0)) for i in range(0, len(flat), 3)
-        }
+        return {flat[i]: (flat[i + 1], int(flat[i + 2] or 0)) for i in range(0, len(flat), 3)}
 
     async def changes(self, since: int | None) -> Changes:
         generation = int(await self._client.get(self._prefix + "gen") or 0)

@@ -76,7 +76,9 @@ def store_url(section: Mapping[str, Any], environ: Mapping[str, str]) -> str:
 
 def check_store_url(url: Any, key: tuple[str | int, ...], *, secret_ok: bool) -> str:
     if not isinstance(url, str) or ":" not in url:
-        raise ConfigError(key, "must be a store URL: sqlite:///PATH, redis://HOST:PORT/DB or memory://")
+        raise ConfigError(
+            key, "must be a store URL: sqlite:///PATH, redis://HOST:PORT/DB or memory://"
+        )
     scheme = url.split(":", 1)[0].lower()
     if scheme not in _SCHEMES:
         raise ConfigError(key, f"unknown store {scheme!r}; known: sqlite, redis, rediss, memory")

@@ -110,7 +110,7 @@ def _is_attributes_spec(spec: Any) -> bool:
 def compile_pattern(key: str, key_path: KeyPath) -> re.Pattern[str]:
     """The regular expression of a `~pattern` key; a bad one is a `ConfigError` at load."""
     try:
-        return re.compile(key[len(PATTERN_PREFIX):])
+        return re.compile(key[len(PATTERN_PREFIX) :])
     except re.error as exc:
         raise ConfigError(key_path, f"bad attribute pattern {key!r}: {exc}") from None
 

@@ -32,9 +32,7 @@ MASK_NAMES: Final = tuple(MASK_TYPES)
 _ALLOWED: Final = ", ".join(MASK_NAMES)
 
 
-def compile_mask(
-    spec: str | Mapping[str, Any], ctx: MaskContext, key_path: KeyPath = ()
-) -> Mask:
+def compile_mask(spec: str | Mapping[str, Any], ctx: MaskContext, key_path: KeyPath = ()) -> Mask:
     """Compile a mask name (`"phone"`) or object (`{type: partial, keep_last: 2}`).
 
     Raises `ConfigError` located at `key_path` (or the offending key under it) for an unknown
@@ -64,7 +62,5 @@ def compile_mask(
                 else "it takes no options"
             )
             option_path = (*key_path, key if isinstance(key, str | int) else str(key))
-            raise ConfigError(
-                option_path, f"mask {mask_name!r} has no option {key!r}; {allowed}"
-            )
+            raise ConfigError(option_path, f"mask {mask_name!r} has no option {key!r}; {allowed}")
     return mask_type.build(options, ctx, key_path)

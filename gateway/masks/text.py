@@ -142,4 +142,3 @@ def build(options: Options, ctx: MaskContext, key_path: KeyPath) -> Mask:
 
 
 TYPE: Final = MaskType("text", frozenset(), build)
-

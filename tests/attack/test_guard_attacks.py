@@ -78,10 +78,7 @@ ATTEMPTS = [
         "PATCH",
         "",
         "application/json",
-        b'{"phone_number": "\\u0058XX-XXX-7890", "deep": '
-        + b"[" * 1500
-        + b"]" * 1500
-        + b"}",
+        b'{"phone_number": "\\u0058XX-XXX-7890", "deep": ' + b"[" * 1500 + b"]" * 1500 + b"}",
     ),  # nesting deeper than the gateway's parsers allow
     ("PATCH", "", "application/x-www-form-urlencoded", b"contact[phone_number]=XXX-XXX-7890"),
     ("PATCH", "", "application/x-www-form-urlencoded", b"a=1;phone_number=XXX-XXX-7890"),

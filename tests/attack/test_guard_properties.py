@@ -88,7 +88,7 @@ def test_masked_json_in_any_shape_is_refused(
     encoding = data.draw(st.sampled_from(["utf-8", "utf-8", "utf-16"]))
     body = document.encode(encoding)
     if encoding == "utf-8" and data.draw(st.booleans()):
-        body += b' \xff'  # an invalid byte
+        body += b" \xff"  # an invalid byte
     verdict = check(body, content_type, "", "reject")
     assert verdict.refused and verdict.error().status == 422
 

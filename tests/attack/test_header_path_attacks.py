@@ -80,9 +80,7 @@ def test_the_fake_upstream_reads_folded_names_as_the_real_header(
     assert environ[variable].split(", ")[0] == value
 
 
-async def _through(
-    gateway_url: str, kind: str, name: str, value: str
-) -> None:
+async def _through(gateway_url: str, kind: str, name: str, value: str) -> None:
     headers = {name: value}
     async with aiohttp.ClientSession() as session:
         if kind == "api":

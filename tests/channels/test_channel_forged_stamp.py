@@ -46,8 +46,10 @@ def whatsapp_doc(forged_at: str) -> dict[str, Any]:
         message[FIELD] = FORGED
     elif forged_at == "status":
         value = {"statuses": [{"id": "x", "status": "read", FIELD: FORGED}]}
-    doc: dict[str, Any] = {"object": "whatsapp_business_account",
-                           "entry": [{"changes": [{"field": "messages", "value": value}]}]}
+    doc: dict[str, Any] = {
+        "object": "whatsapp_business_account",
+        "entry": [{"changes": [{"field": "messages", "value": value}]}],
+    }
     if forged_at == "top":
         doc[FIELD] = FORGED
     return doc
@@ -60,8 +62,10 @@ def signed_meta(doc: Any) -> tuple[bytes, dict[str, str]]:
 
 def d360(doc: Any) -> tuple[bytes, dict[str, str]]:
     body = orjson.dumps(doc)
-    return body, {**JSON, "x-360dialog-signature": hmac.new(
-        D360_SECRET.encode(), body, hashlib.sha256).hexdigest()}
+    return body, {
+        **JSON,
+        "x-360dialog-signature": hmac.new(D360_SECRET.encode(), body, hashlib.sha256).hexdigest(),
+    }
 
 
 def twilio_form(pairs: list[tuple[str, str]]) -> tuple[bytes, dict[str, str]]:
@@ -70,7 +74,9 @@ def twilio_form(pairs: list[tuple[str, str]]) -> tuple[bytes, dict[str, str]]:
 
 def twilio_sign(pairs: list[tuple[str, str]]) -> str:
     text = TWILIO_URL + "".join(k + v for k, v in sorted(pairs))
-    return base64.b64encode(hmac.new(TWILIO_TOKEN.encode(), text.encode(), hashlib.sha1).digest()).decode()
+    return base64.b64encode(
+        hmac.new(TWILIO_TOKEN.encode(), text.encode(), hashlib.sha1).digest()
+    ).decode()
 
 
 def mailgun_fields(sender: str | None) -> list[tuple[str, str]]:
@@ -83,65 +89,218 @@ def mailgun_fields(sender: str | None) -> list[tuple[str, str]]:
     return fields + ([("from", sender)] if sender else [])
 
 
-MESSENGER_EVENT = {"sender": {"id": "1"}, "message": {"mid": "m", "text": "hi",
-                   "quick_reply": {"payload": "jane@example.com"}}}
+MESSENGER_EVENT = {
+    "sender": {"id": "1"},
+    "message": {"mid": "m", "text": "hi", "quick_reply": {"payload": "jane@example.com"}},
+}
 GENERIC_IDENTITY = {"phone": "$.customer.mobile", "email": "$.customer.email"}
 
-Case = tuple[str, str | None, dict[str, Any], Callable[[], tuple[bytes, dict[str, str]]], str | None]
+Case = tuple[
+    str, str | None, dict[str, Any], Callable[[], tuple[bytes, dict[str, str]]], str | None
+]
 
 CASES: dict[str, Case] = {
     # name: (channel, secret_env, extra spec, request builder, the id the gateway stamps)
-    "whatsapp, forged in a message": ("whatsapp", "META_APP_SECRET", {},
-        lambda: signed_meta(whatsapp_doc("message")), PHONE_ID),
-    "whatsapp, forged at the top": ("whatsapp", "META_APP_SECRET", {},
-        lambda: signed_meta(whatsapp_doc("top")), PHONE_ID),
-    "whatsapp, a status receipt (not stamped)": ("whatsapp", "META_APP_SECRET", {},
-        lambda: signed_meta(whatsapp_doc("status")), None),
-    "messenger": ("messenger", "META_APP_SECRET", {},
-        lambda: signed_meta({"object": "page", "entry": [{"messaging": [
-            MESSENGER_EVENT | {FIELD: FORGED}]}]}), EMAIL_ID),
-    "instagram, no identity": ("instagram", "META_APP_SECRET", {},
-        lambda: signed_meta({"object": "instagram", "entry": [{"messaging": [
-            {"sender": {"id": "1"}, "message": {"mid": "m", "text": "hi"}, FIELD: FORGED}]}]}),
-        None),
-    "360dialog": ("360dialog", "D360_PARTNER_SECRET", {}, lambda: d360(whatsapp_doc("message")),
-        PHONE_ID),
-    "gupshup, unsigned": ("gupshup", None, {}, lambda: (orjson.dumps({
-        "type": "message", FIELD: FORGED,
-        "payload": {"source": "14155557890", "sender": {"phone": "14155557890"}}}), JSON),
-        PHONE_ID),
-    "telegram, no contact": ("telegram", "TELEGRAM_SECRET_TOKEN", {}, lambda: (orjson.dumps({
-        "update_id": 1, "message": {"from": {"id": 5}, "text": "hi", FIELD: FORGED}}),
-        {**JSON, "X-Telegram-Bot-Api-Secret-Token": "telegram-secret-token"}), None),
-    "generic without an identity": ("generic", None, {"identity": GENERIC_IDENTITY,
-        "stamp_at": "$.customer"}, lambda: (orjson.dumps({"customer": {"id": 1, FIELD: FORGED},
-        FIELD: FORGED}), JSON), None),
-    "generic with an identity": ("generic", None, {"identity": GENERIC_IDENTITY,
-        "stamp_at": "$.customer"}, lambda: (orjson.dumps({"customer": {
-        "mobile": "(415) 555-7890", FIELD: FORGED}, "other": [{FIELD: FORGED}]}), JSON),
-        PHONE_ID),
-    "twilio SMS": ("twilio", "TWILIO_AUTH_TOKEN", {}, lambda: twilio_form([
-        ("From", "+14155557890"), ("Body", "hi"), ("SmsStatus", "received"),
-        (FIELD, FORGED)]), PHONE_ID),
-    "twilio status callback": ("twilio", "TWILIO_AUTH_TOKEN", {}, lambda: twilio_form([
-        ("MessageStatus", "delivered"), ("From", "+14155557890"), (FIELD, FORGED)]), None),
-    "sendgrid multipart, beside ours": ("sendgrid", None, {}, lambda: (multipart([
-        part(FIELD, FORGED), part("from", "Jane <jane@example.com>"), part("text", "hi"),
-        part(FIELD, FORGED, filename="x.txt")]), MULTIPART), EMAIL_ID),
-    "sendgrid multipart, no sender": ("sendgrid", None, {}, lambda: (multipart([
-        part("text", "hi"), part(FIELD, FORGED)]), MULTIPART), None),
-    "sendgrid urlencoded": ("sendgrid", None, {}, lambda: (urlencode([
-        ("from", "jane@example.com"), (FIELD, FORGED)]).encode(), FORM), EMAIL_ID),
-    "sendgrid signed (ECDSA): header-only stamp": ("sendgrid", None, {}, lambda: (multipart([
-        part("from", "jane@example.com"), part(FIELD, FORGED)]), {**MULTIPART,
-        "X-Twilio-Email-Event-Webhook-Signature": "MEUCIQ..."}), EMAIL_ID),
-    "mailgun form": ("mailgun", "MAILGUN_SIGNING_KEY", {}, lambda: (urlencode(
-        [*mailgun_fields("jane@example.com"), (FIELD, FORGED)]).encode(), FORM), EMAIL_ID),
-    "mailgun multipart, no sender": ("mailgun", "MAILGUN_SIGNING_KEY", {}, lambda: (multipart(
-        [part(k, v) for k, v in mailgun_fields(None)] + [part(FIELD, FORGED)]), MULTIPART), None),
-    "mailgun JSON event": ("mailgun", "MAILGUN_SIGNING_KEY", {}, lambda: (orjson.dumps({
-        "signature": dict(mailgun_fields(None)[:3]), "event-data": {"event": "delivered",
-        FIELD: FORGED}}), JSON), None),
+    "whatsapp, forged in a message": (
+        "whatsapp",
+        "META_APP_SECRET",
+        {},
+        lambda: signed_meta(whatsapp_doc("message")),
+        PHONE_ID,
+    ),
+    "whatsapp, forged at the top": (
+        "whatsapp",
+        "META_APP_SECRET",
+        {},
+        lambda: signed_meta(whatsapp_doc("top")),
+        PHONE_ID,
+    ),
+    "whatsapp, a status receipt (not stamped)": (
+        "whatsapp",
+        "META_APP_SECRET",
+        {},
+        lambda: signed_meta(whatsapp_doc("status")),
+        None,
+    ),
+    "messenger": (
+        "messenger",
+        "META_APP_SECRET",
+        {},
+        lambda: signed_meta(
+            {"object": "page", "entry": [{"messaging": [MESSENGER_EVENT | {FIELD: FORGED}]}]}
+        ),
+        EMAIL_ID,
+    ),
+    "instagram, no identity": (
+        "instagram",
+        "META_APP_SECRET",
+        {},
+        lambda: signed_meta(
+            {
+                "object": "instagram",
+                "entry": [
+                    {
+                        "messaging": [
+                            {
+                                "sender": {"id": "1"},
+                                "message": {"mid": "m", "text": "hi"},
+                                FIELD: FORGED,
+                            }
+                        ]
+                    }
+                ],
+            }
+        ),
+        None,
+    ),
+    "360dialog": (
+        "360dialog",
+        "D360_PARTNER_SECRET",
+        {},
+        lambda: d360(whatsapp_doc("message")),
+        PHONE_ID,
+    ),
+    "gupshup, unsigned": (
+        "gupshup",
+        None,
+        {},
+        lambda: (
+            orjson.dumps(
+                {
+                    "type": "message",
+                    FIELD: FORGED,
+                    "payload": {"source": "14155557890", "sender": {"phone": "14155557890"}},
+                }
+            ),
+            JSON,
+        ),
+        PHONE_ID,
+    ),
+    "telegram, no contact": (
+        "telegram",
+        "TELEGRAM_SECRET_TOKEN",
+        {},
+        lambda: (
+            orjson.dumps(
+                {"update_id": 1, "message": {"from": {"id": 5}, "text": "hi", FIELD: FORGED}}
+            ),
+            {**JSON, "X-Telegram-Bot-Api-Secret-Token": "telegram-secret-token"},
+        ),
+        None,
+    ),
+    "generic without an identity": (
+        "generic",
+        None,
+        {"identity": GENERIC_IDENTITY, "stamp_at": "$.customer"},
+        lambda: (orjson.dumps({"customer": {"id": 1, FIELD: FORGED}, FIELD: FORGED}), JSON),
+        None,
+    ),
+    "generic with an identity": (
+        "generic",
+        None,
+        {"identity": GENERIC_IDENTITY, "stamp_at": "$.customer"},
+        lambda: (
+            orjson.dumps(
+                {
+                    "customer": {"mobile": "(415) 555-7890", FIELD: FORGED},
+                    "other": [{FIELD: FORGED}],
+                }
+            ),
+            JSON,
+        ),
+        PHONE_ID,
+    ),
+    "twilio SMS": (
+        "twilio",
+        "TWILIO_AUTH_TOKEN",
+        {},
+        lambda: twilio_form(
+            [("From", "+14155557890"), ("Body", "hi"), ("SmsStatus", "received"), (FIELD, FORGED)]
+        ),
+        PHONE_ID,
+    ),
+    "twilio status callback": (
+        "twilio",
+        "TWILIO_AUTH_TOKEN",
+        {},
+        lambda: twilio_form(
+            [("MessageStatus", "delivered"), ("From", "+14155557890"), (FIELD, FORGED)]
+        ),
+        None,
+    ),
+    "sendgrid multipart, beside ours": (
+        "sendgrid",
+        None,
+        {},
+        lambda: (
+            multipart(
+                [
+                    part(FIELD, FORGED),
+                    part("from", "Jane <jane@example.com>"),
+                    part("text", "hi"),
+                    part(FIELD, FORGED, filename="x.txt"),
+                ]
+            ),
+            MULTIPART,
+        ),
+        EMAIL_ID,
+    ),
+    "sendgrid multipart, no sender": (
+        "sendgrid",
+        None,
+        {},
+        lambda: (multipart([part("text", "hi"), part(FIELD, FORGED)]), MULTIPART),
+        None,
+    ),
+    "sendgrid urlencoded": (
+        "sendgrid",
+        None,
+        {},
+        lambda: (urlencode([("from", "jane@example.com"), (FIELD, FORGED)]).encode(), FORM),
+        EMAIL_ID,
+    ),
+    "sendgrid signed (ECDSA): header-only stamp": (
+        "sendgrid",
+        None,
+        {},
+        lambda: (
+            multipart([part("from", "jane@example.com"), part(FIELD, FORGED)]),
+            {**MULTIPART, "X-Twilio-Email-Event-Webhook-Signature": "MEUCIQ..."},
+        ),
+        EMAIL_ID,
+    ),
+    "mailgun form": (
+        "mailgun",
+        "MAILGUN_SIGNING_KEY",
+        {},
+        lambda: (urlencode([*mailgun_fields("jane@example.com"), (FIELD, FORGED)]).encode(), FORM),
+        EMAIL_ID,
+    ),
+    "mailgun multipart, no sender": (
+        "mailgun",
+        "MAILGUN_SIGNING_KEY",
+        {},
+        lambda: (
+            multipart([part(k, v) for k, v in mailgun_fields(None)] + [part(FIELD, FORGED)]),
+            MULTIPART,
+        ),
+        None,
+    ),
+    "mailgun JSON event": (
+        "mailgun",
+        "MAILGUN_SIGNING_KEY",
+        {},
+        lambda: (
+            orjson.dumps(
+                {
+                    "signature": dict(mailgun_fields(None)[:3]),
+                    "event-data": {"event": "delivered", FIELD: FORGED},
+                }
+            ),
+            JSON,
+        ),
+        None,
+    ),
 }
 
 
@@ -167,8 +326,10 @@ def stamp_values(body: bytes, headers: dict[str, str]) -> list[str]:
 def field_values_all(body: bytes, ctype: str) -> list[tuple[str, bytes]]:
     from multipart_kit import read_parts
 
-    return [(str(p.get_param("name", header="content-disposition")), p.get_payload(decode=True))
-            for p in read_parts(body, ctype)]
+    return [
+        (str(p.get_param("name", header="content-disposition")), p.get_payload(decode=True))
+        for p in read_parts(body, ctype)
+    ]
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -189,8 +350,10 @@ def test_forged_stamp_field_is_dropped(name: str) -> None:
     if "X-Hub-Signature-256" in headers:
         assert out["X-Hub-Signature-256"] == meta_sha256(result.body)
     if "x-360dialog-signature" in headers:
-        assert out["x-360dialog-signature"] == hmac.new(
-            D360_SECRET.encode(), result.body, hashlib.sha256).hexdigest()
+        assert (
+            out["x-360dialog-signature"]
+            == hmac.new(D360_SECRET.encode(), result.body, hashlib.sha256).hexdigest()
+        )
     if channel == "twilio":
         pairs = parse_qsl(result.body.decode(), keep_blank_values=True)
         assert out["X-Twilio-Signature"] == twilio_sign(pairs)
@@ -201,15 +364,17 @@ def test_without_an_omnichannel_section_nothing_is_owned_or_dropped() -> None:
     from gateway.channels import compile_webhook
 
     body = orjson.dumps({"customer": {FIELD: "theirs"}})
-    plain = compile_webhook({"channel": "generic", "path": "/h", "identity": GENERIC_IDENTITY},
-                            0, None, {})
+    plain = compile_webhook(
+        {"channel": "generic", "path": "/h", "identity": GENERIC_IDENTITY}, 0, None, {}
+    )
     assert plain.channel.process(request(body, JSON)).body == body
 
 
 def test_bare_lf_multipart_is_read_and_stamped_with_lf() -> None:
     # SendGrid's own sample sender writes bare LF line endings (SPEC 5)
-    crlf = multipart([part("from", "Jane <jane@example.com>"), part("text", "hi\r\nthere"),
-                      part(FIELD, FORGED)])
+    crlf = multipart(
+        [part("from", "Jane <jane@example.com>"), part("text", "hi\r\nthere"), part(FIELD, FORGED)]
+    )
     lf = crlf.replace(b"\r\n", b"\n")
     result = hook("sendgrid").process(request(lf, MULTIPART))
     assert result.outcome == "stamped" and result.set_headers[HEADER] == EMAIL_ID

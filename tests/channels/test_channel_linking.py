@@ -35,8 +35,14 @@ async def linked_resolver() -> IdentityResolver:
 def mailgun_body() -> bytes:
     ts, token = str(int(time.time())), secrets.token_hex(25)
     signature = hmac.new(MAILGUN_KEY.encode(), (ts + token).encode(), hashlib.sha256).hexdigest()
-    return urlencode([("timestamp", ts), ("token", token), ("signature", signature),
-                      ("from", "Jane <jane@example.com>")]).encode()
+    return urlencode(
+        [
+            ("timestamp", ts),
+            ("token", token),
+            ("signature", signature),
+            ("from", "Jane <jane@example.com>"),
+        ]
+    ).encode()
 
 
 async def test_first_mailgun_delivery_gets_the_cluster_id_and_is_admitted_once():
@@ -56,12 +62,25 @@ async def test_first_generic_delivery_gets_the_cluster_id():
     resolver = await linked_resolver()
     hook = compile_webhook(
         {"channel": "generic", "path": "/g", "identity": {"email": "$.email"}, "stamp_at": "$"},
-        0, resolver, ENV,
+        0,
+        resolver,
+        ENV,
     )
     result = await hook.process(request(orjson.dumps({"email": "jane@example.com"})))
     assert orjson.loads(result.body)[FIELD] == PHONE_ID
     # without the lookup (the adapter alone, cold cache elsewhere) it would have been EMAIL_ID
-    other = IdentityResolver.compile({"linking": {"store": "memory://empty-" + uuid.uuid4().hex}}, ENV)
-    cold = compile_webhook({"channel": "generic", "path": "/g", "identity": {"email": "$.email"},
-                            "stamp_at": "$"}, 0, other, ENV)
-    assert orjson.loads((await cold.process(request(orjson.dumps({"email": "jane@example.com"})))).body)[FIELD] == EMAIL_ID
+    other = IdentityResolver.compile(
+        {"linking": {"store": "memory://empty-" + uuid.uuid4().hex}}, ENV
+    )
+    cold = compile_webhook(
+        {"channel": "generic", "path": "/g", "identity": {"email": "$.email"}, "stamp_at": "$"},
+        0,
+        other,
+        ENV,
+    )
+    assert (
+        orjson.loads(
+            (await cold.process(request(orjson.dumps({"email": "jane@example.com"})))).body
+        )[FIELD]
+        == EMAIL_ID
+    )

@@ -27,8 +27,17 @@ from tests.conftest import JWT_SECRET
 PACK = Path(__file__).resolve().parents[2] / "rules" / "chatwoot"
 # Free text: where a customer's name can only be found by the known-values defence (SPEC 3.9),
 # which masks a name that a rule masked wherever it recurs in the document.
-FREE_TEXT_KEYS = {"content", "processed_message_content", "push_message_body", "full", "reply",
-                  "quoted", "transcribed_text", "feedback_message", "en"}
+FREE_TEXT_KEYS = {
+    "content",
+    "processed_message_content",
+    "push_message_body",
+    "full",
+    "reply",
+    "quoted",
+    "transcribed_text",
+    "feedback_message",
+    "en",
+}
 KNOWN_VALUES = "known_values" in RULES_SCHEMA["properties"]
 # Numbers written with an international prefix (0091 ...) are found once the detector reads
 # `00` / `011` as `+` (SPEC 3.3): checked as soon as the text mask does.
@@ -123,8 +132,10 @@ def test_administrator_sees_everything_in_the_clear(
         # The author of a contact note.
         ("GET /api/v1/accounts/1/contacts/11/notes", (0, "user", "name")),
         # An outgoing message's sender in conversation search results.
-        ("GET /api/v1/accounts/1/conversations/search", ("payload", 0, "messages", 1,
-                                                         "sender_name")),
+        (
+            "GET /api/v1/accounts/1/conversations/search",
+            ("payload", 0, "messages", 1, "sender_name"),
+        ),
     ],
 )
 def test_agents_and_bots_keep_their_names(
@@ -141,7 +152,11 @@ def test_agents_and_bots_keep_their_names(
 def test_masked_values_keep_their_shape(plan: Plan) -> None:
     request_line = "GET /api/v1/accounts/1/contacts/11"
     (body,) = [b for r, b in DOCUMENTS if r == request_line]
-    contact = view_as(plan, request_line, "agent", True).masker.mask(copy.deepcopy(body)).document["payload"]
+    contact = (
+        view_as(plan, request_line, "agent", True)
+        .masker.mask(copy.deepcopy(body))
+        .document["payload"]
+    )
     assert contact["name"] == "P*** S***"
     assert contact["email"] == "****@gmail.com"
     assert contact["phone_number"] == "XXX-XXX-3210"

@@ -56,13 +56,21 @@ async def chatwoot(
     app.router.add_get("/cable", cable)
     upstream = await aiohttp_server(app)
     settings = Settings(
-        upstream=yarl.URL(str(upstream.make_url("/"))), listen=Listen("127.0.0.1", 0),
-        admin_listen=Listen("127.0.0.1", 0), rules=PACK, workers=1, upstream_timeout=5.0,
-        max_body=16 * 1024 * 1024, log_format="json", audit_log="-",
+        upstream=yarl.URL(str(upstream.make_url("/"))),
+        listen=Listen("127.0.0.1", 0),
+        admin_listen=Listen("127.0.0.1", 0),
+        rules=PACK,
+        workers=1,
+        upstream_timeout=5.0,
+        max_body=16 * 1024 * 1024,
+        log_format="json",
+        audit_log="-",
     )
     state = GatewayState(
-        settings=settings, access_log=EventLog(io.StringIO(), "json"),
-        audit_log=EventLog(io.StringIO(), "json"), plan=load_plan(PACK),
+        settings=settings,
+        access_log=EventLog(io.StringIO(), "json"),
+        audit_log=EventLog(io.StringIO(), "json"),
+        plan=load_plan(PACK),
     )
     return await aiohttp_client(GatewayTestServer(build_app(state, watch=False)))
 
@@ -123,7 +131,8 @@ async def test_actioncable_frames_reach_an_agent_masked(chatwoot: TestClient) ->
 
 async def test_writing_a_masked_value_back_is_refused(chatwoot: TestClient) -> None:
     response = await chatwoot.patch(
-        "/api/v1/accounts/1/contacts/11", headers=bearer("agent"),
+        "/api/v1/accounts/1/contacts/11",
+        headers=bearer("agent"),
         json={"phone_number": "XXX-XXX-3210"},
     )
     assert response.status == 422

@@ -13,11 +13,28 @@ from aiohttp.test_utils import TestClient
 from gateway.demo import make_demo_app
 
 A = "/api/v1/accounts/1"
-CONTACT_KEYS = {"id", "name", "email", "phone_number", "identifier", "thumbnail",
-                "availability_status", "additional_attributes", "custom_attributes",
-                "created_at", "last_activity_at"}
-CHANNELS = {"Channel::Whatsapp", "Channel::Email", "Channel::Sms", "Channel::TwilioSms",
-            "Channel::Telegram", "Channel::FacebookPage", "Channel::Instagram"}
+CONTACT_KEYS = {
+    "id",
+    "name",
+    "email",
+    "phone_number",
+    "identifier",
+    "thumbnail",
+    "availability_status",
+    "additional_attributes",
+    "custom_attributes",
+    "created_at",
+    "last_activity_at",
+}
+CHANNELS = {
+    "Channel::Whatsapp",
+    "Channel::Email",
+    "Channel::Sms",
+    "Channel::TwilioSms",
+    "Channel::Telegram",
+    "Channel::FacebookPage",
+    "Channel::Instagram",
+}
 E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 
@@ -43,10 +60,13 @@ async def test_contacts_list_is_paged_chatwoot_style(client: TestClient[Any, Any
     for contact in first["payload"] + last["payload"]:
         assert set(contact) == CONTACT_KEYS
         assert contact["phone_number"] is None or E164.fullmatch(contact["phone_number"])
-        assert set(contact["additional_attributes"]) == {"city", "country", "company_name",
-                                                         "notes"}
-        assert set(contact["custom_attributes"]) == {"user_name", "user_number", "user_email",
-                                                     "plan"}
+        assert set(contact["additional_attributes"]) == {"city", "country", "company_name", "notes"}
+        assert set(contact["custom_attributes"]) == {
+            "user_name",
+            "user_number",
+            "user_email",
+            "plan",
+        }
         assert isinstance(contact["created_at"], int)
 
 
@@ -54,16 +74,22 @@ async def test_contact_one_is_jane_doe(client: TestClient[Any, Any]) -> None:
     body = await get_json(client, f"{A}/contacts/1")
     jane = body["payload"]
     assert (jane["name"], jane["phone_number"], jane["email"]) == (
-        "Jane Doe", "+14155550132", "jane.doe@example.com")
+        "Jane Doe",
+        "+14155550132",
+        "jane.doe@example.com",
+    )
 
 
-@pytest.mark.parametrize("path", [
-    f"{A}/contacts/999",          # unknown id
-    f"{A}/contacts/abc",          # not an id at all
-    "/api/v1/accounts/2/contacts",  # the demo serves account 1 only
-    f"{A}/conversations/999/messages",
-    "/nothing/here",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"{A}/contacts/999",  # unknown id
+        f"{A}/contacts/abc",  # not an id at all
+        "/api/v1/accounts/2/contacts",  # the demo serves account 1 only
+        f"{A}/conversations/999/messages",
+        "/nothing/here",
+    ],
+)
 async def test_unknown_resources_are_json_404(client: TestClient[Any, Any], path: str) -> None:
     assert await get_json(client, path, status=404) == {"error": "not found"}
 
@@ -75,8 +101,12 @@ async def test_unsupported_method_is_json_404(client: TestClient[Any, Any]) -> N
 
 
 async def test_same_seed_same_answers(aiohttp_client: Any) -> None:
-    paths = [f"{A}/contacts?page=2", f"{A}/conversations", f"{A}/conversations/5/messages",
-             "/api/v1/profile"]
+    paths = [
+        f"{A}/contacts?page=2",
+        f"{A}/conversations",
+        f"{A}/conversations/5/messages",
+        "/api/v1/profile",
+    ]
     bodies = []
     for seed in (7, 7, 8):
         client = await aiohttp_client(make_demo_app(seed, live_interval=None))
@@ -89,9 +119,16 @@ async def test_same_seed_same_answers(aiohttp_client: Any) -> None:
 async def test_update_changes_the_contact_everywhere(
     client: TestClient[Any, Any], method: str
 ) -> None:
-    resp = await client.request(method, f"{A}/contacts/1", json={
-        "name": "Jane Q. Doe", "phone_number": "+14155550199",
-        "custom_attributes": {"plan": "enterprise"}, "unknown_field": "ignored"})
+    resp = await client.request(
+        method,
+        f"{A}/contacts/1",
+        json={
+            "name": "Jane Q. Doe",
+            "phone_number": "+14155550199",
+            "custom_attributes": {"plan": "enterprise"},
+            "unknown_field": "ignored",
+        },
+    )
     assert resp.status == 200
     updated = (await resp.json())["payload"]
     assert updated["name"] == "Jane Q. Doe"
@@ -107,26 +144,32 @@ async def test_update_changes_the_contact_everywhere(
     assert {m["sender"]["phone_number"] for m in incoming} == {"+14155550199"}
 
 
-@pytest.mark.parametrize(("body", "status"), [
-    (b"{not json", 400),                      # unreadable
-    (b"[1, 2]", 400),                         # JSON, but not an object
-    (b'{"phone_number": "XXX-XXX-0132"}', 422),  # a masked value is not a phone
-    (b'{"name": 42}', 422),                   # wrong type
-    (b'{"custom_attributes": "x"}', 422),     # attributes must be an object
-])
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"{not json", 400),  # unreadable
+        (b"[1, 2]", 400),  # JSON, but not an object
+        (b'{"phone_number": "XXX-XXX-0132"}', 422),  # a masked value is not a phone
+        (b'{"name": 42}', 422),  # wrong type
+        (b'{"custom_attributes": "x"}', 422),  # attributes must be an object
+    ],
+)
 async def test_update_refuses_bad_bodies(
     client: TestClient[Any, Any], body: bytes, status: int
 ) -> None:
-    resp = await client.put(f"{A}/contacts/1", data=body,
-                            headers={"Content-Type": "application/json"})
+    resp = await client.put(
+        f"{A}/contacts/1", data=body, headers={"Content-Type": "application/json"}
+    )
     assert resp.status == status
     assert "error" in await resp.json()
     assert (await get_json(client, f"{A}/contacts/1"))["payload"]["name"] == "Jane Doe"
 
 
 async def test_create_contact(client: TestClient[Any, Any]) -> None:
-    resp = await client.post(f"{A}/contacts", json={
-        "name": "Ada Lovelace", "email": "ada@example.org", "phone_number": "+442079460001"})
+    resp = await client.post(
+        f"{A}/contacts",
+        json={"name": "Ada Lovelace", "email": "ada@example.org", "phone_number": "+442079460001"},
+    )
     assert resp.status == 200
     contact = (await resp.json())["payload"]["contact"]
     assert contact["id"] == 41
@@ -135,12 +178,15 @@ async def test_create_contact(client: TestClient[Any, Any]) -> None:
     assert (await get_json(client, f"{A}/contacts/41"))["payload"]["email"] == "ada@example.org"
 
 
-@pytest.mark.parametrize(("query", "expected_ids"), [
-    ("jane", {1}),                # by name, case-insensitive
-    ("jane.doe@example", {1}),    # by email
-    ("+1415555013", {1}),         # by phone prefix
-    ("", set()),                  # nothing asked, nothing found
-])
+@pytest.mark.parametrize(
+    ("query", "expected_ids"),
+    [
+        ("jane", {1}),  # by name, case-insensitive
+        ("jane.doe@example", {1}),  # by email
+        ("+1415555013", {1}),  # by phone prefix
+        ("", set()),  # nothing asked, nothing found
+    ],
+)
 async def test_search(client: TestClient[Any, Any], query: str, expected_ids: set[int]) -> None:
     resp = await client.get(f"{A}/contacts/search", params={"q": query})
     body = await resp.json()
@@ -194,14 +240,15 @@ async def test_conversation_and_its_messages(client: TestClient[Any, Any]) -> No
         assert message["conversation_id"] == 1 and message["content_type"] == "text"
         assert message["message_type"] in (0, 1)
         assert set(message["sender"]) >= {"id", "name", "phone_number", "email", "type"}
-        assert message["sender"]["type"] == ("contact" if message["message_type"] == 0
-                                             else "user")
+        assert message["sender"]["type"] == ("contact" if message["message_type"] == 0 else "user")
     assert conv["messages"][0] == body["payload"][-1]
 
 
 async def test_post_message(client: TestClient[Any, Any]) -> None:
-    resp = await client.post(f"{A}/conversations/1/messages",
-                             json={"content": "call +44 20 7946 0958", "message_type": "incoming"})
+    resp = await client.post(
+        f"{A}/conversations/1/messages",
+        json={"content": "call +44 20 7946 0958", "message_type": "incoming"},
+    )
     assert resp.status == 200
     message = await resp.json()
     assert message["content"] == "call +44 20 7946 0958"
@@ -212,12 +259,15 @@ async def test_post_message(client: TestClient[Any, Any]) -> None:
     assert (await resp.json())["sender"]["type"] == "user"
 
 
-@pytest.mark.parametrize("body", [
-    {},                                         # no content
-    {"content": "   "},                         # blank content
-    {"content": "hi", "message_type": "bogus"},  # unknown direction
-    {"content": "hi", "message_type": [1]},     # not even a scalar
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},  # no content
+        {"content": "   "},  # blank content
+        {"content": "hi", "message_type": "bogus"},  # unknown direction
+        {"content": "hi", "message_type": [1]},  # not even a scalar
+    ],
+)
 async def test_post_message_validation(client: TestClient[Any, Any], body: dict[str, Any]) -> None:
     resp = await client.post(f"{A}/conversations/1/messages", json=body)
     assert resp.status == 422

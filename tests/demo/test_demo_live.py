@@ -49,8 +49,9 @@ async def test_sse_streams_posted_messages(aiohttp_client: Any) -> None:
     async with client.get(f"{A}/live") as stream:
         assert stream.status == 200
         assert stream.content_type == "text/event-stream"
-        posted = await client.post(f"{A}/conversations/1/messages",
-                                   json={"content": "my number is (415) 555-0132"})
+        posted = await client.post(
+            f"{A}/conversations/1/messages", json={"content": "my number is (415) 555-0132"}
+        )
         message = await posted.json()
         lines = await read_event(stream)
         assert f"id: {message['id']}" in lines
@@ -94,12 +95,13 @@ async def test_cable_welcome_subscribe_broadcast(aiohttp_client: Any) -> None:
         assert ws.protocol == "actioncable-v1-json"
         assert await receive_json(ws) == {"type": "welcome"}
         await ws.send_str(json.dumps({"command": "subscribe", "identifier": IDENTIFIER}))
-        assert await receive_json(ws) == {"identifier": IDENTIFIER,
-                                          "type": "confirm_subscription"}
+        assert await receive_json(ws) == {"identifier": IDENTIFIER, "type": "confirm_subscription"}
         posted = await client.post(f"{A}/conversations/2/messages", json={"content": "hello"})
         message = await posted.json()
         assert await receive_json(ws) == {
-            "identifier": IDENTIFIER, "message": {"event": "message.created", "data": message}}
+            "identifier": IDENTIFIER,
+            "message": {"event": "message.created", "data": message},
+        }
 
 
 async def test_cable_ignores_garbage_and_broadcasts_only_to_subscribers(

@@ -53,23 +53,35 @@ class _GatewayServer(TestServer):
 def auth(role: str) -> dict[str, str]:
     now = int(time.time())
     claims = {"sub": f"demo-{role}", "role": role, "iat": now, "exp": now + 600}
-    return {"Authorization": "Bearer " + jwt.encode(
-        claims, DEMO_ENV["OMNIGATE_JWT_SECRET"], algorithm="HS256")}
+    return {
+        "Authorization": "Bearer "
+        + jwt.encode(claims, DEMO_ENV["OMNIGATE_JWT_SECRET"], algorithm="HS256")
+    }
 
 
 @pytest.fixture
 async def gateway(aiohttp_client: Any, aiohttp_server: Any) -> TestClient[Any, Any]:
     upstream = await aiohttp_server(make_demo_app(live_interval=None))
     settings = Settings(
-        upstream=yarl.URL(str(upstream.make_url("/"))), listen=Listen("127.0.0.1", 0),
-        admin_listen=Listen("127.0.0.1", 0), rules=EXAMPLES, workers=1, upstream_timeout=5.0,
-        max_body=16 * 1024 * 1024, log_format="json", audit_log="-",
+        upstream=yarl.URL(str(upstream.make_url("/"))),
+        listen=Listen("127.0.0.1", 0),
+        admin_listen=Listen("127.0.0.1", 0),
+        rules=EXAMPLES,
+        workers=1,
+        upstream_timeout=5.0,
+        max_body=16 * 1024 * 1024,
+        log_format="json",
+        audit_log="-",
     )
-    state = GatewayState(settings=settings, access_log=EventLog(io.StringIO(), "json"),
-                         audit_log=EventLog(io.StringIO(), "json"),
-                         plan=load_plan(EXAMPLES, DEMO_ENV))
+    state = GatewayState(
+        settings=settings,
+        access_log=EventLog(io.StringIO(), "json"),
+        audit_log=EventLog(io.StringIO(), "json"),
+        plan=load_plan(EXAMPLES, DEMO_ENV),
+    )
     client: TestClient[Any, Any] = await aiohttp_client(
-        _GatewayServer(build_app(state, watch=False)))
+        _GatewayServer(build_app(state, watch=False))
+    )
     return client
 
 
@@ -83,9 +95,13 @@ async def test_each_role_sees_contact_one_as_documented(gateway: TestClient[Any,
     for role in ("team_manager", "agent"):
         view = views[role]
         assert (view["name"], view["email"], view["phone_number"]) == (
-            "J*** D***", "****@example.com", "XXX-XXX-0132")
+            "J*** D***",
+            "****@example.com",
+            "XXX-XXX-0132",
+        )
         assert view["additional_attributes"]["notes"] == (
-            "Lived in London, old number XXX-XXX-0958")
+            "Lived in London, old number XXX-XXX-0958"
+        )
     assert views["team_manager"]["identifier"] == "cus_4f9c2a7d1e"
     assert views["agent"]["identifier"] == "h_d4099411731b40aa"
     assert {v["omni_customer_id"] for v in views.values()} == {JANE_OMNI_ID}
@@ -110,12 +126,16 @@ async def test_csv_export_fails_closed_for_masked_roles(gateway: TestClient[Any,
 
 
 async def test_masked_values_are_not_written_back(gateway: TestClient[Any, Any]) -> None:
-    resp = await gateway.put(f"{A}/contacts/1", headers=auth("agent"),
-                             json={"name": "Jane Doe", "phone_number": "XXX-XXX-0132"})
+    resp = await gateway.put(
+        f"{A}/contacts/1",
+        headers=auth("agent"),
+        json={"name": "Jane Doe", "phone_number": "XXX-XXX-0132"},
+    )
     assert resp.status == 422
     assert (await resp.json())["error"]["code"] == "masked_value_write"
-    resp = await gateway.patch(f"{A}/contacts/1", headers=auth("agent"),
-                               json={"custom_attributes": {"plan": "enterprise"}})
+    resp = await gateway.patch(
+        f"{A}/contacts/1", headers=auth("agent"), json={"custom_attributes": {"plan": "enterprise"}}
+    )
     assert resp.status == 200
     assert (await resp.json())["payload"]["phone_number"] == "XXX-XXX-0132"
     clear = await (await gateway.get(f"{A}/contacts/1", headers=auth("admin"))).json()
@@ -126,8 +146,11 @@ async def test_masked_values_are_not_written_back(gateway: TestClient[Any, Any])
 async def test_live_sse_events_are_masked(gateway: TestClient[Any, Any]) -> None:
     async with gateway.get(f"{A}/live", headers=auth("agent")) as stream:
         assert stream.status == 200
-        await gateway.post(f"{A}/conversations/1/messages", headers=auth("admin"), json={
-            "content": "call +44 20 7946 0958", "message_type": "incoming"})
+        await gateway.post(
+            f"{A}/conversations/1/messages",
+            headers=auth("admin"),
+            json={"content": "call +44 20 7946 0958", "message_type": "incoming"},
+        )
         data = None
         while data is None:
             line = (await asyncio.wait_for(stream.content.readline(), WAIT)).decode()
@@ -145,8 +168,11 @@ async def test_cable_frames_are_masked(gateway: TestClient[Any, Any]) -> None:
         await ws.send_str(json.dumps({"command": "subscribe", "identifier": identifier}))
         confirm = json.loads((await asyncio.wait_for(ws.receive(), WAIT)).data)
         assert confirm == {"identifier": identifier, "type": "confirm_subscription"}
-        await gateway.post(f"{A}/conversations/1/messages", headers=auth("admin"), json={
-            "content": "mail jane.doe@example.com", "message_type": "incoming"})
+        await gateway.post(
+            f"{A}/conversations/1/messages",
+            headers=auth("admin"),
+            json={"content": "mail jane.doe@example.com", "message_type": "incoming"},
+        )
         frame = await asyncio.wait_for(ws.receive(), WAIT)
         while frame.type is WSMsgType.TEXT and json.loads(frame.data).get("type") == "ping":
             frame = await asyncio.wait_for(ws.receive(), WAIT)
@@ -157,25 +183,56 @@ async def test_cable_frames_are_masked(gateway: TestClient[Any, Any]) -> None:
 
 async def test_one_customer_across_channels(gateway: TestClient[Any, Any]) -> None:
     crm = json.dumps({"customer": {"mobile": "(415) 555-0132"}}).encode()
-    resp = await gateway.post("/webhooks/crm", data=crm,
-                              headers={"Content-Type": "application/json"})
+    resp = await gateway.post(
+        "/webhooks/crm", data=crm, headers={"Content-Type": "application/json"}
+    )
     assert resp.status == 200
-    whatsapp = json.dumps({"object": "whatsapp_business_account", "entry": [{"changes": [{
-        "field": "messages", "value": {
-            "contacts": [{"profile": {"name": "Jane Doe"}, "wa_id": "14155550132"}],
-            "messages": [{"from": "14155550132", "id": "wamid.1", "timestamp": "1",
-                          "type": "text", "text": {"body": "hi"}}]}}]}]}).encode()
+    whatsapp = json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [
+                {
+                    "changes": [
+                        {
+                            "field": "messages",
+                            "value": {
+                                "contacts": [
+                                    {"profile": {"name": "Jane Doe"}, "wa_id": "14155550132"}
+                                ],
+                                "messages": [
+                                    {
+                                        "from": "14155550132",
+                                        "id": "wamid.1",
+                                        "timestamp": "1",
+                                        "type": "text",
+                                        "text": {"body": "hi"},
+                                    }
+                                ],
+                            },
+                        }
+                    ]
+                }
+            ],
+        }
+    ).encode()
     signature = hmac.new(DEMO_ENV["META_APP_SECRET"].encode(), whatsapp, hashlib.sha256)
-    resp = await gateway.post("/webhooks/whatsapp", data=whatsapp, headers={
-        "Content-Type": "application/json",
-        "X-Hub-Signature-256": "sha256=" + signature.hexdigest()})
+    resp = await gateway.post(
+        "/webhooks/whatsapp",
+        data=whatsapp,
+        headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": "sha256=" + signature.hexdigest(),
+        },
+    )
     assert resp.status == 200
     customers = await (await gateway.get(f"{A}/customers", headers=auth("admin"))).json()
     assert [(c["omni_customer_id"], c["channels"]) for c in customers["payload"]] == [
-        (JANE_OMNI_ID, ["crm", "whatsapp"])]
+        (JANE_OMNI_ID, ["crm", "whatsapp"])
+    ]
 
 
 def test_documented_omni_id_is_the_demo_secret_one() -> None:
-    digest = hmac.new(DEMO_ENV["OMNIGATE_ID_SECRET"].encode(), b"phone:+14155550132",
-                      hashlib.sha256).digest()
+    digest = hmac.new(
+        DEMO_ENV["OMNIGATE_ID_SECRET"].encode(), b"phone:+14155550132", hashlib.sha256
+    ).digest()
     assert "omni_" + base64.b32encode(digest).decode().lower()[:26] == JANE_OMNI_ID

@@ -41,8 +41,14 @@ async def test_customers_start_empty(aiohttp_client: Any) -> None:
 
 async def test_meta_verification_handshake(aiohttp_client: Any) -> None:
     client = await aiohttp_client(make_demo_app(live_interval=None))
-    resp = await client.get("/webhooks/whatsapp", params={
-        "hub.mode": "subscribe", "hub.verify_token": "anything", "hub.challenge": "1158201444"})
+    resp = await client.get(
+        "/webhooks/whatsapp",
+        params={
+            "hub.mode": "subscribe",
+            "hub.verify_token": "anything",
+            "hub.challenge": "1158201444",
+        },
+    )
     assert resp.status == 200
     assert await resp.text() == "1158201444"
     resp = await client.get("/webhooks/whatsapp")

@@ -16,8 +16,18 @@ import yaml
 EXAMPLES = Path(__file__).resolve().parents[2] / "rules" / "examples"
 FILES = sorted(EXAMPLES.glob("*.yaml"))
 CONCATENATED = {"routes", "webhooks", "tests"}
-MASKS = {"phone", "email", "name", "text", "redact", "remove", "null", "hash", "partial",
-         "attributes"}
+MASKS = {
+    "phone",
+    "email",
+    "name",
+    "text",
+    "redact",
+    "remove",
+    "null",
+    "hash",
+    "partial",
+    "attributes",
+}
 DEMO_ID_SECRET = b"demo-id-secret"
 DEMO_HASH_KEY = b"demo-hash-key"
 ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
@@ -44,9 +54,14 @@ def merged() -> dict[str, Any]:
 
 
 def test_the_pack_is_split_into_several_files() -> None:
-    assert [p.name for p in FILES] == ["00-auth.yaml", "10-contacts.yaml",
-                                       "20-conversations.yaml", "30-live.yaml",
-                                       "40-omnichannel.yaml", "90-tests.yaml"]
+    assert [p.name for p in FILES] == [
+        "00-auth.yaml",
+        "10-contacts.yaml",
+        "20-conversations.yaml",
+        "30-live.yaml",
+        "40-omnichannel.yaml",
+        "90-tests.yaml",
+    ]
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -57,14 +72,23 @@ def test_each_file_is_a_version_1_fragment(path: Path) -> None:
 def test_auth_and_roles(merged: dict[str, Any]) -> None:
     jwt = merged["auth"]["jwt"]
     assert (jwt["secret_env"], jwt["algorithms"], jwt["role_claim"]) == (
-        "OMNIGATE_JWT_SECRET", ["HS256"], "role")
+        "OMNIGATE_JWT_SECRET",
+        ["HS256"],
+        "role",
+    )
     assert merged["auth"]["missing_token"] == "default_role"
-    assert merged["roles"] == {"admin": {"masking": False}, "team_manager": {"masking": True},
-                               "agent": {"masking": True}}
+    assert merged["roles"] == {
+        "admin": {"masking": False},
+        "team_manager": {"masking": True},
+        "agent": {"masking": True},
+    }
     assert list(merged["roles"]) == ["admin", "team_manager", "agent"]  # most privileged first
     assert merged["default_role"] == "agent"
-    assert merged["attributes"] == {"user_name": "name", "user_number": "phone",
-                                    "user_email": "email"}
+    assert merged["attributes"] == {
+        "user_name": "name",
+        "user_number": "phone",
+        "user_email": "email",
+    }
     assert merged["secrets"] == {"hash_key_env": "OMNIGATE_HASH_KEY"}
 
 
@@ -91,8 +115,11 @@ def test_omnichannel_and_webhooks(merged: dict[str, Any]) -> None:
     omni = merged["omnichannel"]
     assert (omni["id_secret_env"], omni["default_region"]) == ("OMNIGATE_ID_SECRET", "US")
     hooks = {h["channel"]: h for h in merged["webhooks"]}
-    assert hooks["whatsapp"] == {"channel": "whatsapp", "path": "/webhooks/whatsapp",
-                                 "secret_env": "META_APP_SECRET"}
+    assert hooks["whatsapp"] == {
+        "channel": "whatsapp",
+        "path": "/webhooks/whatsapp",
+        "secret_env": "META_APP_SECRET",
+    }
     assert hooks["sendgrid"]["path"] == "/webhooks/email"
 
 
@@ -106,6 +133,7 @@ def test_secrets_are_only_named(merged: dict[str, Any]) -> None:
         elif isinstance(node, list):
             for item in node:
                 walk(item)
+
     walk({k: v for k, v in merged.items() if k != "tests"})
 
 

@@ -76,46 +76,86 @@ SENTINEL_LABELS = {"route": "contact", "kind": "phone", "action": "mask"}
 # (alert, input series, eval time, labels of the alerts expected then: none = must stay quiet)
 CASES: list[tuple[str, list[dict[str, str]], str, list[dict[str, str]]]] = [
     # the first fail-closed answer, on a counter pre-created at 0
-    ("OmnigateFailClosed", [_series(FAIL, {"reason": "too_large"}, "0 0 0 1 1 1")], "4m",
-     [{"namespace": "support", "reason": "too_large"}]),
+    (
+        "OmnigateFailClosed",
+        [_series(FAIL, {"reason": "too_large"}, "0 0 0 1 1 1")],
+        "4m",
+        [{"namespace": "support", "reason": "too_large"}],
+    ),
     # a reason not known at start-up: the series is born at 1
-    ("OmnigateFailClosed", [_series(FAIL, {"reason": "residual_pii"}, "_ _ _ 1 1 1")], "4m",
-     [{"namespace": "support", "reason": "residual_pii"}]),
+    (
+        "OmnigateFailClosed",
+        [_series(FAIL, {"reason": "residual_pii"}, "_ _ _ 1 1 1")],
+        "4m",
+        [{"namespace": "support", "reason": "residual_pii"}],
+    ),
     # zeros only: quiet
     ("OmnigateFailClosed", [_series(FAIL, {"reason": "too_large"}, "0x20")], "15m", []),
     # quiet again once the window has passed the event
     ("OmnigateFailClosed", [_series(FAIL, {"reason": "transform"}, "0 1 1x30")], "25m", []),
     # the first failed reload
-    ("OmnigateRuleReloadFailed", [
-        _series(RELOADS, {"outcome": "success"}, "1x10"),
-        _series(RELOADS, {"outcome": "failure"}, "0 0 1x8"),
-    ], "3m", [POD]),
+    (
+        "OmnigateRuleReloadFailed",
+        [
+            _series(RELOADS, {"outcome": "success"}, "1x10"),
+            _series(RELOADS, {"outcome": "failure"}, "0 0 1x8"),
+        ],
+        "3m",
+        [POD],
+    ),
     # successful reloads only: quiet
-    ("OmnigateRuleReloadFailed", [
-        _series(RELOADS, {"outcome": "success"}, "1+1x10"),
-        _series(RELOADS, {"outcome": "failure"}, "0x10"),
-    ], "9m", []),
+    (
+        "OmnigateRuleReloadFailed",
+        [
+            _series(RELOADS, {"outcome": "success"}, "1+1x10"),
+            _series(RELOADS, {"outcome": "failure"}, "0x10"),
+        ],
+        "9m",
+        [],
+    ),
     # the first sentinel finding
-    ("OmnigateSentinelFindings", [_series(SENTINEL, SENTINEL_LABELS, "0 0 2x8")], "3m",
-     [{"namespace": "support", **SENTINEL_LABELS}]),
+    (
+        "OmnigateSentinelFindings",
+        [_series(SENTINEL, SENTINEL_LABELS, "0 0 2x8")],
+        "3m",
+        [{"namespace": "support", **SENTINEL_LABELS}],
+    ),
     # a route first seen with its finding
-    ("OmnigateSentinelFindings", [_series(SENTINEL, SENTINEL_LABELS, "_ _ 1x8")], "3m",
-     [{"namespace": "support", **SENTINEL_LABELS}]),
+    (
+        "OmnigateSentinelFindings",
+        [_series(SENTINEL, SENTINEL_LABELS, "_ _ 1x8")],
+        "3m",
+        [{"namespace": "support", **SENTINEL_LABELS}],
+    ),
     # 2 rejected tokens a second for over 10 minutes
-    ("OmnigateTokenFailures", [_series(TOKENS, {"reason": "expired"}, "0+120x30")], "20m",
-     [{"namespace": "support", "reason": "expired"}]),
+    (
+        "OmnigateTokenFailures",
+        [_series(TOKENS, {"reason": "expired"}, "0+120x30")],
+        "20m",
+        [{"namespace": "support", "reason": "expired"}],
+    ),
     # half a token a second: quiet
     ("OmnigateTokenFailures", [_series(TOKENS, {"reason": "expired"}, "0+30x30")], "20m", []),
     # 10% of answers are 502 for over 5 minutes
-    ("OmnigateUpstreamErrors", [
-        _series(REQUESTS, {"route": "contact", "role": "agent", "status": "200"}, "0+540x20"),
-        _series(REQUESTS, {"route": "contact", "role": "agent", "status": "502"}, "0+60x20"),
-    ], "15m", [{"namespace": "support"}]),
+    (
+        "OmnigateUpstreamErrors",
+        [
+            _series(REQUESTS, {"route": "contact", "role": "agent", "status": "200"}, "0+540x20"),
+            _series(REQUESTS, {"route": "contact", "role": "agent", "status": "502"}, "0+60x20"),
+        ],
+        "15m",
+        [{"namespace": "support"}],
+    ),
     # 1% of answers are 504: quiet
-    ("OmnigateUpstreamErrors", [
-        _series(REQUESTS, {"route": "contact", "role": "agent", "status": "200"}, "0+594x20"),
-        _series(REQUESTS, {"route": "contact", "role": "agent", "status": "504"}, "0+6x20"),
-    ], "15m", []),
+    (
+        "OmnigateUpstreamErrors",
+        [
+            _series(REQUESTS, {"route": "contact", "role": "agent", "status": "200"}, "0+594x20"),
+            _series(REQUESTS, {"route": "contact", "role": "agent", "status": "504"}, "0+6x20"),
+        ],
+        "15m",
+        [],
+    ),
 ]
 
 
@@ -130,22 +170,29 @@ def test_rule_file_is_valid() -> None:
 
 @pytest.mark.parametrize(("alert", "series", "at", "expected"), CASES)
 def test_alert_fires_on_the_first_event(
-    alert: str, series: list[dict[str, str]], at: str, expected: list[dict[str, str]],
+    alert: str,
+    series: list[dict[str, str]],
+    at: str,
+    expected: list[dict[str, str]],
     tmp_path: Path,
 ) -> None:
     promtool = _promtool()
     spec = {
         "rule_files": [str(RULES)],
         "evaluation_interval": "1m",
-        "tests": [{
-            "interval": "1m",
-            "input_series": series,
-            "alert_rule_test": [{
-                "eval_time": at,
-                "alertname": alert,
-                "exp_alerts": [_expected(alert, labels) for labels in expected],
-            }],
-        }],
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": series,
+                "alert_rule_test": [
+                    {
+                        "eval_time": at,
+                        "alertname": alert,
+                        "exp_alerts": [_expected(alert, labels) for labels in expected],
+                    }
+                ],
+            }
+        ],
     }
     test_file = tmp_path / "alerts_test.yaml"
     test_file.write_text(yaml.safe_dump(spec, sort_keys=False))

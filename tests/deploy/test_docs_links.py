@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PAGES = sorted([REPO / "README.md", REPO / "helm" / "omnigate" / "README.md",
-                *(REPO / "docs").glob("*.md")])
+PAGES = sorted(
+    [REPO / "README.md", REPO / "helm" / "omnigate" / "README.md", *(REPO / "docs").glob("*.md")]
+)
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 

@@ -286,7 +286,12 @@ def test_standalone_proxies_the_configured_upstream(render: Any) -> None:
     kinds = sorted(d["kind"] for d in docs)
     # (the Pod is the `helm test` hook, tests/deploy/test_helm_monitoring.py)
     assert kinds == [
-        "ConfigMap", "Deployment", "Pod", "PodDisruptionBudget", "Service", "ServiceAccount"
+        "ConfigMap",
+        "Deployment",
+        "Pod",
+        "PodDisruptionBudget",
+        "Service",
+        "ServiceAccount",
     ]
     assert deployment["spec"]["replicas"] == 2
 

@@ -66,9 +66,9 @@ def test_linking_off_adds_nothing(template):
     ],
 )
 def test_sqlite_gets_a_writable_volume_on_one_replica(template, claim, volume):
-    spec, container = gateway_pod(template(
-        "linking.enabled=true", "replicaCount=1", f"linking.sqlite.existingClaim={claim}"
-    ))
+    spec, container = gateway_pod(
+        template("linking.enabled=true", "replicaCount=1", f"linking.sqlite.existingClaim={claim}")
+    )
     env = {e["name"]: e for e in container["env"]}
     assert env["OMNIGATE_LINK_STORE"]["value"] == "sqlite:////var/lib/omnigate/identities.db"
     mounts = {m["name"]: m for m in container["volumeMounts"]}
@@ -93,10 +93,14 @@ def test_sqlite_with_several_replicas_is_refused(template, sets):
 
 
 def test_existing_redis_from_a_secret_for_several_replicas(template):
-    spec, container = gateway_pod(template(
-        "linking.enabled=true", "linking.redis.existingSecret=omnigate-redis",
-        "linking.redis.secretKey=uri", "replicaCount=3",
-    ))
+    spec, container = gateway_pod(
+        template(
+            "linking.enabled=true",
+            "linking.redis.existingSecret=omnigate-redis",
+            "linking.redis.secretKey=uri",
+            "replicaCount=3",
+        )
+    )
     env = {e["name"]: e for e in container["env"]}
     # SECURITY: the URL (and its password) is never in the rendered manifest
     assert env["OMNIGATE_LINK_STORE"] == {

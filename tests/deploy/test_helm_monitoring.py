@@ -41,8 +41,15 @@ def test_monitoring_objects_are_off_by_default(helm: Any) -> None:  # noqa: F811
 
 @pytest.mark.parametrize("mode", ["standalone", "sidecar"])
 def test_prometheus_rule_carries_the_documented_alerts(helm: Any, mode: str) -> None:  # noqa: F811
-    args = [*STANDALONE, "--set", f"mode={mode}", "--set", "prometheusRule.enabled=true",
-            "--set", "prometheusRule.labels.release=kube-prometheus-stack"]
+    args = [
+        *STANDALONE,
+        "--set",
+        f"mode={mode}",
+        "--set",
+        "prometheusRule.enabled=true",
+        "--set",
+        "prometheusRule.labels.release=kube-prometheus-stack",
+    ]
     rule = _one(_render(helm, *args), "PrometheusRule")
     assert rule["apiVersion"] == PROMETHEUS
     assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
@@ -61,8 +68,9 @@ def test_prometheus_rule_carries_the_documented_alerts(helm: Any, mode: str) -> 
 def test_prometheus_rule_appends_additional_groups(helm: Any, tmp_path: Path) -> None:  # noqa: F811
     extra = {"name": "mine", "rules": [{"alert": "X", "expr": "vector(1)"}]}
     values = tmp_path / "v.yaml"
-    values.write_text(yaml.safe_dump({"prometheusRule": {"enabled": True,
-                                                         "additionalGroups": [extra]}}))
+    values.write_text(
+        yaml.safe_dump({"prometheusRule": {"enabled": True, "additionalGroups": [extra]}})
+    )
     rule = _one(_render(helm, *STANDALONE, "-f", str(values)), "PrometheusRule")
     assert rule["spec"]["groups"][-1] == extra
 
@@ -70,8 +78,10 @@ def test_prometheus_rule_appends_additional_groups(helm: Any, tmp_path: Path) ->
 def test_pod_monitor_scrapes_the_sidecar_admin_port(helm: Any, sidecar_chart: Path) -> None:  # noqa: F811
     docs = _render(
         helm,
-        "--set", "omnigate.podMonitor.enabled=true",
-        "--set", "omnigate.podMonitor.selector.app\\.kubernetes\\.io/name=chat-api",
+        "--set",
+        "omnigate.podMonitor.enabled=true",
+        "--set",
+        "omnigate.podMonitor.selector.app\\.kubernetes\\.io/name=chat-api",
         chart=sidecar_chart,
     )
     monitor = _one(docs, "PodMonitor")
@@ -86,15 +96,24 @@ def test_pod_monitor_scrapes_the_sidecar_admin_port(helm: Any, sidecar_chart: Pa
 
 
 def test_pod_monitor_needs_a_selector(helm: Any) -> None:  # noqa: F811
-    result = helm("template", "rel", str(CHART), "--set", "mode=sidecar",
-                  "--set", "podMonitor.enabled=true", check=False)
+    result = helm(
+        "template",
+        "rel",
+        str(CHART),
+        "--set",
+        "mode=sidecar",
+        "--set",
+        "podMonitor.enabled=true",
+        check=False,
+    )
     assert result.returncode != 0
     assert "podMonitor.selector" in result.stderr
 
 
 def test_pod_monitor_is_sidecar_only(helm: Any) -> None:  # noqa: F811
-    docs = _render(helm, *STANDALONE, "--set", "podMonitor.enabled=true",
-                   "--set", "podMonitor.selector.app=x")
+    docs = _render(
+        helm, *STANDALONE, "--set", "podMonitor.enabled=true", "--set", "podMonitor.selector.app=x"
+    )
     assert "PodMonitor" not in _kinds(docs)
 
 
@@ -115,8 +134,9 @@ def test_helm_test_pod_checks_readiness_through_the_service(helm: Any) -> None: 
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     # the NetworkPolicy lets it reach the admin port
     policy = _one(docs, "NetworkPolicy")
-    admin_rule = next(r for r in policy["spec"]["ingress"]
-                      if r["ports"][0]["port"] == "omnigate-admin")
+    admin_rule = next(
+        r for r in policy["spec"]["ingress"] if r["ports"][0]["port"] == "omnigate-admin"
+    )
     selectors = [f["podSelector"]["matchLabels"] for f in admin_rule["from"] if "podSelector" in f]
     assert any(s.items() <= pod["metadata"]["labels"].items() for s in selectors)
 

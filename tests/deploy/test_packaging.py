@@ -32,7 +32,11 @@ REQUIREMENTS = {
     for line in PYPROJECT["project"]["dependencies"]
 }
 # import name -> distribution, for the modules whose private API the code may reach into
-DISTRIBUTION_OF = {"aiohttp": "aiohttp", "jsonpath_ng": "jsonpath-ng", "phonenumbers": "phonenumbers"}
+DISTRIBUTION_OF = {
+    "aiohttp": "aiohttp",
+    "jsonpath_ng": "jsonpath-ng",
+    "phonenumbers": "phonenumbers",
+}
 
 
 def test_distribution_name_and_command() -> None:
@@ -103,7 +107,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(REPO)],
-        check=True, capture_output=True, timeout=300,
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     (built,) = out.glob("omnigate_sidecar-*.whl")
     return built
@@ -130,13 +136,28 @@ def installed(wheel: Path) -> Iterator[Path]:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
-         "--no-index", str(wheel)],
-        check=True, capture_output=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
-    site = Path(subprocess.run([str(python), "-c", purelib], capture_output=True, text=True,
-                               check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", purelib], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    )
     deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (site / "zz-test-dependencies.pth").write_text("\n".join(sorted(deps)) + "\n")
     yield venv
@@ -151,7 +172,11 @@ def _clean_env() -> dict[str, str]:
 def test_schema_from_the_wheel_in_another_folder(installed: Path, tmp_path: Path) -> None:
     result = subprocess.run(
         [str(installed / "bin" / "omnigate"), "schema"],
-        cwd=tmp_path, env=_clean_env(), capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == json.loads(
@@ -168,9 +193,21 @@ def _free_port() -> int:
 def test_demo_from_the_wheel_in_another_folder(installed: Path, tmp_path: Path) -> None:
     listen, admin, api = _free_port(), _free_port(), _free_port()
     process = subprocess.Popen(
-        [str(installed / "bin" / "omnigate"), "demo", "--listen", f"127.0.0.1:{listen}",
-         "--admin-listen", f"127.0.0.1:{admin}", "--upstream-listen", f"127.0.0.1:{api}"],
-        cwd=tmp_path, env=_clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            str(installed / "bin" / "omnigate"),
+            "demo",
+            "--listen",
+            f"127.0.0.1:{listen}",
+            "--admin-listen",
+            f"127.0.0.1:{admin}",
+            "--upstream-listen",
+            f"127.0.0.1:{api}",
+        ],
+        cwd=tmp_path,
+        env=_clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         rules = None

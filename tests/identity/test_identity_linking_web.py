@@ -76,8 +76,8 @@ class Upstream:
 
 def email_form(sender: str) -> tuple[bytes, dict[str, str]]:
     body = (
-        "--b\nContent-Disposition: form-data; name=\"from\"\n\n" + sender + "\n"
-        "--b\nContent-Disposition: form-data; name=\"text\"\n\nhello\n--b--\n"
+        '--b\nContent-Disposition: form-data; name="from"\n\n' + sender + "\n"
+        '--b\nContent-Disposition: form-data; name="text"\n\nhello\n--b--\n'
     ).encode()  # bare LF line endings, as SendGrid's sample sender writes them
     return body, {"Content-Type": "multipart/form-data; boundary=b"}
 
@@ -149,7 +149,9 @@ async def test_generic_webhook_teaches_a_link_and_joins_keep_the_older_id(linked
     # a CRM webhook names a second phone with contact 7's email: it joins the older cluster
     other = ref_id("phone", "+14155550188")
     body = orjson.dumps({"c": {"mobile": "415-555-0188", "mail": "user7@example.com"}})
-    resp = await gw.client.post("/hooks/crm", data=body, headers={"Content-Type": "application/json"})
+    resp = await gw.client.post(
+        "/hooks/crm", data=body, headers={"Content-Type": "application/json"}
+    )
     assert resp.status == 202
 
     async def joined() -> bool:
@@ -185,7 +187,12 @@ async def test_admin_link_unlink_and_aliases(linked):
         ("GET", "/identities/+14155550100", None, 400),  # PII is never looked up (nor echoed)
         ("POST", "/identities/link", b"{", 400),  # not JSON
         ("POST", "/identities/link", b"[]", 400),  # not an object
-        ("POST", "/identities/link", b'{"ids": ["omni_aaaaaaaaaaaaaaaaaaaaaaaaaa"]}', 400),  # one id
+        (
+            "POST",
+            "/identities/link",
+            b'{"ids": ["omni_aaaaaaaaaaaaaaaaaaaaaaaaaa"]}',
+            400,
+        ),  # one id
         ("POST", "/identities/link", b'{"ids": "x"}', 400),
         ("POST", "/identities/unlink", b'{"id": 5}', 400),
     ],
@@ -232,9 +239,12 @@ async def test_redis_stopped_mid_test_fails_no_request(linked, redis_server, aio
     gw, admin, upstream = await linked(redis_server.url)
     await gw.client.get("/api/contacts/1", headers=bearer("admin"))
     redis_server.stop()
-    before = REGISTRY.get_sample_value(
-        "omnigate_identity_unlinked_stamps_total", {"reason": "store_down"}
-    ) or 0
+    before = (
+        REGISTRY.get_sample_value(
+            "omnigate_identity_unlinked_stamps_total", {"reason": "store_down"}
+        )
+        or 0
+    )
     for number in ("3", "4", "5"):
         resp = await gw.client.get(f"/api/contacts/{number}", headers=bearer("admin"))
         assert resp.status == 200
@@ -247,9 +257,12 @@ async def test_redis_stopped_mid_test_fails_no_request(linked, redis_server, aio
     assert (await admin.get("/readyz")).status == 200
     resp = await admin.get(f"/identities/{P}")
     assert resp.status == 502 and (await resp.json())["error"]["code"] == "upstream_unavailable"
-    after = REGISTRY.get_sample_value(
-        "omnigate_identity_unlinked_stamps_total", {"reason": "store_down"}
-    ) or 0
+    after = (
+        REGISTRY.get_sample_value(
+            "omnigate_identity_unlinked_stamps_total", {"reason": "store_down"}
+        )
+        or 0
+    )
     assert after > before
 
 
@@ -261,8 +274,14 @@ def test_cli_reads_and_edits_the_store_from_the_rules(tmp_path: Path):
     env = {**os.environ, "OMNIGATE_JWT_SECRET": "x" * 32, "OMNIGATE_ID_SECRET": "s"}
 
     def omnigate(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "gateway", "identities", *args],
-                              capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "gateway", "identities", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=60,
+        )
 
     a, b = ref_id("phone", "+14155550300"), ref_id("email", "x@example.com")
     done = omnigate("link", a, b, "--rules", str(rules_dir))
@@ -285,9 +304,13 @@ def test_cli_and_a_gateway_process_agree_through_redis(shared_redis: RedisServer
     env = {**os.environ}
 
     def omnigate(*args: str) -> dict:
-        done = subprocess.run([sys.executable, "-m", "gateway", "identities", *args,
-                               "--store", shared_redis.url], capture_output=True, text=True,
-                              env=env, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "gateway", "identities", *args, "--store", shared_redis.url],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         return orjson.loads(done.stdout)
 

@@ -77,7 +77,9 @@ def number_strings() -> list[str]:
                 "".join(ch for ch in national if ch.isdigit()),
                 phonenumbers.format_out_of_country_calling_number(number, "US"),
                 phonenumbers.format_out_of_country_calling_number(number, "GB"),
-                phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL).replace(" ", "."),
+                phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL).replace(
+                    " ", "."
+                ),
             ]
     return out
 

@@ -82,13 +82,18 @@ def test_bad_attribute_masks_point_at_the_attributes_section(
     assert phrase in caught.value.message
 
 
-PATTERNS = compile_mask("attributes", MaskContext(attributes={
-    "user_email": "email",  # a name wins over every pattern
-    "~(?i)phone|mobile|whatsapp": "phone",  # whole-key: not `phone_verified`
-    "~.*email.*": "redact",
-    "~(?i).*name": "name",
-    "default": "text",  # every other key: free text
-}))
+PATTERNS = compile_mask(
+    "attributes",
+    MaskContext(
+        attributes={
+            "user_email": "email",  # a name wins over every pattern
+            "~(?i)phone|mobile|whatsapp": "phone",  # whole-key: not `phone_verified`
+            "~.*email.*": "redact",
+            "~(?i).*name": "name",
+            "default": "text",  # every other key: free text
+        }
+    ),
+)
 
 
 @pytest.mark.parametrize(
@@ -112,7 +117,8 @@ def test_patterns_and_default(key: str, value: Any, expected: Any) -> None:
 def test_without_default_unmatched_keys_stay() -> None:
     mask = compile_mask("attributes", MaskContext(attributes={"~(?i)phone": "phone"}))
     assert mask({"PHONE": "+14155557890", "plan": "+14155557890"}) == {
-        "PHONE": "XXX-XXX-7890", "plan": "+14155557890"
+        "PHONE": "XXX-XXX-7890",
+        "plan": "+14155557890",
     }
 
 

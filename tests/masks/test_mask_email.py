@@ -55,8 +55,11 @@ local_parts = st.text(
     min_size=2,
     max_size=20,
 )
-labels = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-",
-                 min_size=1, max_size=12)
+labels = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-",
+    min_size=1,
+    max_size=12,
+)
 
 
 @settings(derandomize=True, database=None)
