@@ -33,6 +33,7 @@ run: $(STAMP_RUN)
 
 test: $(STAMP_TEST)
 	$(BIN)/ruff check gateway tests bench
+	$(BIN)/ruff format --check gateway tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
@@ -62,6 +63,7 @@ image:
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check gateway tests bench
+	$(BIN)/ruff format --check gateway tests bench
 	$(BIN)/mypy
 
 bench: $(STAMP_RUN)
