@@ -31,13 +31,17 @@ from typing import Any, Final, NamedTuple
 from phonenumbers import (
     COUNTRY_CODE_TO_REGION_CODE,
     SUPPORTED_REGIONS,
+    CountryCodeSource,
     Leniency,
     PhoneMetadata,
     PhoneNumberMatch,
     PhoneNumberMatcher,
     national_significant_number,
 )
+from phonenumbers import phonenumbermatcher as _pm
 from phonenumbers.phonenumberutil import _PLUS_CHARS, _VALID_PUNCTUATION
+
+from gateway.detect import fast_parse
 
 NON_GEO_REGION: Final = "001"
 MEMO_ENTRIES: Final = 8192
@@ -127,6 +131,10 @@ def _front_door_fits() -> bool:
 
 
 _FRONT_DOOR: Final = _front_door_fits()
+# The matcher internals the Rust-backed parse-and-verify step reproduces (fast_parse.py).
+_VERIFY_PARTS: Final = ("_MATCHING_BRACKETS", "_PUB_PAGES", "_LEAD_PATTERN",
+                        "_contains_only_valid_x_chars", "_is_national_prefix_present_if_required")
+_FAST_FITS: Final = _FRONT_DOOR and all(hasattr(_pm, part) for part in _VERIFY_PARTS)
 # phonenumbers added `min_candidate_length` in 2026 (PR #319); older versions only lose speed.
 _MIN_LENGTH: Final = "min_candidate_length" in inspect.signature(PhoneNumberMatcher).parameters
 
@@ -134,10 +142,12 @@ _MIN_LENGTH: Final = "min_candidate_length" in inspect.signature(PhoneNumberMatc
 class PhoneFinder:
     """The matcher's phone numbers in a text, for one default region."""
 
-    __slots__ = ("_floors", "_misses", "_options", "_region", "_run")
+    __slots__ = ("_fast", "_floors", "_misses", "_options", "_region", "_run")
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, *, fast: bool = True) -> None:
         self._region = region
+        engine = fast_parse.engine() if fast and _FAST_FITS else None
+        self._fast = engine if engine is not None and fast_parse.agrees_for(region) else None
         self._floors = digit_floors(region)
         unit = r"[\dx]"
         gap = rf"(?:(?!x)[{_VALID_PUNCTUATION}])"
@@ -154,6 +164,14 @@ class PhoneFinder:
     def may_contain(self, text: str) -> bool:
         """False when `text` certainly holds no number the matcher would find."""
         return self._run.search(text) is not None
+
+    @property
+    def region(self) -> str:
+        return self._region
+
+    @property
+    def uses_fast_engine(self) -> bool:
+        return self._fast is not None
 
     def find(self, text: str) -> list[PhoneSpan]:
         if not self.may_contain(text):
@@ -198,3 +216,40 @@ class _Matcher(PhoneNumberMatcher):
 
     def _extract_match(self, candidate: str, offset: int) -> PhoneNumberMatch | None:
         return self._finder.check(self, candidate, offset)
+
+    def _parse_and_verify(self, candidate: str, offset: int) -> PhoneNumberMatch | None:
+        fast = self._finder._fast
+        if fast is None or "x" in candidate or "X" in candidate:
+            return PhoneNumberMatcher._parse_and_verify(self, candidate, offset)
+        return _fast_parse_and_verify(self, fast, candidate, offset)
+
+
+def _fast_parse_and_verify(
+    matcher: PhoneNumberMatcher, fast: Any, candidate: str, offset: int
+) -> PhoneNumberMatch | None:
+    """phonenumbers' `_parse_and_verify` (Leniency.VALID) with parse and validity from Rust.
+
+    Line for line the library's method; `x` characters (carrier codes, extensions) never come
+    here, so `_contains_only_valid_x_chars` is always true and is left out.
+    """
+    if not _pm._MATCHING_BRACKETS.fullmatch(candidate) or _pm._PUB_PAGES.search(candidate):
+        return None
+    text = matcher.text
+    if offset > 0 and not _pm._LEAD_PATTERN.match(candidate):
+        previous = text[offset - 1]
+        if matcher._is_invalid_punctuation_symbol(previous) or matcher._is_latin_letter(previous):
+            return None
+    last = offset + len(candidate)
+    if last < len(text):
+        following = text[last]
+        if matcher._is_invalid_punctuation_symbol(following) or matcher._is_latin_letter(
+            following
+        ):
+            return None
+    number = fast_parse.parse_valid(fast, candidate, matcher.preferred_region or "ZZ")
+    if number is None or not _pm._is_national_prefix_present_if_required(number):
+        return None
+    number.country_code_source = CountryCodeSource.UNSPECIFIED
+    number.raw_input = None
+    number.preferred_domestic_carrier_code = None
+    return PhoneNumberMatch(offset, candidate, number)

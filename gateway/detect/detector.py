@@ -1,0 +1,83 @@
+"""The text detector (SPEC 3.3): phones and emails in a string, as spans of the original text.
+
+Compiled once per rule set (`Detector(default_region, text_regions)`), then called on every
+string of a document, so the common case, a string with neither a long digit run nor an `@`
+(or a disguise of one), costs one regex search and returns `[]`.
+
+Order matters, and is the one the `text` mask always had:
+1. WhatsApp ids (`5511987654321@s.whatsapp.net`) are phones, so the email pass skips them;
+2. emails next: `14155557890@example.com` is an address, not a number and a domain;
+3. phones last, on the text with every address blanked out (same length, so offsets hold), so the
+   digits of a local part neither count as a number nor hide one written next to it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Final
+
+from gateway.detect import emails
+from gateway.detect.finding import EMAIL, PHONE, Finding, Kind
+from gateway.detect.normalise import quick_form, view_of
+from gateway.detect.phones import PhoneDetector, PhoneSpan
+
+_EMAIL_TRIGGER: Final = re.compile(
+    r"@|%40|&#|&commat;|[\[({]\s*at\s*[\])}]", re.IGNORECASE
+)
+
+
+class Detector:
+    """Finds phones and emails for one default region and its `text_regions`."""
+
+    __slots__ = ("_phones", "default_region", "text_regions")
+
+    def __init__(self, default_region: str = "US", text_regions: Iterable[str] = ()) -> None:
+        self.default_region = default_region.upper()
+        self.text_regions = tuple(region.upper() for region in text_regions)
+        self._phones = PhoneDetector(self.default_region, self.text_regions)
+
+    def may_contain(self, text: str) -> bool:
+        """False when `text` certainly holds no finding (the cheap test every string passes)."""
+        return _EMAIL_TRIGGER.search(text) is not None or self._phones.may_contain(text)
+
+    def find(self, text: str) -> list[Finding]:
+        """Every finding in `text`, in order, not overlapping; spans of `text` itself."""
+        if text.isascii():
+            if not self.may_contain(text):
+                return []
+        elif not self.may_contain(quick_form(text)):
+            # Full-width digits and `@`, and invisible characters show in the normal form.
+            return []
+        view = view_of(text)
+        seen = view.text
+        has_email = _EMAIL_TRIGGER.search(seen) is not None
+        whatsapp = self._phones.whatsapp(seen) if has_email else []
+        found: list[tuple[int, int, Kind, str]] = [
+            (span.start, span.end, PHONE, span.value) for span in whatsapp
+        ]
+        if has_email:
+            for span in emails.find(seen):
+                if not _overlaps(span.start, span.end, whatsapp):
+                    found.append((span.start, span.end, EMAIL, span.address))
+        if found:
+            seen = _blanked(seen, found)
+        for phone in self._phones.find(seen):
+            found.append((phone.start, phone.end, PHONE, phone.value))
+        found.sort()
+        return [Finding(*view.span(start, end), kind, value) for start, end, kind, value in found]
+
+
+def _overlaps(start: int, end: int, spans: list[PhoneSpan]) -> bool:
+    return any(span.start < end and start < span.end for span in spans)
+
+
+def _blanked(text: str, spans: list[tuple[int, int, Kind, str]]) -> str:
+    """`text` with each span replaced by asterisks (what the mask output would put there)."""
+    out: list[str] = []
+    pos = 0
+    for start, end, _, _ in sorted(spans):
+        out += (text[pos:start], "*" * (end - start))
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
