@@ -24,7 +24,7 @@ from typing import Final, NamedTuple
 
 import phonenumbers
 
-from gateway.masks.phone_finder import PhoneFinder
+from gateway.detect.phone_matcher import PhoneFinder
 
 # A line break inside a number: between a digit (or closing bracket / separator) and a digit.
 _LINE_BREAK: Final = re.compile(r"(?<=[\d).\-])[ \t]*\r?\n[ \t]*(?=[(+]?\d)")
@@ -44,6 +44,23 @@ _BR_OLD_MOBILE: Final = re.compile(
 # Mexico: +52 1 then the 10-digit national number.
 _MX_LEGACY: Final = re.compile(r"\+\s?52[\s.\-]?1[\s.\-]?(?P<nsn>(?:\d[\s.\-]?){9}\d)(?!\d)")
 _NON_DIGITS: Final = re.compile(r"\D")
+# Precision (docs/masking.md): a number written without `+` or an international prefix is not a
+# phone when it is part of something else people and APIs write with digits:
+# - it starts with a calendar date (`21.03.2020 00` of `21.03.2020 00:58`, `2024-05-01 ...`);
+_DATE_START: Final = re.compile(
+    r"\(?(?:(?:0?[1-9]|[12]\d|3[01])[./\-](?:0?[1-9]|1[0-2])|(?:0?[1-9]|1[0-2])[./\-]"
+    r"(?:0?[1-9]|[12]\d|3[01]))[./\-](?:19|20)\d\d(?!\d)"
+    r"|\(?(?:19|20)\d\d[./\-](?:0?[1-9]|1[0-2])[./\-](?:0?[1-9]|[12]\d|3[01])(?!\d)"
+)
+# - a time follows it (`...2020 00:58`), or it sits inside a timestamp (`:06.325-05:00`);
+_TIME_AFTER: Final = re.compile(r"[:h]\d")
+_TIME_BEFORE: Final = re.compile(r"\d[:T]$")
+# - it is an IPv4 address or a four-part version (`250.248.35.83`, `9.8.568.81077`), or the
+#   decimals of a number (`1699570315.399932`);
+_DOTTED_QUAD: Final = re.compile(r"[1-9]\d{0,2}(?:\.\d{1,5}){3}$")
+_DECIMALS_BEFORE: Final = re.compile(r"\d[.,]$")
+# - it is the tail of an identifier (`ORD-2029-559578`, `INV#2024 555 0101`).
+_ID_BEFORE: Final = re.compile(r"[A-Za-z][A-Za-z0-9]*[\-_#/]$")
 
 
 class PhoneSpan(NamedTuple):
@@ -97,6 +114,8 @@ class PhoneDetector:
         self._brazil = "BR" in regions
 
     def may_contain(self, text: str) -> bool:
+        if "\n" in text:
+            text = _LINE_BREAK.sub(_blank, text)
         return any(finder.may_contain(text) for finder in self._finders)
 
     def whatsapp(self, text: str) -> list[PhoneSpan]:
@@ -109,7 +128,9 @@ class PhoneDetector:
         joined = _LINE_BREAK.sub(_blank, text) if "\n" in text else text
         spans: list[PhoneSpan] = []
         for finder in self._finders:
-            spans += [PhoneSpan(*span) for span in finder.find(joined)]
+            spans += [
+                PhoneSpan(*span) for span in finder.find(joined) if not _looks_other(joined, span)
+            ]
         spans += self._by_international_prefix(joined, spans)
         spans += self._quirks(joined)
         spans += _whatsapp(joined)
@@ -124,8 +145,8 @@ class PhoneDetector:
             # Same length, so every offset stays: `0044 20` -> ` +44 20`, `011 44` -> `  +44`.
             rewritten = text[:start] + " " * (end - start - 1) + "+" + text[end:]
             for span in self._primary.find(rewritten):
-                if span.start == end - 1:
-                    out.append(PhoneSpan(start, span.end, span.national_number))
+                if span.start < end <= span.end:  # the number the `+` starts (or its bracket)
+                    out.append(PhoneSpan(min(start, span.start), span.end, span.national_number))
         return out
 
     def _quirks(self, text: str) -> list[PhoneSpan]:
@@ -144,6 +165,22 @@ class PhoneDetector:
         return out
 
 
+def _looks_other(text: str, span: tuple[int, int, str]) -> bool:
+    """True for a national-form number that is part of a date, a time or an identifier."""
+    start, end, _ = span
+    raw = text[start:end]
+    if raw.lstrip("(").startswith(("+", "\uff0b")):
+        return False  # written internationally: nobody writes a date that way
+    return bool(
+        _DATE_START.match(raw)
+        or _DOTTED_QUAD.match(raw)
+        or _DECIMALS_BEFORE.search(text, max(0, start - 2), start)
+        or _TIME_AFTER.match(text, end)
+        or _TIME_BEFORE.search(text, max(0, start - 2), start)
+        or _ID_BEFORE.search(text, max(0, start - 12), start)
+    )
+
+
 def _blank(match: re.Match[str]) -> str:
     return " " * len(match.group())
 
@@ -154,7 +191,8 @@ def _valid(country_code: int, nsn: str) -> bool:
 
 
 def _whatsapp(text: str) -> list[PhoneSpan]:
-    if "wa" not in text.lower() and "@" not in text:
+    lowered = text.lower()
+    if "wa.me" not in lowered and "whatsapp" not in lowered and "@" not in text:
         return []
     out = []
     for match in _WHATSAPP.finditer(text):

@@ -16,11 +16,11 @@ from functools import cache
 from typing import Any, Final
 
 from gateway.detect import EMAIL, Detector, Finding
+from gateway.detect.phone_matcher import is_region
 from gateway.errors import ConfigError, KeyPath
 from gateway.masks.email import LOCAL_PART
 from gateway.masks.mask import Mask, MaskContext, MaskType, Options, StringMask
 from gateway.masks.phone import PREFIX, mask_phone_text
-from gateway.masks.phone_finder import is_region
 
 # Chat UIs re-fetch the same conversation again and again; a message seen before is not parsed
 # again. Bounded in entries and in the length of the texts it keeps.
