@@ -38,21 +38,28 @@ class Detector:
         self._phones = PhoneDetector(self.default_region, self.text_regions)
 
     def may_contain(self, text: str) -> bool:
-        """False when `text` certainly holds no finding (the cheap test every string passes)."""
-        return _EMAIL_TRIGGER.search(text) is not None or self._phones.may_contain(text)
+        """False when `text` certainly holds no finding: the cheap exact screen every string
+        passes first (an `@` or a disguise of one, or a digit run some region can read)."""
+        # Full-width digits and `@`, and invisible characters, show in the normal form.
+        seen = text if text.isascii() else quick_form(text)
+        return _EMAIL_TRIGGER.search(seen) is not None or self._phones.could_match(seen)
 
     def find(self, text: str) -> list[Finding]:
         """Every finding in `text`, in order, not overlapping; spans of `text` itself."""
-        if text.isascii():
-            if not self.may_contain(text):
-                return []
-        elif not self.may_contain(quick_form(text)):
-            # Full-width digits and `@`, and invisible characters show in the normal form.
+        if not self.may_contain(text):
             return []
+        return self.find_unscreened(text)
+
+    def find_unscreened(self, text: str) -> list[Finding]:
+        """`find` for a text `may_contain` said yes to (callers that screen first)."""
         view = view_of(text)
         seen = view.text
         has_email = _EMAIL_TRIGGER.search(seen) is not None
-        whatsapp = self._phones.whatsapp(seen) if has_email else []
+        whatsapp = (
+            self._phones.whatsapp(seen)
+            if has_email and ("@s.whatsapp.net" in seen or "@c.us" in seen)
+            else []
+        )
         found: list[tuple[int, int, Kind, str]] = [
             (span.start, span.end, PHONE, span.value) for span in whatsapp
         ]

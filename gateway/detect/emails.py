@@ -27,12 +27,15 @@ _DOT: Final = r"(?:\.|\s*[\[({]\s*dot\s*[\])}]\s*)"
 _LABEL: Final = r"[^\W_](?:[\w\-]{0,61}[^\W_])?"
 _TLD: Final = r"(?:[^\W\d_]{2,63}|xn--[a-z0-9\-]{2,59})(?![\w\-])"
 PATTERN: Final = re.compile(
-    rf"(?<![\w!#$%&'*+/=?^`{{|}}~.\-\"]){_LOCAL}{_AT}(?P<domain>(?:{_LABEL}{_DOT})+{_TLD})",
+    rf"(?<![\w!#$%&*+/=?^{{|}}~.\-\"]){_LOCAL}{_AT}(?P<domain>(?:{_LABEL}{_DOT})+{_TLD})",
     re.IGNORECASE,
 )
 _DOT_FORM: Final = re.compile(r"\s*[\[({]\s*dot\s*[\])}]\s*", re.IGNORECASE)
 _NOT_DOMAINS: Final = "png jpg jpeg gif svg webp bmp ico tif tiff heic pdf txt csv json js"
 NOT_DOMAINS: Final = frozenset(f"{_NOT_DOMAINS} css html htm xml mp3 mp4 wav ogg webm".split())
+_AT_WORD: Final = re.compile(r"[\[({]\s*at\s*[\])}]", re.IGNORECASE)
+_LOCAL_CHARS: Final = frozenset("_!#$%&'*+/=?^`{|}~.-")  # with letters and digits
+_DOMAIN_MAX: Final = 260  # past the `@`: a domain name is at most 253 characters
 # Cheap test before the pattern: every address has an `@` or a bracketed `at` in the view.
 _TRIGGER: Final = re.compile(r"@|[\[({]\s*at\s*[\])}]", re.IGNORECASE)
 
@@ -49,17 +52,51 @@ def may_contain(view: str) -> bool:
 
 def find(view: str) -> list[EmailSpan]:
     """The addresses in `view` (the detector's normalised text), in order."""
-    if not may_contain(view):
-        return []
-    found = []
-    for match in PATTERN.finditer(view):
-        local = match["local"]
-        if match["at"].strip() == "@" and match["pre"] and not match["post"]:
-            continue  # `cc @john.smith`: a mention
-        if local.strip("*") == "":
-            continue  # PII: a mask output, nothing left to hide
-        domain = _DOT_FORM.sub(".", match["domain"])
-        if domain.rpartition(".")[2].lower() in NOT_DOMAINS:
-            continue
-        found.append(EmailSpan(match.start(), match.end(), f"{local}@{domain}"))
+    if "@" not in view or _AT_WORD.search(view):
+        # A bracketed `at` (or no `@` at all): the whole text is searched.
+        return [span for match in PATTERN.finditer(view) if (span := _span(match))]
+    # PII: the usual case, one or two `@`: the pattern starts where the local part before each
+    # `@` starts, instead of being tried at every word of a long message.
+    found: list[EmailSpan] = []
+    at = view.find("@")
+    while at >= 0:
+        start = _local_start(view, at)
+        match = PATTERN.match(view, start, at + _DOMAIN_MAX)
+        if match is not None and at < match.end():
+            span = _span(match)
+            if span is not None:
+                found.append(span)
+            at = view.find("@", match.end())
+        else:
+            at = view.find("@", at + 1)
     return found
+
+
+def _local_start(view: str, at: int) -> int:
+    """Where the local part ending at `view[at]` (`@`) can start: its run of local-part
+    characters, a quoted string, and one space before the `@`."""
+    pos = at
+    if pos > 0 and view[pos - 1].isspace():
+        pos -= 1
+    if pos > 0 and view[pos - 1] == '"':
+        quote = view.rfind('"', 0, pos - 1)
+        while quote > 0 and view[quote - 1] == "\\":  # `\"` inside the quoted string
+            quote = view.rfind('"', 0, quote - 1)
+        return max(quote, 0)
+    while pos > 0 and (view[pos - 1].isalnum() or view[pos - 1] in _LOCAL_CHARS):
+        pos -= 1
+    while pos < at and view[pos] in "'`":  # `'jane@x.com'`: the quote is not the address's
+        pos += 1
+    return pos
+
+
+def _span(match: re.Match[str]) -> EmailSpan | None:
+    local = match["local"]
+    if match["at"].strip() == "@" and match["pre"] and not match["post"]:
+        return None  # `cc @john.smith`: a mention
+    if local.strip("*") == "":
+        return None  # PII: a mask output, nothing left to hide
+    domain = _DOT_FORM.sub(".", match["domain"])
+    if domain.rpartition(".")[2].lower() in NOT_DOMAINS:
+        return None
+    return EmailSpan(match.start(), match.end(), f"{local}@{domain}")

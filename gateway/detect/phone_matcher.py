@@ -116,6 +116,86 @@ def digit_floors(region: str) -> DigitFloors:
     return DigitFloors(plus=max(1, min(international, plain)), plain=plain)
 
 
+class NationalScreen:
+    """An exact test that a digit run without `+` cannot hold a valid number of a region.
+
+    Read with default region R (country code C), a run without a plus sign and without R's
+    international prefix at its start can only yield numbers of C (phonenumbers extracts no
+    other country code from it), and the national significant number of any number parsed from
+    the run or from any part of it is a contiguous stretch of the run's digits: stripping a
+    national prefix, a carrier code or C itself only removes leading digits, and an extension
+    only trailing ones. A valid number's NSN fully matches the general description (pattern and
+    possible lengths) of some region of C. So when no stretch of a possible length matches, no
+    number is valid. Not used (None) for regions whose national-prefix transform rewrites digits
+    (AG, AR, ...). Runs with letters (keypad `x`) or non-ASCII digits are never ruled out.
+    """
+
+    __slots__ = ("_by_length", "_idd", "_shortest")
+
+    def __init__(self, idd: re.Pattern[str], by_length: dict[int, re.Pattern[str]]):
+        self._idd = idd
+        self._by_length = tuple(sorted(by_length.items()))
+        self._shortest = self._by_length[0][0]
+
+    def rules_out(self, run: str) -> bool:
+        if not run.isascii() or "x" in run or "X" in run:
+            return False
+        digits = _NON_DIGIT.sub("", run)
+        size = len(digits)
+        if size < self._shortest:
+            return True
+        if self._idd.match(digits):
+            return False
+        for length, pattern in self._by_length:
+            if length > size:
+                break
+            fullmatch = pattern.fullmatch
+            for start in range(size - length + 1):
+                if fullmatch(digits, start, start + length):
+                    return False
+        return True
+
+
+_NON_DIGIT: Final = re.compile(r"\D")
+_SINGLE_GROUP: Final = re.compile(r"\\\d")  # `\2`: keeps one group of the digits, adds none
+# ASCII texts: maximal runs of digits joined by the matcher's ASCII punctuation (any number of
+# it: a longer run only screens less). `x`/`X` join too; a run holding one is never ruled out.
+_ASCII_RUNS: Final = re.compile(r"\d[\dxX\-\s().\[\]/~]*")
+
+
+@cache
+def national_screen(region: str) -> NationalScreen | None:
+    home = PhoneMetadata.metadata_for_region(region)
+    if home is None or home.country_code is None:
+        return None
+    if home.national_prefix_transform_rule and not _SINGLE_GROUP.fullmatch(
+        home.national_prefix_transform_rule
+    ):
+        return None  # the rule adds digits (AG's `268\1`): the NSN is not a stretch of the run
+    # Per length, the general patterns of the regions that list it (`3\d{6}` alone for 7 in +1).
+    by_length: dict[int, list[str]] = {}
+    for member in COUNTRY_CODE_TO_REGION_CODE[home.country_code]:
+        metadata = _metadata(home.country_code, member)
+        if metadata is None or metadata.general_desc is None:
+            continue
+        desc = metadata.general_desc
+        if not desc.national_number_pattern or not desc.possible_length:
+            return None  # nothing stated to screen with
+        for length in desc.possible_length:
+            if length > 0:
+                patterns = by_length.setdefault(length, [])
+                if desc.national_number_pattern not in patterns:
+                    patterns.append(desc.national_number_pattern)
+    if not by_length:
+        return None
+    idd = re.compile(f"(?:{home.international_prefix or '(?!)'})")
+    compiled = {
+        length: re.compile("|".join(f"(?:{p})" for p in patterns))
+        for length, patterns in by_length.items()
+    }
+    return NationalScreen(idd, compiled)
+
+
 def is_region(region: str) -> bool:
     return region in SUPPORTED_REGIONS
 
@@ -142,7 +222,7 @@ _MIN_LENGTH: Final = "min_candidate_length" in inspect.signature(PhoneNumberMatc
 class PhoneFinder:
     """The matcher's phone numbers in a text, for one default region."""
 
-    __slots__ = ("_fast", "_floors", "_misses", "_options", "_region", "_run")
+    __slots__ = ("_fast", "_floors", "_misses", "_options", "_region", "_run", "_runs", "_screen")
 
     def __init__(self, region: str, *, fast: bool = True) -> None:
         self._region = region
@@ -155,6 +235,9 @@ class PhoneFinder:
         self._run = re.compile(
             rf"{unit}(?:{gap}{{0,4}}{unit}){{{self._floors.plus - 1}}}", re.IGNORECASE
         )
+        # Maximal runs: every candidate of the matcher lies inside one (same gaps, `x` a unit).
+        self._runs = re.compile(rf"{unit}(?:{gap}{{0,4}}{unit})*", re.IGNORECASE)
+        self._screen = national_screen(region)
         self._options: dict[str, Any] = {"leniency": Leniency.VALID}
         if _MIN_LENGTH:
             self._options["min_candidate_length"] = self._floors.plus
@@ -173,8 +256,21 @@ class PhoneFinder:
     def uses_fast_engine(self) -> bool:
         return self._fast is not None
 
-    def find(self, text: str) -> list[PhoneSpan]:
+    def could_match(self, text: str) -> bool:
+        """False when no digit run of `text` can hold a valid number (see `NationalScreen`)."""
         if not self.may_contain(text):
+            return False
+        screen = self._screen
+        if screen is None:
+            return True
+        if text.isascii():
+            return "+" in text or not all(map(screen.rules_out, _ASCII_RUNS.findall(text)))
+        if _PLUS.search(text):
+            return True
+        return not all(screen.rules_out(run.group()) for run in self._runs.finditer(text))
+
+    def find(self, text: str) -> list[PhoneSpan]:
+        if not self.could_match(text):
             return []
         if _FRONT_DOOR:
             matcher: PhoneNumberMatcher = _Matcher(text, self)
@@ -191,6 +287,8 @@ class PhoneFinder:
         """`matcher._extract_match(candidate, offset)`, skipping work whose answer is known."""
         floor = self._floors.plus if _PLUS.search(candidate) else self._floors.plain
         if len(_DIGIT_LIKE.findall(candidate)) < floor:
+            return None
+        if floor == self._floors.plain and self._screen and self._screen.rules_out(candidate):
             return None
         end = offset + len(candidate)
         digest = hashlib.blake2b(candidate.encode("utf-8", "surrogatepass"), digest_size=16)

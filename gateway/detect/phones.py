@@ -30,6 +30,9 @@ from gateway.detect.phone_matcher import PhoneFinder
 _LINE_BREAK: Final = re.compile(r"(?<=[\d).\-])[ \t]*\r?\n[ \t]*(?=[(+]?\d)")
 # `00` / `011` then a country code, at the start of a digit group.
 _IDD: Final = re.compile(r"(?<![\d+])(?:00|011)(?=[ .\-]?[1-9])")
+_QUIRK_GATE: Final = re.compile(r"\+\s?5[25]")  # +55 (Brazil) or +52 (Mexico)
+_MX_GATE: Final = re.compile(r"\+\s?52")
+_IDD_GATE: Final = re.compile(r"0(?:0|11)[ .\-]?[1-9]")  # literal start: a fast first look
 # A link or id whose digits are an international number without `+`.
 _WHATSAPP: Final = re.compile(
     r"(?:wa\.me/|whatsapp\.com/send/?\?phone=|whatsapp://send/?\?phone=)\+?(?P<link>\d{8,15})"
@@ -114,9 +117,23 @@ class PhoneDetector:
         self._brazil = "BR" in regions
 
     def may_contain(self, text: str) -> bool:
+        """False when `text` has no digit run long enough for any region (the cheapest test)."""
         if "\n" in text:
             text = _LINE_BREAK.sub(_blank, text)
         return any(finder.may_contain(text) for finder in self._finders)
+
+    def could_match(self, text: str) -> bool:
+        """False when `find(text)` is certainly empty: no run any region's screen lets through
+        and none of the extensions' markers (`00`/`011`, `+55`/`+52`, WhatsApp links)."""
+        if "\n" in text:
+            text = _LINE_BREAK.sub(_blank, text)
+        if self._brazil or "+" in text or (_IDD_GATE.search(text) and _IDD.search(text)):
+            # An international prefix, a quirk or a `+`: the full search decides.
+            return any(finder.may_contain(text) for finder in self._finders)
+        lowered = text.lower()
+        if "wa.me" in lowered or "whatsapp" in lowered:
+            return any(finder.may_contain(text) for finder in self._finders)
+        return any(finder.could_match(text) for finder in self._finders)
 
     def whatsapp(self, text: str) -> list[PhoneSpan]:
         """WhatsApp links and ids only (the detector takes ids before it looks for emails)."""
@@ -131,10 +148,14 @@ class PhoneDetector:
             spans += [
                 PhoneSpan(*span) for span in finder.find(joined) if not _looks_other(joined, span)
             ]
-        spans += self._by_international_prefix(joined, spans)
-        spans += self._quirks(joined)
-        spans += _whatsapp(joined)
-        return _without_overlaps(spans)
+        if _IDD_GATE.search(joined):
+            spans += self._by_international_prefix(joined, spans)
+        if self._brazil or _QUIRK_GATE.search(joined):
+            spans += self._quirks(joined)
+        lowered = joined.lower()
+        if "wa.me" in lowered or "whatsapp" in lowered:
+            spans += _whatsapp(joined)
+        return _without_overlaps(spans) if len(spans) > 1 else spans
 
     def _by_international_prefix(self, text: str, found: list[PhoneSpan]) -> list[PhoneSpan]:
         out = []
@@ -151,13 +172,13 @@ class PhoneDetector:
 
     def _quirks(self, text: str) -> list[PhoneSpan]:
         out = []
-        for match in _BR_OLD_MOBILE.finditer(text):
+        for match in _BR_OLD_MOBILE.finditer(text) if self._brazil or "55" in text else ():
             if not (match["cc"].strip() or self._brazil):
                 continue
             nsn = match["area"] + "9" + _NON_DIGITS.sub("", match["sub"])
             if _valid(55, nsn):
                 out.append(PhoneSpan(match.start(), match.end(), nsn))
-        if "52" in text:
+        if _MX_GATE.search(text):  # (a full-width `+` reaches here as `+`: the view is NFKC)
             for match in _MX_LEGACY.finditer(text):
                 nsn = _NON_DIGITS.sub("", match["nsn"])
                 if _valid(52, nsn):
@@ -191,9 +212,6 @@ def _valid(country_code: int, nsn: str) -> bool:
 
 
 def _whatsapp(text: str) -> list[PhoneSpan]:
-    lowered = text.lower()
-    if "wa.me" not in lowered and "whatsapp" not in lowered and "@" not in text:
-        return []
     out = []
     for match in _WHATSAPP.finditer(text):
         group = "link" if match["link"] else "id"

@@ -76,8 +76,8 @@ class TextMasker:
 
     def mask(self, text: str) -> str:
         """`text` masked; `text` itself when it holds no phone and no email."""
-        if text.isascii() and not self.detector.may_contain(text):
-            return text
+        if not self.detector.may_contain(text):
+            return text  # the common case: decided without parsing, no need to remember it
         if len(text) > CACHE_MAX_CHARS:
             return self._mask(text)
         key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
@@ -93,7 +93,7 @@ class TextMasker:
         return masked
 
     def _mask(self, text: str) -> str:
-        return masked_findings(text, self.detector.find(text))
+        return masked_findings(text, self.detector.find_unscreened(text))
 
     def clear(self) -> None:
         self._cache.clear()

@@ -186,5 +186,8 @@ def test_short_candidates_are_rejected_without_parsing() -> None:
     assert finder.find(text) == []
     # No `+` and under 7 digits: the front door said no before any parse, so nothing to remember.
     assert not finder._misses
+    # 7 digits, but no stretch of them is a possible North American number: screened out.
     assert finder.find("order #1002345 shipped") == []
-    assert finder._misses  # 7 digits were parsed, and the rejection remembered
+    assert not finder._misses
+    assert finder.find("order #2115550199 shipped") == []  # N11 is no area code
+    assert finder._misses  # parsed, and the rejection remembered
