@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Final
+from typing import Final, NamedTuple
 
 from gateway.detect import emails
 from gateway.detect.finding import EMAIL, PHONE, Finding, Kind
@@ -37,42 +37,49 @@ class Detector:
         self.text_regions = tuple(region.upper() for region in text_regions)
         self._phones = PhoneDetector(self.default_region, self.text_regions)
 
-    def may_contain(self, text: str) -> bool:
-        """False when `text` certainly holds no finding: the cheap exact screen every string
-        passes first (an `@` or a disguise of one, or a digit run some region can read)."""
+    def screen(self, text: str) -> Screen:
+        """The cheap exact screen every string passes first: which passes can find anything
+        (an `@` or a disguise of one; a digit run some region can read)."""
         # Full-width digits and `@`, and invisible characters, show in the normal form.
         seen = text if text.isascii() else quick_form(text)
-        return _EMAIL_TRIGGER.search(seen) is not None or self._phones.could_match(seen)
+        return Screen(_EMAIL_TRIGGER.search(seen) is not None, self._phones.could_match(seen))
 
-    def find(self, text: str) -> list[Finding]:
-        """Every finding in `text`, in order, not overlapping; spans of `text` itself."""
-        if not self.may_contain(text):
+    def may_contain(self, text: str) -> bool:
+        """False when `text` certainly holds no finding."""
+        return any(self.screen(text))
+
+    def find(self, text: str, screen: Screen | None = None) -> list[Finding]:
+        """Every finding in `text`, in order, not overlapping; spans of `text` itself.
+
+        `screen` is `self.screen(text)` when the caller has it already."""
+        emails_possible, phones_possible = self.screen(text) if screen is None else screen
+        if not (emails_possible or phones_possible):
             return []
-        return self.find_unscreened(text)
-
-    def find_unscreened(self, text: str) -> list[Finding]:
-        """`find` for a text `may_contain` said yes to (callers that screen first)."""
         view = view_of(text)
         seen = view.text
-        has_email = _EMAIL_TRIGGER.search(seen) is not None
-        whatsapp = (
-            self._phones.whatsapp(seen)
-            if has_email and ("@s.whatsapp.net" in seen or "@c.us" in seen)
-            else []
-        )
-        found: list[tuple[int, int, Kind, str]] = [
-            (span.start, span.end, PHONE, span.value) for span in whatsapp
-        ]
-        if has_email:
+        found: list[tuple[int, int, Kind, str]] = []
+        whatsapp: list[PhoneSpan] = []
+        if emails_possible:
+            if "@s.whatsapp.net" in seen or "@c.us" in seen:
+                whatsapp = self._phones.whatsapp(seen)
+                found += [(span.start, span.end, PHONE, span.value) for span in whatsapp]
             for span in emails.find(seen):
                 if not _overlaps(span.start, span.end, whatsapp):
                     found.append((span.start, span.end, EMAIL, span.address))
-        if found:
-            seen = _blanked(seen, found)
-        for phone in self._phones.find(seen):
-            found.append((phone.start, phone.end, PHONE, phone.value))
-        found.sort()
+        if phones_possible:
+            if found:
+                seen = _blanked(seen, found)
+            for phone in self._phones.find(seen):
+                found.append((phone.start, phone.end, PHONE, phone.value))
+            found.sort()
         return [Finding(*view.span(start, end), kind, value) for start, end, kind, value in found]
+
+
+class Screen(NamedTuple):
+    """What `Detector.screen` says may be in a text."""
+
+    emails: bool
+    phones: bool
 
 
 def _overlaps(start: int, end: int, spans: list[PhoneSpan]) -> bool:

@@ -258,14 +258,13 @@ class PhoneFinder:
 
     def could_match(self, text: str) -> bool:
         """False when no digit run of `text` can hold a valid number (see `NationalScreen`)."""
+        screen = self._screen
+        if screen is not None and text.isascii() and "+" not in text:
+            # The screen subsumes the digit floor: a run under it is ruled out at once.
+            return not all(map(screen.rules_out, _ASCII_RUNS.findall(text)))
         if not self.may_contain(text):
             return False
-        screen = self._screen
-        if screen is None:
-            return True
-        if text.isascii():
-            return "+" in text or not all(map(screen.rules_out, _ASCII_RUNS.findall(text)))
-        if _PLUS.search(text):
+        if screen is None or _PLUS.search(text):
             return True
         return not all(screen.rules_out(run.group()) for run in self._runs.finditer(text))
 

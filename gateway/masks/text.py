@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any, Final
 
 from gateway.detect import EMAIL, Detector, Finding
+from gateway.detect.detector import Screen
 from gateway.detect.phone_matcher import is_region
 from gateway.errors import ConfigError, KeyPath
 from gateway.masks.email import LOCAL_PART
@@ -76,15 +77,16 @@ class TextMasker:
 
     def mask(self, text: str) -> str:
         """`text` masked; `text` itself when it holds no phone and no email."""
-        if not self.detector.may_contain(text):
+        screen = self.detector.screen(text)
+        if not any(screen):
             return text  # the common case: decided without parsing, no need to remember it
         if len(text) > CACHE_MAX_CHARS:
-            return self._mask(text)
+            return self._mask(text, screen)
         key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
         cached = self._cache.get(key, _MISSING)
         if cached is not _MISSING:
             return text if cached is None else cached
-        masked = self._mask(text)
+        masked = self._mask(text, screen)
         if len(self._cache) >= CACHE_ENTRIES:
             # Oldest first. Another thread evicting at the same moment is harmless.
             with contextlib.suppress(KeyError, RuntimeError, StopIteration):
@@ -92,8 +94,8 @@ class TextMasker:
         self._cache[key] = None if masked is text else masked
         return masked
 
-    def _mask(self, text: str) -> str:
-        return masked_findings(text, self.detector.find_unscreened(text))
+    def _mask(self, text: str, screen: Screen) -> str:
+        return masked_findings(text, self.detector.find(text, screen))
 
     def clear(self) -> None:
         self._cache.clear()
