@@ -69,7 +69,9 @@ class Detector:
         if phones_possible:
             if found:
                 seen = _blanked(seen, found)
-            for phone in self._phones.find(seen):
+            # Blanking addresses only removes digits: the screen's yes still stands for what
+            # is left (and a no would have been a no before).
+            for phone in self._phones.find(seen, screened=not found):
                 found.append((phone.start, phone.end, PHONE, phone.value))
             found.sort()
         return [Finding(*view.span(start, end), kind, value) for start, end, kind, value in found]

@@ -268,8 +268,9 @@ class PhoneFinder:
             return True
         return not all(screen.rules_out(run.group()) for run in self._runs.finditer(text))
 
-    def find(self, text: str) -> list[PhoneSpan]:
-        if not self.could_match(text):
+    def find(self, text: str, screened: bool = False) -> list[PhoneSpan]:
+        """The matcher's numbers; `screened`: `could_match(text)` said yes already."""
+        if not screened and not self.could_match(text):
             return []
         if _FRONT_DOOR:
             matcher: PhoneNumberMatcher = _Matcher(text, self)

@@ -139,14 +139,17 @@ class PhoneDetector:
         """WhatsApp links and ids only (the detector takes ids before it looks for emails)."""
         return _whatsapp(text)
 
-    def find(self, text: str) -> list[PhoneSpan]:
-        if not self.may_contain(text):
+    def find(self, text: str, screened: bool = False) -> list[PhoneSpan]:
+        """The phones of `text`; `screened`: `could_match(text)` said yes already."""
+        if not screened and not self.may_contain(text):
             return []
         joined = _LINE_BREAK.sub(_blank, text) if "\n" in text else text
         spans: list[PhoneSpan] = []
         for finder in self._finders:
             spans += [
-                PhoneSpan(*span) for span in finder.find(joined) if not _looks_other(joined, span)
+                PhoneSpan(*span)
+                for span in finder.find(joined, screened and len(self._finders) == 1)
+                if not _looks_other(joined, span)
             ]
         if _IDD_GATE.search(joined):
             spans += self._by_international_prefix(joined, spans)
