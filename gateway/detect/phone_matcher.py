@@ -214,6 +214,9 @@ _FRONT_DOOR: Final = _front_door_fits()
 # The matcher internals the Rust-backed parse-and-verify step reproduces (fast_parse.py).
 _VERIFY_PARTS: Final = ("_MATCHING_BRACKETS", "_PUB_PAGES", "_LEAD_PATTERN",
                         "_contains_only_valid_x_chars", "_is_national_prefix_present_if_required")
+# `_search_index` and the pattern's lead limits as phonenumbers 9 has them (checked in tests).
+_SKIP_FITS: Final = _FRONT_DOOR and _pm._LEAD_LIMIT == "{0,2}" and _pm._PUNCTUATION_LIMIT == "{0,4}"
+_ANY_DIGIT: Final = re.compile(r"\d")
 _FAST_FITS: Final = _FRONT_DOOR and all(hasattr(_pm, part) for part in _VERIFY_PARTS)
 # phonenumbers added `min_candidate_length` in 2026 (PR #319); older versions only lose speed.
 _MIN_LENGTH: Final = "min_candidate_length" in inspect.signature(PhoneNumberMatcher).parameters
@@ -311,6 +314,12 @@ class _Matcher(PhoneNumberMatcher):
     def __init__(self, text: str, finder: PhoneFinder) -> None:
         super().__init__(text, finder._region, **finder._options)
         self._finder = finder
+        if _SKIP_FITS:
+            # The matcher's pattern needs a digit, and at most two leading groups of a bracket
+            # or plus and four punctuation characters come before it: no match starts earlier
+            # than 10 characters before the first digit, so the search starts there.
+            first = _ANY_DIGIT.search(text)
+            self._search_index = len(text) if first is None else max(0, first.start() - 10)
 
     def _extract_match(self, candidate: str, offset: int) -> PhoneNumberMatch | None:
         return self._finder.check(self, candidate, offset)

@@ -45,6 +45,7 @@ def test_the_front_door_is_in_use() -> None:
     # With this phonenumbers version the shortcuts are active, so the tests above cover them.
     assert phone_finder._FRONT_DOOR
     assert phone_finder._MIN_LENGTH
+    assert phone_finder._SKIP_FITS  # the search starts 10 characters before the first digit
 
 
 def test_remembered_rejections_give_the_same_answers() -> None:
