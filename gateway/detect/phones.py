@@ -151,13 +151,14 @@ class PhoneDetector:
                 for span in finder.find(joined, screened and len(self._finders) == 1)
                 if not _looks_other(joined, span)
             ]
-        if _IDD_GATE.search(joined):
+        if "0" in joined and _IDD_GATE.search(joined):
             spans += self._by_international_prefix(joined, spans)
-        if self._brazil or _QUIRK_GATE.search(joined):
+        if self._brazil or ("5" in joined and _QUIRK_GATE.search(joined)):
             spans += self._quirks(joined)
-        lowered = joined.lower()
-        if "wa.me" in lowered or "whatsapp" in lowered:
-            spans += _whatsapp(joined)
+        if "wa" in joined or "WA" in joined or "Wa" in joined or "wA" in joined:
+            lowered = joined.lower()
+            if "wa.me" in lowered or "whatsapp" in lowered:
+                spans += _whatsapp(joined)
         return _without_overlaps(spans) if len(spans) > 1 else spans
 
     def _by_international_prefix(self, text: str, found: list[PhoneSpan]) -> list[PhoneSpan]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from collections.abc import Sequence
 from functools import cache
 from typing import Any, Final
@@ -30,6 +31,7 @@ CACHE_MAX_CHARS: Final = 4096
 _MISSING: Final = ""  # never a cached value: an empty text does not reach the cache
 # Phones in an address's domain: any region reads `14155557890` as an international number.
 _DOMAIN_PHONES: Final = Detector("US")
+_DIGIT: Final = re.compile(r"\d")
 
 
 def masked_findings(text: str, findings: Sequence[Finding]) -> str:
@@ -40,8 +42,10 @@ def masked_findings(text: str, findings: Sequence[Finding]) -> str:
         start, end = finding.start, finding.end
         if finding.kind == EMAIL:
             domain = finding.domain
-            # A number written as the domain (`a@14155557890.com`) is still a number.
-            replacement = LOCAL_PART + masked_findings(domain, _DOMAIN_PHONES.find(domain))
+            replacement = LOCAL_PART + domain
+            if _DIGIT.search(domain):
+                # A number written as the domain (`a@14155557890.com`) is still a number.
+                replacement = LOCAL_PART + masked_findings(domain, _DOMAIN_PHONES.find(domain))
         elif _is_phone_mask_tail(text, start, end):
             continue
         else:
