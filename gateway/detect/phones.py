@@ -155,10 +155,9 @@ class PhoneDetector:
             spans += self._by_international_prefix(joined, spans)
         if self._brazil or ("5" in joined and _QUIRK_GATE.search(joined)):
             spans += self._quirks(joined)
-        if "wa" in joined or "WA" in joined or "Wa" in joined or "wA" in joined:
-            lowered = joined.lower()
-            if "wa.me" in lowered or "whatsapp" in lowered:
-                spans += _whatsapp(joined)
+        lowered = joined.lower()
+        if "wa.me" in lowered or "whatsapp" in lowered:
+            spans += _whatsapp(joined)
         return _without_overlaps(spans) if len(spans) > 1 else spans
 
     def _by_international_prefix(self, text: str, found: list[PhoneSpan]) -> list[PhoneSpan]:
