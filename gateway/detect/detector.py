@@ -44,6 +44,12 @@ class Detector:
         seen = text if text.isascii() else quick_form(text)
         return Screen(_EMAIL_TRIGGER.search(seen) is not None, self._phones.could_match(seen))
 
+    def glance(self, text: str) -> bool:
+        """False when `text` has neither an `@` (or a disguise of one) nor a digit run long
+        enough for any region: cheaper than `screen`, which also reads the runs."""
+        seen = text if text.isascii() else quick_form(text)
+        return _EMAIL_TRIGGER.search(seen) is not None or self._phones.may_contain(seen)
+
     def may_contain(self, text: str) -> bool:
         """False when `text` certainly holds no finding."""
         return any(self.screen(text))

@@ -16,8 +16,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any, Final
 
-from gateway.detect import EMAIL, Detector, Finding
-from gateway.detect.detector import Screen
+from gateway.detect import EMAIL, Detector, Finding, Screen
 from gateway.detect.phone_matcher import is_region
 from gateway.errors import ConfigError, KeyPath
 from gateway.masks.email import LOCAL_PART
@@ -81,16 +80,17 @@ class TextMasker:
 
     def mask(self, text: str) -> str:
         """`text` masked; `text` itself when it holds no phone and no email."""
-        screen = self.detector.screen(text)
-        if not any(screen):
-            return text  # the common case: decided without parsing, no need to remember it
+        if not self.detector.glance(text):
+            return text  # no digit run and no `@`: the cheapest answer, nothing to remember
         if len(text) > CACHE_MAX_CHARS:
-            return self._mask(text, screen)
+            return self._mask(text, self.detector.screen(text))
+        # A text seen before is answered before the screen (a re-fetched conversation).
         key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
         cached = self._cache.get(key, _MISSING)
         if cached is not _MISSING:
             return text if cached is None else cached
-        masked = self._mask(text, screen)
+        screen = self.detector.screen(text)
+        masked = self._mask(text, screen) if any(screen) else text
         if len(self._cache) >= CACHE_ENTRIES:
             # Oldest first. Another thread evicting at the same moment is harmless.
             with contextlib.suppress(KeyError, RuntimeError, StopIteration):
