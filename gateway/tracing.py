@@ -12,6 +12,7 @@ that masks a body (`mask`) is a global read.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -284,11 +285,14 @@ def stamp(channel: Channel, request: WebhookRequest) -> WebhookResult:
     return tracer.stamp(channel, request)
 
 
+_TRACEPARENT = re.compile(r"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}", re.IGNORECASE)
+
+
 def trace_id_of(traceparent: str | None) -> str | None:
     """The trace id of a W3C `traceparent` (for the access log when tracing is off)."""
-    if not traceparent or len(traceparent) < 55 or traceparent[2] != "-":
+    if not traceparent:
         return None
-    trace_id = traceparent[3:35].lower()
-    if trace_id == "0" * 32 or any(c not in "0123456789abcdef" for c in trace_id):
+    found = _TRACEPARENT.match(traceparent)
+    if found is None or found[1] == "0" * 32:
         return None
-    return trace_id
+    return found[1].lower()
