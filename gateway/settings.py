@@ -111,7 +111,10 @@ def _parse_upstream(value: str) -> yarl.URL:
 def _parse_otel(value: str) -> str | None:
     if not value:
         return None
-    url = yarl.URL(value)
+    try:
+        url = yarl.URL(value)
+    except ValueError:
+        url = yarl.URL()
     if url.scheme not in ("http", "https") or not url.host:
         raise SettingsError(f"--otel: expected an OTLP endpoint http(s)://host:port, got {value!r}")
     return value

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -218,12 +219,21 @@ def _exporter(settings: Settings, environ: Mapping[str, str]) -> Any:
     return OTLPSpanExporter()
 
 
-def stop() -> None:
-    """Export what is left and turn tracing off (at the end of the drain)."""
+STOP_SECONDS = 2.0
+
+
+def stop(timeout: float = STOP_SECONDS) -> None:
+    """Export what is left and turn tracing off (at the end of the drain), waiting at most
+    `timeout`: an unreachable collector (whose exporter retries for seconds) must not hold up
+    the shutdown. Blocking: call it in a thread."""
     global TRACER
     tracer, TRACER = TRACER, None
     if tracer is not None:
-        tracer.provider.shutdown()
+        exporting = threading.Thread(
+            target=tracer.provider.shutdown, name="omnigate-otel-stop", daemon=True
+        )
+        exporting.start()
+        exporting.join(timeout)
 
 
 def traced_handler(handler: Handler) -> Handler:

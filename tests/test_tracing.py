@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -324,3 +325,24 @@ def test_without_an_endpoint_no_tracing_code_is_even_imported(tmp_path: Path) ->
     # the access line still names the client's trace (it went upstream as it came)
     access = [orjson.loads(line) for line in result.stdout.splitlines()[:-1]]
     assert [line["trace_id"] for line in access if line["event"] == "access"] == [CLIENT_TRACE]
+
+
+def test_stop_does_not_wait_for_an_exporter_that_hangs() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
+
+    released = threading.Event()
+
+    class HangingExporter(SpanExporter):  # an unreachable collector, retrying
+        def shutdown(self) -> None:
+            released.wait()
+
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(HangingExporter()))
+    tracing.TRACER = tracing.Tracing(provider)
+    try:
+        tracing.stop(timeout=0.05)  # returns although the export has not finished
+        assert tracing.TRACER is None
+        assert not released.is_set()
+    finally:
+        released.set()
