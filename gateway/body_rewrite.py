@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway import json_codec
+from gateway import json_codec, tracing
 from gateway.body_codec import UndecodableBody, decode_body
 from gateway.errors import UnmaskableResponse
 from gateway.route_view import RoutePolicy
@@ -46,7 +46,8 @@ def rewrite_json(
         if not masker.stampers:
             return Rewritten(None, revealed)
     try:
-        return Rewritten(json_codec.dumps(masker.mask(document, outcome).document), revealed)
+        masked = tracing.mask(masker, document, outcome)  # masker.mask, in a span when tracing
+        return Rewritten(json_codec.dumps(masked.document), revealed)
     except (TransformFailed, ValueError):
         return _refuse(policy, "the upstream response could not be masked", "transform", revealed)
 

@@ -35,6 +35,10 @@ SERVE_HELP = {
     "--max-body": ("BYTES", "largest body buffered for masking or stamping"),
     "--log-format": ("{json,text}", "access and audit log format"),
     "--audit-log": ("PATH|-", "where reveal audit events go (- is stdout)"),
+    "--otel": (
+        "URL",
+        "OTLP endpoint: send OpenTelemetry traces there (or OTEL_EXPORTER_OTLP_ENDPOINT)",
+    ),
 }
 SERVE_CHOICES = {"--log-format": ("json", "text")}
 

@@ -7,6 +7,7 @@ masks the body or fails closed (SPEC 3.4); no other path writes upstream bytes t
 from __future__ import annotations
 
 import asyncio
+import contextvars
 
 import aiohttp
 from aiohttp import web
@@ -70,7 +71,11 @@ async def respond(
     if len(raw) >= OFFLOAD_BYTES or encoding:
         # CPU-heavy work runs beside the event loop, so small requests are not stalled behind it.
         result = await asyncio.get_running_loop().run_in_executor(
-            request.app[STATE].masking_pool, rewrite_json, *job
+            # the context goes along: a masking span is a child of the request's server span
+            request.app[STATE].masking_pool,
+            contextvars.copy_context().run,
+            rewrite_json,
+            *job,
         )
     else:
         result = rewrite_json(*job)

@@ -13,6 +13,7 @@ import time
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from gateway import tracing
 from gateway.channels import WebhookRequest
 from gateway.errors import BadSignature, PayloadTooLarge
 from gateway.exchange import Exchange, WebhookDelivery
@@ -38,7 +39,7 @@ async def forward_webhook(exchange: Exchange, state: GatewayState) -> web.Stream
         body=body,
     )
     try:
-        result = hook.channel.process(webhook_request)
+        result = tracing.stamp(hook.channel, webhook_request)  # process, in a span when tracing
     except BadSignature:
         tally.webhook_outcome = "bad_signature"
         raise
