@@ -144,9 +144,7 @@ def banner(base: str, admin: str, upstream: str, plan: Plan) -> str:
         "Chat messages, phones and emails masked inside the text:",
         f'  curl -s -H "Authorization: Bearer {agent}" {messages}',
         "",
-        "Live feed (Server-Sent Events), masked as it arrives:",
-        f'  curl -sN -H "Authorization: Bearer {agent}" {base}/api/v1/accounts/1/live',
-        "",
+        *_live_feed(base, agent, plan),
         "Fail closed: CSV cannot be masked, so a masked role gets 502 unmaskable_response:",
         f'  curl -s -H "Authorization: Bearer {agent}" {export}',
         "",
@@ -162,6 +160,20 @@ def banner(base: str, admin: str, upstream: str, plan: Plan) -> str:
         "Ctrl-C stops both.",
     ]
     return "\n".join(lines)
+
+
+def _live_feed(base: str, agent: str, plan: Plan) -> list[str]:
+    """The demo's own SSE feed, when the rules cover it (the Chatwoot pack masks /cable only)."""
+    if not any(route.template.matches("GET", _LIVE) for route in plan.routes if route.rules):
+        return []
+    return [
+        "Live feed (Server-Sent Events), masked as it arrives:",
+        f'  curl -sN -H "Authorization: Bearer {agent}" {base}{_LIVE}',
+        "",
+    ]
+
+
+_LIVE = "/api/v1/accounts/1/live"
 
 
 def _jwt_secret_env(plan: Plan) -> str:

@@ -146,6 +146,7 @@ async def test_printed_commands_show_one_customer_across_whatsapp_and_email(
     examples_demo: Demo,
 ) -> None:
     text = examples_demo.text
+    assert "/api/v1/accounts/1/live" in text  # the example rules cover the SSE feed
     status, contact = await run_curl(command(text, "/contacts/1"))
     assert status == 200 and contact["payload"]["omni_customer_id"] == JANE_OMNI_ID
     identities = command(text, "/identities/")
@@ -173,6 +174,7 @@ async def test_chatwoot_pack_serves_the_demo(chatwoot_demo: Demo) -> None:
     text = chatwoot_demo.text
     assert set(tokens(text)) == {"ADMINISTRATOR_TOKEN", "SUPERVISOR_TOKEN", "AGENT_TOKEN"}
     assert "/webhooks/" not in text  # the pack configures no webhooks: none are printed
+    assert "/live" not in text  # nor the demo's own SSE feed, which the pack does not cover
     views = {}
     for role in ("ADMINISTRATOR", "SUPERVISOR", "AGENT"):
         status, body = await run_curl(command(text, f'${role}_TOKEN" {chatwoot_demo.base}/api'))
