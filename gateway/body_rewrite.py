@@ -1,16 +1,19 @@
 """The transform stage for a whole JSON body: decode, parse, stamp and mask, serialise.
 
 `rewrite_json` is pure and synchronous, so the respond stage can run a large body beside the
-event loop. `rewrite_settled` is the respond stage's entry: with identity linking on, it parses,
-lets the stamps look up ids this process has not seen (on the event loop, one bounded round
-trip, SPEC 4.1), then masks. For a role with masking on, every way this can go wrong is an
-`UnmaskableResponse` (fail closed); for other roles the upstream's bytes are relayed as they are.
+event loop. `rewrite_settled` is the respond stage's entry: with identity linking on, ids the
+stamps meet that this process has not seen are looked up (one bounded round trip on the event
+loop, SPEC 4.1) and the body rewritten again when one is linked; a warm cache costs nothing more.
+For a role with masking on, every way this can go wrong is an `UnmaskableResponse` (fail
+closed); for other roles the upstream's bytes are relayed as they are.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextvars
+import functools
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -18,7 +21,7 @@ from typing import Any, TypeVar
 from gateway import json_codec
 from gateway.body_codec import UndecodableBody, decode_body
 from gateway.errors import UnmaskableResponse
-from gateway.identity.stamp import settle_stamps
+from gateway.identity.linker import settle_async
 from gateway.route_view import RoutePolicy
 from gateway.transform import Outcome, TransformFailed
 
@@ -39,16 +42,20 @@ async def rewrite_settled(
     limit: int,
     pool: Executor | None,
 ) -> Rewritten:
-    """`rewrite_json`, run beside the event loop when `pool` is given; with linking on, the ids
-    the stamps meet are settled with the link store before the masker runs."""
-    if not any(stamper.linker is not None for stamper in policy.stampers):
+    """`rewrite_json`, run beside the event loop when `pool` is given. With linking on, when the
+    stamps met ids this process has not cached, they are looked up once (bounded) and, if one is
+    linked, the body is rewritten again from its raw bytes with the answer cached (SPEC 4.1)."""
+    linker = next((s.linker for s in policy.stampers if s.linker is not None), None)
+    if linker is None:
         return await _run(pool, rewrite_json, raw, content_encoding, policy, outcome, limit)
-    parsed = await _run(pool, parse_json, raw, content_encoding, policy, limit)
-    if isinstance(parsed, Rewritten):
-        return parsed
-    # Stamping is idempotent: the masker stamps again from the warm cache.
-    await settle_stamps(policy.stampers, parsed.document)
-    return await _run(pool, mask_parsed, parsed, policy, outcome)
+    tallies = [outcome]
+
+    def attempt() -> Awaitable[Rewritten]:
+        # A second attempt masks the same values (only the stamped ids differ): counted once.
+        tally = tallies.pop() if tallies else Outcome()
+        return _run(pool, rewrite_json, raw, content_encoding, policy, tally, limit)
+
+    return await settle_async(linker, attempt)
 
 
 def rewrite_json(
@@ -58,21 +65,6 @@ def rewrite_json(
     outcome: Outcome,
     limit: int,
 ) -> Rewritten:
-    parsed = parse_json(raw, content_encoding, policy, limit)
-    if isinstance(parsed, Rewritten):
-        return parsed
-    return mask_parsed(parsed, policy, outcome)
-
-
-@dataclass(frozen=True)
-class Parsed:
-    document: Any
-
-
-def parse_json(
-    raw: bytes, content_encoding: str | None, policy: RoutePolicy, limit: int
-) -> Parsed | Rewritten:
-    """The parsed document, or what to answer without one (an empty or unreadable body)."""
     try:
         data = decode_body(raw, content_encoding, limit)
     except UndecodableBody:
@@ -80,13 +72,9 @@ def parse_json(
     if not data.strip():
         return Rewritten(None)  # an empty body holds nothing to mask
     try:
-        return Parsed(json_codec.loads(data))
+        document = json_codec.loads(data)
     except ValueError:
         return _refuse(policy, "the upstream response is not valid JSON", "invalid_json")
-
-
-def mask_parsed(parsed: Parsed, policy: RoutePolicy, outcome: Outcome) -> Rewritten:
-    document = parsed.document
     masker = policy.masker
     revealed = None
     if not policy.masking:
@@ -102,8 +90,10 @@ def mask_parsed(parsed: Parsed, policy: RoutePolicy, outcome: Outcome) -> Rewrit
 async def _run(pool: Executor | None, work: Callable[..., T], *args: Any) -> T:
     if pool is None:
         return work(*args)
-    # CPU-heavy work runs beside the event loop, so small requests are not stalled behind it.
-    return await asyncio.get_running_loop().run_in_executor(pool, work, *args)
+    # CPU-heavy work runs beside the event loop, so small requests are not stalled behind it;
+    # in this task's context, so that ids the stamps miss are collected (`settle_async`).
+    call = functools.partial(contextvars.copy_context().run, work, *args)
+    return await asyncio.get_running_loop().run_in_executor(pool, call)
 
 
 def _refuse(

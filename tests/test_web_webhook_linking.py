@@ -12,6 +12,7 @@ import textwrap
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import orjson
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -132,6 +133,9 @@ async def test_first_response_on_a_fresh_process_gets_the_cluster_id(
     payload = (await resp.json())["payload"]
     assert payload["omni_customer_id"] == P
     assert payload["email"] != EMAIL  # masked as usual
+    # rewritten twice (before and after the lookup), counted once: one email masked
+    access = [orjson.loads(line) for line in gw.access.getvalue().splitlines()]
+    assert [line["masked"] for line in access if line.get("path") == "/api/contacts/1"] == [1]
 
 
 async def test_a_contact_learned_from_a_response_stamps_a_twilio_get_webhook(
