@@ -143,8 +143,9 @@ def _register_demo(commands: Any) -> None:
     demo.add_argument(
         "--rules",
         default=None,
-        metavar="PATH",
-        help="rules to put in front of the demo API (default: the shipped rules/examples pack)",
+        metavar="PATH|PACK",
+        help="rules to put in front of the demo API: a folder, or a shipped pack's name "
+        "(examples, chatwoot); default: examples",
     )
 
 

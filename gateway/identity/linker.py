@@ -323,6 +323,23 @@ async def settle(linker: Linker | None, work: Callable[[], T]) -> T:
     return result
 
 
+async def settle_async(linker: Linker | None, work: Callable[[], Awaitable[T]]) -> T:
+    """`settle` for stamping that awaits (a response masked beside the event loop): `work` must
+    run its synchronous part in this task's context (`contextvars.copy_context().run` in a
+    thread), so the ids it misses are collected here."""
+    if linker is None:
+        return await work()
+    collected: list[str] = []
+    token = _MISSES.set(collected)
+    try:
+        result = await work()
+    finally:
+        _MISSES.reset(token)
+    if collected and await linker.fetch(collected):
+        return await work()
+    return result
+
+
 _LINKERS: dict[str, Linker] = {}
 
 
