@@ -13,10 +13,10 @@ import re
 import sys
 from typing import TextIO
 
+from gateway.cli_rules import PlaceholderEnviron
 from gateway.detect import Detector
 from gateway.discover.survey import PathStat, RouteStat, Survey
 from gateway.discover.traffic import TrafficError, read_traffic
-from gateway.cli_rules import PlaceholderEnviron
 from gateway.rules_plan import Plan, compile_plan
 from gateway.rules_source import RuleLoadError, load_rules
 

@@ -226,9 +226,9 @@ def _survives(leaf: _Leaf, view: Any) -> bool:
     for step in leaf.steps:
         if isinstance(node, str):
             node = _json_in(node)
-        if isinstance(step, int) and isinstance(node, list) and step < len(node):
-            node = node[step]
-        elif isinstance(step, str) and isinstance(node, dict) and step in node:
+        if (isinstance(step, int) and isinstance(node, list) and step < len(node)) or (
+            isinstance(step, str) and isinstance(node, dict) and step in node
+        ):
             node = node[step]
         else:
             return False  # removed (or the role was sent nothing)
