@@ -226,15 +226,20 @@ def _survives(leaf: _Leaf, view: Any) -> bool:
     for step in leaf.steps:
         if isinstance(node, str):
             node = _json_in(node)
-        if (isinstance(step, int) and isinstance(node, list) and step < len(node)) or (
-            isinstance(step, str) and isinstance(node, dict) and step in node
-        ):
-            node = node[step]
-        else:
+        node = _child(node, step)
+        if node is _MISSING:
             return False  # removed (or the role was sent nothing)
     if isinstance(node, str):
         return any(piece in node for piece in leaf.pieces)
     return bool(node == leaf.value)
+
+
+def _child(node: Any, step: Step) -> Any:
+    if isinstance(node, list) and isinstance(step, int) and step < len(node):
+        return node[step]
+    if isinstance(node, dict) and isinstance(step, str):
+        return node.get(step, _MISSING)
+    return _MISSING
 
 
 def pattern_of(steps: tuple[Step, ...]) -> str:
