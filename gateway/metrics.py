@@ -24,7 +24,7 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import choose_encoder
 
-from gateway import __version__
+from gateway import __version__, shadow_mode
 
 if TYPE_CHECKING:
     from gateway.rules_plan import Plan
@@ -142,6 +142,7 @@ def prime(plan: Plan) -> None:
         UPSTREAM_SECONDS.labels(route.name)
         for rule in route.rules:
             child(VALUES_MASKED, route.name, rule.mask.name)
+    shadow_mode.prime(plan)  # SPEC 3.11: omnigate_shadow_verdicts_total
     if plan.resolver is not None:
         child(IDENTITIES_STAMPED, "api", "response")  # stamps in API responses
     for hook in plan.webhooks.values():

@@ -45,6 +45,7 @@ class Route:
     write_guard: str
     binary_pass: bool
     headers: tuple[HeaderRule, ...] = ()  # response headers to mask, in file order
+    shadow: bool = False  # `mode: shadow` (SPEC 3.11): computed and counted, never applied
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class RoutePolicy:
     write_guard: str  # decided here, at load: the strictest of the guarded routes (SPEC 3.5)
     binary_pass: bool
     masker: DocumentMasker
+    # SPEC 3.11: every matched route is in shadow (one enforcing route on the path enforces).
+    shadow: bool = False
 
     @property
     def transforms(self) -> bool:
@@ -109,4 +112,5 @@ def build_policy(
         else "off",
         binary_pass=all(r.binary_pass for r in guarded_routes),
         masker=DocumentMasker(rules, revealable, stampers, masking, text_mask),
+        shadow=all(r.shadow for r in (guarded_routes or matched)),
     )

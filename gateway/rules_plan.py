@@ -47,6 +47,7 @@ class Plan:
     text_mask: Mask
     tests: tuple[Mapping[str, Any], ...]
     loaded_at: float = field(default_factory=time.time)
+    mode: str = "enforce"  # the top-level `mode:` (SPEC 3.11); routes may set their own
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_match", lru_cache(maxsize=4096)(self._match_uncached))
@@ -113,6 +114,7 @@ def compile_plan(source: RuleSource, environ: Mapping[str, str] = os.environ) ->
         return None
 
     roles = {name: bool(spec.get("masking", True)) for name, spec in data.get("roles", {}).items()}
+    mode = data.get("mode", "enforce")
     auth = attempt(
         lambda: Authenticator.compile(
             data.get("auth"), data.get("roles", {}), data.get("default_role"), environ
@@ -125,7 +127,7 @@ def compile_plan(source: RuleSource, environ: Mapping[str, str] = os.environ) ->
     if ctx is not None:
         seen: dict[str, int] = {}
         for index, spec in enumerate(data.get("routes", [])):
-            route = attempt(_compile_route, spec, index, ctx, resolver, roles, seen)
+            route = attempt(_compile_route, spec, index, ctx, resolver, roles, seen, mode)
             if route is not None:
                 routes.append(route)
     for index, spec in enumerate(data.get("webhooks", [])):
@@ -152,6 +154,7 @@ def compile_plan(source: RuleSource, environ: Mapping[str, str] = os.environ) ->
         resolver=resolver,
         text_mask=text_mask,
         tests=tuple(data.get("tests", [])),
+        mode=mode,
     )
 
 
@@ -249,6 +252,7 @@ def _compile_route(
     resolver: IdentityResolver | None,
     roles: Mapping[str, bool],
     seen: dict[str, int],
+    mode: str = "enforce",
 ) -> Route:
     key: KeyPath = ("routes", index)
     name = spec["name"]
@@ -288,6 +292,7 @@ def _compile_route(
         write_guard=spec.get("write_guard", "reject"),
         binary_pass=spec.get("binary", "drop") == "pass",
         headers=tuple(headers),
+        shadow=spec.get("mode", mode) == "shadow",
     )
 
 

@@ -18,6 +18,7 @@ from gateway.errors import BadRequest, GatewayError, UpstreamUnavailable
 from gateway.identity.clusters import Cluster, is_omni_id
 from gateway.identity.linker import Linker, StoreUnavailable, close_linkers
 from gateway.metrics import render_metrics
+from gateway.rules_plan import Plan
 from gateway.web_errors import render_error
 from gateway.web_request import request_id_of
 from gateway.web_state import STATE, GatewayState
@@ -34,9 +35,10 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    if request.app[STATE].plan is None:
+    plan = request.app[STATE].plan
+    if plan is None:
         return _json({"status": "not ready", "reason": "rules are not loaded"}, status=503)
-    return _json({"status": "ready"})
+    return _json({"status": "ready", **_modes(plan)})
 
 
 async def metrics_endpoint(request: web.Request) -> web.Response:
@@ -61,8 +63,17 @@ async def rules(request: web.Request) -> web.Response:
             "webhooks": len(plan.webhooks),
             "loaded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(plan.loaded_at)),
             "last_reload_errors": state.reload_errors,
+            **_modes(plan),
         }
     )
+
+
+def _modes(plan: Plan) -> dict[str, Any]:
+    """SPEC 3.11: the top-level mode, and the routes in shadow whatever it is."""
+    return {
+        "mode": plan.mode,
+        "shadow_routes": [route.name for route in plan.routes if route.shadow],
+    }
 
 
 async def identity_show(request: web.Request) -> web.Response:

@@ -19,6 +19,7 @@ from gateway.exchange import ApiRequest, Decision
 from gateway.http_headers import add_forwarding, end_to_end
 from gateway.identity.omni_id import DEFAULT_HEADER
 from gateway.masked_values import suspect
+from gateway.shadow_mode import note
 from gateway.write_guard import SNIFF_BYTES, Mode, Verdict, body_kind, check, looks_like_json
 
 _CONDITIONALS = ("If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since")
@@ -47,7 +48,7 @@ def forwarded_headers(
 def upstream_headers(request: web.BaseRequest, api: ApiRequest) -> CIMultiDict[str]:
     drop: list[str] = []
     policy = api.policy
-    if policy.guarded:
+    if policy.guarded and not policy.shadow:  # shadow: the client's request goes as sent
         drop += ("Range", "If-Range")  # a byte range of a masked body cannot be masked
         if api.caller.masking and request.method in ("GET", "HEAD"):
             # SECURITY: a 304 to a guessed ETag or date would confirm a clear value unseen.
@@ -81,6 +82,8 @@ async def request_body(
     mode = write_guard_mode(api)
     if mode == "off":
         return _streamed(request), query
+    if api.policy.shadow:
+        return await _shadow_body(request, api, mode, max_body), query
     content_type = _content_type(request)
     raw = b""
     if request.body_exists:
@@ -106,6 +109,39 @@ async def request_body(
     headers.popall("Transfer-Encoding", None)
     headers["Content-Length"] = str(len(verdict.body))
     return verdict.body, verdict.query
+
+
+async def _shadow_body(request: web.Request, api: ApiRequest, mode: Mode, max_body: int) -> Any:
+    """SPEC 3.11: the guard's verdict, counted (`shadow_mode.note`); the body goes as sent."""
+    content_type = _content_type(request)
+    raw = b""
+    if request.body_exists:
+        if body_kind(content_type) == "skip":  # a binary upload: only the query is checked
+            _note_verdict(api, check(b"", content_type, api.query, mode), mode)
+            return _streamed(request)
+        raw = await _prefix(request)
+        while len(raw) <= max_body:
+            chunk = await request.content.readany()
+            if not chunk:
+                break
+            raw += chunk
+        if len(raw) > max_body:
+            note(api, "write_refused", "too_large")
+            return _chained(raw, request)
+    try:
+        data = decode_body(raw, request.headers.get("Content-Encoding"), max_body)
+    except UndecodableBody:
+        note(api, "write_refused", "unreadable")
+        return raw if request.body_exists else None
+    _note_verdict(api, check(data, content_type, api.query, mode), mode)
+    return raw if request.body_exists else None
+
+
+def _note_verdict(api: ApiRequest, verdict: Verdict, mode: Mode) -> None:
+    if verdict.unreadable is not None:
+        note(api, "write_refused", "unreadable")
+    elif verdict.paths:
+        note(api, "write_refused" if mode == "reject" else "write_stripped", "masked_value")
 
 
 async def _prefix(request: web.Request) -> bytes:

@@ -16,6 +16,7 @@ from gateway.client_upstream import iter_body, read_upto, read_whole
 from gateway.errors import UnmaskableResponse
 from gateway.exchange import ApiRequest, Exchange
 from gateway.http_headers import end_to_end
+from gateway.shadow_mode import MODE_HEADER, SHADOW, in_shadow, note
 from gateway.sse import EventSplitter, EventTooLarge, mask_event
 from gateway.transform import TransformFailed
 from gateway.upstream_boundary import UPSTREAM_ERRORS
@@ -46,8 +47,10 @@ async def respond(
     has_body = has_body and upstream.status >= 200
     if (not policy.guarded and not policy.stampers) or not has_body:
         # PII: a HEAD or 304 for a masked role must not describe the clear body either.
-        drop = _BYTE_HEADERS if policy.masking else ()
+        drop = _BYTE_HEADERS if policy.masking and not policy.shadow else ()
         return await stream_through(exchange, upstream, guarded=policy.guarded, drop=drop)
+    if policy.shadow and policy.transforms:
+        return await _shadow(exchange, upstream, max_body, idle)
     content_type = upstream.content_type
     if policy.masking and len(set(upstream.headers.getall("Content-Type", []))) > 1:
         # PII: clients disagree on which of several Content-Types counts; none is trusted.
@@ -85,6 +88,8 @@ def response_headers(
         drop = (*drop, "Surrogate-Control", "CDN-Cache-Control")
     headers = end_to_end(upstream.headers, also_drop=("Content-Length", *drop))
     headers["X-Request-Id"] = exchange.request_id
+    if in_shadow(exchange.decision):
+        headers[MODE_HEADER] = SHADOW  # SPEC 3.11
     if guarded and isinstance(exchange.decision, ApiRequest):
         # SECURITY: a shared cache must never serve one role's view of a body to another role.
         headers["Cache-Control"] = private_cache_control(headers.get("Cache-Control"))
@@ -215,5 +220,78 @@ async def _mask_sse(
         abort_client(request)
         return response
     # PII: an unterminated trailing event is never dispatched by clients; it is dropped, not sent.
+    await response.write_eof()
+    return response
+
+
+async def _shadow(
+    exchange: Exchange, upstream: aiohttp.ClientResponse, max_body: int, idle: float
+) -> web.StreamResponse:
+    """SPEC 3.11: decide, mask and count as enforce mode would, then send the upstream's bytes.
+
+    Each place where `respond` fails closed is a `fail_closed` verdict here, counted, not sent."""
+    request, policy = exchange.request, exchange.api.policy
+    content_type = upstream.content_type
+    if len(set(upstream.headers.getall("Content-Type", []))) > 1:
+        note(exchange.api, "fail_closed", "content_type")
+        return await stream_through(exchange, upstream, guarded=True)
+    if content_type == "text/event-stream":
+        return await _shadow_sse(exchange, upstream, max_body)
+    if not is_json_type(content_type):
+        if policy.masking and not policy.non_json_pass:
+            note(exchange.api, "fail_closed", "content_type")
+        return await stream_through(exchange, upstream, guarded=True)
+    raw, complete = await read_upto(upstream, max_body, idle)
+    if not complete:
+        note(exchange.api, "fail_closed", "too_large")
+        return await stream_through(exchange, upstream, guarded=True, prefix=raw)
+    encoding = upstream.headers.get("Content-Encoding")
+    pool = request.app[STATE].masking_pool if len(raw) >= OFFLOAD_BYTES or encoding else None
+    try:
+        result = await rewrite_settled(
+            raw, encoding, policy, exchange.tally.outcome, max_body, pool
+        )
+        exchange.tally.revealed = result.revealed
+    except UnmaskableResponse as exc:
+        note(exchange.api, "fail_closed", exc.reason)
+    except TransformFailed:
+        note(exchange.api, "fail_closed", "transform")
+    return _buffered(exchange, upstream, raw, guarded=True)
+
+
+async def _shadow_sse(
+    exchange: Exchange, upstream: aiohttp.ClientResponse, max_body: int
+) -> web.StreamResponse:
+    """Relay an event stream as it comes, masking a copy of each event only to count it."""
+    request, tally = exchange.request, exchange.tally
+    masker = exchange.api.policy.masker
+    response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
+    response.headers.extend(response_headers(exchange, upstream, guarded=True))
+    await response.prepare(request)
+    splitter: EventSplitter | None = None
+    if upstream.headers.get("Content-Encoding", "identity").lower() != "identity":
+        note(exchange.api, "fail_closed", "encoding")
+    else:
+        splitter = EventSplitter(max_body)
+
+    def mask_json(document: object) -> object:
+        return masker.mask(document, tally.outcome).document
+
+    try:
+        async for chunk in iter_body(upstream):
+            await response.write(chunk)
+            try:
+                for event in splitter.feed(chunk) if splitter is not None else ():
+                    mask_event(event, mask_json, masker.mask_text)
+                    tally.stream_items[("sse", "masked")] += 1
+            except EventTooLarge:
+                note(exchange.api, "fail_closed", "too_large")
+                splitter = None  # enforce would have ended the stream: stop counting it
+            except TransformFailed:
+                note(exchange.api, "fail_closed", "transform")
+                splitter = None
+    except UPSTREAM_ERRORS:
+        abort_client(request)
+        return response
     await response.write_eof()
     return response
