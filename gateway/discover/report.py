@@ -24,7 +24,7 @@ from gateway.rules_source import RuleLoadError, load_rules
 _WHOLE_MASK = {"phone": "phone", "email": "email", "name": "name"}
 
 
-def discover(rules: str | None, files: list[str], out: TextIO = sys.stdout) -> int:
+def discover(rules: str | None, files: list[str], out: TextIO | None = None) -> int:
     plan = None
     if rules is not None:
         try:  # secrets the rules name need not be set: masks that use them still run
@@ -41,7 +41,7 @@ def discover(rules: str | None, files: list[str], out: TextIO = sys.stdout) -> i
     survey = Survey(plan, _detector(plan))
     for record in recorded:
         survey.add(record)
-    uncovered = write_report(survey, out)
+    uncovered = write_report(survey, out or sys.stdout)
     return 1 if uncovered else 0
 
 
@@ -68,7 +68,10 @@ def write_report(survey: Survey, out: TextIO) -> int:
         f"{total - uncovered} covered, {uncovered} uncovered\n"
     )
     if uncovered:
-        out.write("\n# Rules that would cover the uncovered paths (review each mask):\n")
+        out.write(
+            "\n# Rules that would cover the uncovered paths: review each mask, then save them as\n"
+            "# a rule file of their own beside the others (every route on a path applies).\n"
+        )
         out.write(snippets(routes))
     return uncovered
 
@@ -80,17 +83,18 @@ def _count(stat: PathStat) -> str:
 
 
 def suggested_mask(stat: PathStat) -> str:
-    """The mask a rule for this path would need: the kind's own mask for whole values, `text`
-    for phones and emails inside free text, `redact` when a name shares a string with more."""
+    """The mask a rule for this path would need: the kind's own mask for whole values (`redact`
+    for handles, addresses, birth dates), `text` for phones and emails inside free text, and
+    `redact` when anything else shares a string with them."""
     if not stat.inside_text and len(stat.kinds) == 1:
-        return _WHOLE_MASK[next(iter(stat.kinds))]
-    return "redact" if "name" in stat.kinds else "text"
+        return _WHOLE_MASK.get(next(iter(stat.kinds)), "redact")
+    return "text" if stat.kinds <= {"phone", "email"} else "redact"
 
 
 def snippets(routes: list[RouteStat]) -> str:
     """YAML routes (new names, so they can go in a file of their own beside the rules: every
     route on a path contributes, SPEC 3.2) holding one rule per uncovered path."""
-    lines = ["routes:"]
+    lines = ["version: 1", "routes:"]
     taken: set[str] = set()
     for route in sorted(routes, key=lambda r: r.label):
         missing = sorted((p, s) for p, s in route.paths.items() if not s.covered)

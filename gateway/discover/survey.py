@@ -27,16 +27,24 @@ from gateway.rules_plan import Plan
 from gateway.transform import TransformFailed
 
 Step = str | int
-_HINTS = (("email", "email"), ("phone", "phone"), ("mobile", "phone"), ("name", "name"))
+# Field-name hints (a word in the key -> the kind of its value), first match wins.
+_HINTS = (
+    *(("email", "email"), ("phone", "phone"), ("mobile", "phone"), ("whatsapp", "phone")),
+    *(("address", "address"), ("birth", "birthdate"), ("person", "name"), ("name", "name")),
+    *((network, "handle") for network in ("twitter", "facebook", "instagram", "linkedin")),
+    *((network, "handle") for network in ("github", "telegram", "handle")),
+    ("source_id", "handle"),  # a contact's address on its channel (a number, an email, an id)
+)
+_BARE_NUMBER = re.compile(r"\d{8,15}")  # a WhatsApp id: an international number without "+"
 # `*name*` keys that name things, not people.
 _THING_NAMES = re.compile(r"(?i).*(browser|device|platform|company|file|os|app|channel)_?name")
 # Objects that describe the dashboard's own staff and workspace (agents, inboxes, teams),
 # whose names and addresses agents are meant to see; and mail ids, which look like addresses.
 _STAFF_KEYS = frozenset(
-    {"assignee", "assigned_agent", "agent", "agents", "user", "users", "performer", "inbox"}
-    | {"team", "account"}
+    {"assignee", "assigned_agent", "agent", "agents", "inbox", "team", "account"}
 )
 _STAFF_TYPES = frozenset({"user", "agent", "agent_bot", "agentbot", "bot"})
+_STAFF_ROLES = frozenset({"agent", "administrator", "admin", "supervisor"})
 _NOT_PII_KEYS = frozenset({"message_id", "in_reply_to", "references"})
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _ID_SEGMENT = re.compile(r"\d+\Z|[0-9a-fA-F-]{16,}\Z|(?=.*\d)[A-Za-z0-9_.-]{6,}\Z")
@@ -150,8 +158,8 @@ class Survey:
 
     def _leaves(self, node: Any, steps: tuple[Step, ...]) -> Iterator[_Leaf]:
         if isinstance(node, dict):
-            if str(node.get("type", "")).lower() in _STAFF_TYPES:
-                return  # an agent or bot as sender (`"type": "user"`), not a customer
+            if _is_staff(node):
+                return  # an agent or a bot (`"type": "user"`, `"role": "agent"`), not a customer
             by_staff = str(node.get("sender_type", "")).lower() in _STAFF_TYPES or node.get(
                 "message_type"
             ) in (1, "outgoing")
@@ -174,7 +182,7 @@ class Survey:
                 yield leaf
         elif isinstance(node, int | float) and not isinstance(node, bool):
             hint = _hint(steps)
-            if hint == "phone":  # a number is PII only where its key says so (ids are numbers)
+            if hint not in (None, "name"):  # a number is PII only where its key says so
                 yield _Leaf(steps, node, frozenset({hint}), (str(node),), False)
 
     def _leaf(self, steps: tuple[Step, ...], value: Any, text: str) -> _Leaf | None:
@@ -187,6 +195,9 @@ class Survey:
             kinds.add(finding.kind)
             pieces.append(text[finding.start : finding.end])
             inside |= text[: finding.start].strip() != "" or text[finding.end :].strip() != ""
+        if not kinds and _BARE_NUMBER.fullmatch(text.strip()) and self.detector.find("+" + text):
+            kinds.add("phone")
+            pieces.append(text.strip())
         hint = _hint(steps)
         if hint is not None and not (kinds and hint == "name"):
             kinds.add(hint)
@@ -197,6 +208,13 @@ class Survey:
 
 
 _MISSING = object()
+
+
+def _is_staff(node: dict[str, Any]) -> bool:
+    return (
+        str(node.get("type", "")).lower() in _STAFF_TYPES
+        or str(node.get("role", "")).lower() in _STAFF_ROLES
+    )
 
 
 def _hint(steps: tuple[Step, ...]) -> str | None:
