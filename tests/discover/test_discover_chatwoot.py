@@ -3,6 +3,7 @@ path that leaks, with it nothing is uncovered, and no value ever reaches the out
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from collections.abc import Iterator
@@ -47,10 +48,8 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 def _leaves(node: Any, steps: tuple[str | int, ...] = ()) -> Iterator[tuple[str, Any]]:
     if isinstance(node, str) and node.strip()[:1] in ("{", "["):
-        try:
+        with contextlib.suppress(json.JSONDecodeError):
             node = json.loads(node)
-        except json.JSONDecodeError:
-            pass
     if isinstance(node, dict):
         for key, value in node.items():
             yield from _leaves(value, (*steps, key))
@@ -83,7 +82,7 @@ def uncovered_patterns(out: str) -> set[str]:
 def test_without_the_pack_it_points_at_every_leaking_path(
     capsys: pytest.CaptureFixture[str], traffic: Path, auth_only: Path
 ) -> None:
-    code, out, err = run(capsys, "--rules", str(auth_only), str(traffic))
+    code, out, _err = run(capsys, "--rules", str(auth_only), str(traffic))
     assert code == 1
     missed = leaking_patterns() - uncovered_patterns(out)
     assert not missed, f"discover missed {len(missed)} leaking paths: {sorted(missed)[:20]}"
