@@ -166,3 +166,25 @@ async def test_an_unknown_mode_is_a_rule_error(tmp_path: Path) -> None:
         assert any("mode" in error for error in exc.errors)
     else:
         raise AssertionError("mode: dry-run was accepted")
+
+
+async def test_an_event_stream_in_shadow_is_relayed_as_sent_and_counted(
+    make_gateway: GatewayFactory, upstream_app: UpstreamFactory
+) -> None:
+    events = b'data: {"payload": {"name": "Jane Doe"}}\n\ndata: call +1 415 555 7890\n\n'
+
+    async def live(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(events)
+        await response.write_eof()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/contacts/{id}", live)
+    gateway = await make_gateway(await upstream_app(app), RULES)
+    before = sample("omnigate_stream_items_total", kind="sse", action="masked")
+    response = await gateway.client.get("/contacts/live", headers=bearer("agent"))
+    assert await response.read() == events
+    assert response.headers["Omnigate-Mode"] == "shadow"
+    assert sample("omnigate_stream_items_total", kind="sse", action="masked") == before + 2
