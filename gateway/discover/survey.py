@@ -1,7 +1,7 @@
 """Where recorded documents hold PII, and whether the rules mask it (`omnigate discover`).
 
 Each string (and number under a telling key) of each document is read by the text detector
-(SPEC 3.3) and by field-name hints (`*name*`, `*phone*`, `*email*`, `*mobile*`). Coverage is
+(SPEC 3.3) and by field-name hints (`field_hints`: `*name*`, `*phone*`, `*email*`, ...). Coverage is
 measured, not guessed from selectors: the document goes through the route policy's
 `DocumentMasker` for every role with masking on, exactly as the gateway would serve it, and a
 value counts as covered only when none of its PII is left in any role's copy (a filter, a
@@ -21,31 +21,12 @@ from typing import Any
 
 from gateway.auth import Caller
 from gateway.detect import Detector
+from gateway.discover.field_hints import BARE_NUMBER, Step, hint_of, is_staff, skipped
 from gateway.discover.traffic import Recorded
 from gateway.masked_values import masked
 from gateway.rules_plan import Plan
 from gateway.transform import TransformFailed
 
-Step = str | int
-# Field-name hints (a word in the key -> the kind of its value), first match wins.
-_HINTS = (
-    *(("email", "email"), ("phone", "phone"), ("mobile", "phone"), ("whatsapp", "phone")),
-    *(("address", "address"), ("birth", "birthdate"), ("person", "name"), ("name", "name")),
-    *((network, "handle") for network in ("twitter", "facebook", "instagram", "linkedin")),
-    *((network, "handle") for network in ("github", "telegram", "handle")),
-    ("source_id", "handle"),  # a contact's address on its channel (a number, an email, an id)
-)
-_BARE_NUMBER = re.compile(r"\d{8,15}")  # a WhatsApp id: an international number without "+"
-# `*name*` keys that name things, not people.
-_THING_NAMES = re.compile(r"(?i).*(browser|device|platform|company|file|os|app|channel)_?name")
-# Objects that describe the dashboard's own staff and workspace (agents, inboxes, teams),
-# whose names and addresses agents are meant to see; and mail ids, which look like addresses.
-_STAFF_KEYS = frozenset(
-    {"assignee", "assigned_agent", "agent", "agents", "inbox", "team", "account"}
-)
-_STAFF_TYPES = frozenset({"user", "agent", "agent_bot", "agentbot", "bot"})
-_STAFF_ROLES = frozenset({"agent", "administrator", "admin", "supervisor"})
-_NOT_PII_KEYS = frozenset({"message_id", "in_reply_to", "references"})
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _ID_SEGMENT = re.compile(r"\d+\Z|[0-9a-fA-F-]{16,}\Z|(?=.*\d)[A-Za-z0-9_.-]{6,}\Z")
 
@@ -158,16 +139,11 @@ class Survey:
 
     def _leaves(self, node: Any, steps: tuple[Step, ...]) -> Iterator[_Leaf]:
         if isinstance(node, dict):
-            if _is_staff(node):
+            if is_staff(node):
                 return  # an agent or a bot (`"type": "user"`, `"role": "agent"`), not a customer
-            by_staff = str(node.get("sender_type", "")).lower() in _STAFF_TYPES or node.get(
-                "message_type"
-            ) in (1, "outgoing")
             for key, value in node.items():
-                if str(key).lower() in _STAFF_KEYS | _NOT_PII_KEYS:
+                if skipped(node, str(key)):
                     continue
-                if by_staff and str(key).startswith("sender"):
-                    continue  # what an agent sent carries the agent's own name
                 yield from self._leaves(value, (*steps, str(key)))
         elif isinstance(node, list):
             for index, value in enumerate(node):
@@ -181,7 +157,7 @@ class Survey:
             if leaf is not None:
                 yield leaf
         elif isinstance(node, int | float) and not isinstance(node, bool):
-            hint = _hint(steps)
+            hint = hint_of(steps)
             if hint not in (None, "name"):  # a number is PII only where its key says so
                 yield _Leaf(steps, node, frozenset({hint}), (str(node),), False)
 
@@ -195,10 +171,10 @@ class Survey:
             kinds.add(finding.kind)
             pieces.append(text[finding.start : finding.end])
             inside |= text[: finding.start].strip() != "" or text[finding.end :].strip() != ""
-        if not kinds and _BARE_NUMBER.fullmatch(text.strip()) and self.detector.find("+" + text):
+        if not kinds and BARE_NUMBER.fullmatch(text.strip()) and self.detector.find("+" + text):
             kinds.add("phone")
             pieces.append(text.strip())
-        hint = _hint(steps)
+        hint = hint_of(steps)
         if hint is not None and not (kinds and hint == "name"):
             kinds.add(hint)
             pieces.append(text.strip())
@@ -208,23 +184,6 @@ class Survey:
 
 
 _MISSING = object()
-
-
-def _is_staff(node: dict[str, Any]) -> bool:
-    return (
-        str(node.get("type", "")).lower() in _STAFF_TYPES
-        or str(node.get("role", "")).lower() in _STAFF_ROLES
-    )
-
-
-def _hint(steps: tuple[Step, ...]) -> str | None:
-    key = next((s for s in reversed(steps) if isinstance(s, str)), None)
-    if key is None:
-        return None
-    lowered = key.lower()
-    if _THING_NAMES.fullmatch(lowered):
-        return None
-    return next((kind for word, kind in _HINTS if word in lowered), None)
 
 
 def _json_in(text: str) -> Any:
