@@ -23,7 +23,7 @@ MODE_HEADER = "Omnigate-Mode"
 SHADOW = "shadow"
 # verdict -> the reasons it is counted with (created at zero for every route in shadow)
 VERDICT_REASONS = {
-    "fail_closed": ("content_type", "too_large", "encoding", "invalid_json", "transform"),
+    "fail_closed": ("content_type", "encoding", "invalid_json", "too_large", "transform"),
     "write_refused": ("masked_value", "unreadable", "too_large"),
     "write_stripped": ("masked_value",),
 }

@@ -116,16 +116,21 @@ async def _shadow_body(request: web.Request, api: ApiRequest, mode: Mode, max_bo
     content_type = _content_type(request)
     raw = b""
     if request.body_exists:
-        if body_kind(content_type) == "skip":  # a binary upload: only the query is checked
+        kind = body_kind(content_type)
+        first = await _prefix(request) if kind == "sniff" else b""
+        if kind == "skip" or (kind == "sniff" and not looks_like_json(first)):
+            # a binary upload: only the query is checked, as in enforce mode
             _note_verdict(api, check(b"", content_type, api.query, mode), mode)
-            return _streamed(request)
-        raw = await _prefix(request)
-        while len(raw) <= max_body:
+            return _chained(first, request)
+        parts, size = [first], len(first)
+        while size <= max_body:  # read as enforce would, but keep what is read to send it
             chunk = await request.content.readany()
             if not chunk:
                 break
-            raw += chunk
-        if len(raw) > max_body:
+            parts.append(chunk)
+            size += len(chunk)
+        raw = b"".join(parts)
+        if size > max_body:
             note(api, "write_refused", "too_large")
             return _chained(raw, request)
     try:

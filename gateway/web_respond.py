@@ -232,19 +232,22 @@ async def _shadow(
     Each place where `respond` fails closed is a `fail_closed` verdict here, counted, not sent."""
     request, policy = exchange.request, exchange.api.policy
     content_type = upstream.content_type
+    masking = policy.masking  # a role with masking off is never failed closed, stamps or not
     if len(set(upstream.headers.getall("Content-Type", []))) > 1:
-        note(exchange.api, "fail_closed", "content_type")
-        return await stream_through(exchange, upstream, guarded=True)
-    if content_type == "text/event-stream":
+        if masking:
+            note(exchange.api, "fail_closed", "content_type")
+        return await stream_through(exchange, upstream, guarded=policy.guarded)
+    if masking and content_type == "text/event-stream":
         return await _shadow_sse(exchange, upstream, max_body)
     if not is_json_type(content_type):
-        if policy.masking and not policy.non_json_pass:
+        if masking and not policy.non_json_pass:
             note(exchange.api, "fail_closed", "content_type")
-        return await stream_through(exchange, upstream, guarded=True)
+        return await stream_through(exchange, upstream, guarded=policy.guarded)
     raw, complete = await read_upto(upstream, max_body, idle)
     if not complete:
-        note(exchange.api, "fail_closed", "too_large")
-        return await stream_through(exchange, upstream, guarded=True, prefix=raw)
+        if masking:
+            note(exchange.api, "fail_closed", "too_large")
+        return await stream_through(exchange, upstream, guarded=policy.guarded, prefix=raw)
     encoding = upstream.headers.get("Content-Encoding")
     pool = request.app[STATE].masking_pool if len(raw) >= OFFLOAD_BYTES or encoding else None
     try:
@@ -256,7 +259,7 @@ async def _shadow(
         note(exchange.api, "fail_closed", exc.reason)
     except TransformFailed:
         note(exchange.api, "fail_closed", "transform")
-    return _buffered(exchange, upstream, raw, guarded=True)
+    return _buffered(exchange, upstream, raw, guarded=policy.guarded)
 
 
 async def _shadow_sse(

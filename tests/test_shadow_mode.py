@@ -188,3 +188,31 @@ async def test_an_event_stream_in_shadow_is_relayed_as_sent_and_counted(
     assert await response.read() == events
     assert response.headers["Omnigate-Mode"] == "shadow"
     assert sample("omnigate_stream_items_total", kind="sse", action="masked") == before + 2
+
+
+async def test_a_body_over_max_body_in_shadow_is_forwarded_whole_and_counted(
+    make_gateway: GatewayFactory, upstream_app: UpstreamFactory
+) -> None:
+    gateway = await make_gateway(await _upstream(upstream_app), RULES, max_body=64)
+    labels = {"route": "contact", "verdict": "write_refused", "reason": "too_large"}
+    before = sample("omnigate_shadow_verdicts_total", **labels)
+    sent = orjson.dumps({"payload": {"notes": "x" * 200}})
+    headers = {**bearer("agent"), "Content-Type": "application/json"}
+    response = await gateway.client.put("/contacts/1", data=sent, headers=headers)
+    assert response.status == 200  # enforce would answer 413
+    assert await response.read() == sent
+    assert sample("omnigate_shadow_verdicts_total", **labels) == before + 1
+
+
+async def test_a_role_with_masking_off_has_nothing_to_count_in_shadow(
+    make_gateway: GatewayFactory, upstream_app: UpstreamFactory
+) -> None:
+    gateway = await _gateway(make_gateway, upstream_app)
+    labels = {"route": "contact", "verdict": "write_refused", "reason": "masked_value"}
+    before = sample("omnigate_shadow_verdicts_total", **labels)
+    sent = b'{"payload": {"phone_number": "XXX-XXX-7890"}}'
+    headers = {**bearer("admin"), "Content-Type": "application/json"}
+    response = await gateway.client.put("/contacts/1", data=sent, headers=headers)
+    assert (response.status, await response.read()) == (200, sent)
+    assert response.headers["Omnigate-Mode"] == "shadow"
+    assert sample("omnigate_shadow_verdicts_total", **labels) == before  # admins are not guarded
