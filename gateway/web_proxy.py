@@ -14,6 +14,7 @@ from aiohttp import web
 from gateway.errors import GatewayError, UnmaskableResponse
 from gateway.exchange import Exchange, WebhookDelivery
 from gateway.exchange_record import record
+from gateway.shadow_mode import MODE_HEADER, SHADOW, in_shadow
 from gateway.web_errors import render_error
 from gateway.web_forward import request_body, upstream_headers
 from gateway.web_request import decide, request_id_of
@@ -41,6 +42,8 @@ async def handle(request: web.Request) -> web.StreamResponse:
             response = render_error(exc, exchange.request_id)
         if not response.prepared:
             response.headers.setdefault("X-Request-Id", exchange.request_id)
+            if in_shadow(exchange.decision):  # the gateway's own errors too (SPEC 3.11)
+                response.headers[MODE_HEADER] = SHADOW
         exchange.status = response.status
         return response
     finally:

@@ -216,3 +216,12 @@ async def test_a_role_with_masking_off_has_nothing_to_count_in_shadow(
     assert (response.status, await response.read()) == (200, sent)
     assert response.headers["Omnigate-Mode"] == "shadow"
     assert sample("omnigate_shadow_verdicts_total", **labels) == before  # admins are not guarded
+
+
+async def test_the_gateways_own_error_on_a_shadow_route_says_shadow(
+    make_gateway: GatewayFactory,
+) -> None:
+    gateway = await make_gateway("http://127.0.0.1:9", RULES)  # nothing listens there
+    response = await gateway.client.get("/contacts/1", headers=bearer("agent"))
+    assert response.status == 502
+    assert response.headers["Omnigate-Mode"] == "shadow"
