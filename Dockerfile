@@ -31,7 +31,7 @@ COPY . .
 # pip compiles .pyc files at install time on purpose: the runtime root filesystem is read-only, so
 # nothing could cache bytecode later. The cache mount keeps rebuilds fast without bloating a layer.
 RUN --mount=type=cache,target=/root/.cache/pip \
-    /opt/omnigate/bin/pip install --constraint /src/constraints.txt /src \
+    /opt/omnigate/bin/pip install --constraint /src/constraints.txt "/src[otel]" \
     && /opt/omnigate/bin/omnigate --help > /dev/null
 
 # ---- runtime: the venv on a clean slim base, as a non-root user --------------------------------

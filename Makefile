@@ -58,7 +58,7 @@ test-bounds: $(STAMP_TEST)
 
 # The image installs from constraints.txt: the newest allowed versions, which `make test` tested.
 lock: $(STAMP_TEST)
-	$(BIN)/uv pip compile -q --universal --python-version 3.11 --annotation-style line \
+	$(BIN)/uv pip compile -q --universal --python-version 3.11 --annotation-style line --extra otel \
 		--custom-compile-command "make lock" pyproject.toml -o constraints.txt
 
 # The image, with its OCI labels filled from the package version and git.

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import (
+    linking_inprocess,
     loop_stall,
     masking_breakdown,
     masking_gateway,
@@ -25,7 +26,7 @@ from bench.proxy_overhead import LoadSettings
 from bench.stack import Stack
 from bench.websocket_feed import FeedSettings
 
-SCENARIOS = ("proxy", "masking", "stall", "websocket")
+SCENARIOS = ("proxy", "masking", "stall", "websocket", "linking")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -126,6 +127,11 @@ def main(argv: list[str] | None = None) -> int:
         print("masking in-process ...", file=sys.stderr)
         results["masking_inprocess"] = masking_inprocess.run(budget, 1 if args.quick else 3)
         results["masking_breakdown"] = masking_breakdown.run(budget / 3)
+    if "linking" in scenarios:
+        print("identity linking in-process ...", file=sys.stderr)
+        results["linking_inprocess"] = linking_inprocess.report(
+            100 if args.quick else 1000, 3 if args.quick else 20
+        )
     if {"proxy", "masking", "stall", "websocket"} & set(scenarios):
         with Stack.start(with_baseline="proxy" in scenarios, gateway_log=args.gateway_log) as s:
             if "proxy" in scenarios:

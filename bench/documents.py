@@ -40,17 +40,23 @@ def _email_in_text(index: int) -> str:
     return f"customer.{index}@{_DOMAINS[index % len(_DOMAINS)]}"
 
 
+def _ordinary_digits(index: int) -> str:
+    """What every chat text holds: an order number (7 digits, fresh per variant) and a date."""
+    return f"Order #QZX{index % 10_000:04d} of 2024-{index % 12 + 1:02d}-{index % 28 + 1:02d}"
+
+
 def realistic_text(index: int) -> str:
-    """One message in ten carries a phone (index 3, 13, ...) or an email (8, 18, ...); others
-    only short numbers (prices, times), which hold too few digits to reach the phone matcher."""
+    """One message in ten carries a phone (index 3, 13, ...) or an email (8, 18, ...); every one
+    ordinary digits: an order number long enough to reach the phone matcher, and a date."""
     base = _PLAIN[index % len(_PLAIN)]
+    digits = _ordinary_digits(index)
     if index % 10 == 3:
-        return f"{base} You can call me on {_phone_in_text(index)} after 5pm."
+        return f"{base} You can call me on {_phone_in_text(index)} after 5pm. ({digits})"
     if index % 10 == 8:
-        return f"{base} Or just write to {_email_in_text(index)} instead."
+        return f"{base} Or just write to {_email_in_text(index)} instead. ({digits})"
     if index % 10 == 5:
-        return f"{base} It was $49.99, paid at 10:30."
-    return f"{base} (#{index})"
+        return f"{base} It was $49.99, paid at 10:30. ({digits})"
+    return f"{base} ({digits})"
 
 
 def digits_text(index: int) -> str:

@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import orjson
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from gateway.channels import WebhookRequest, compile_webhook
 from gateway.identity import IdentityResolver
-from gateway.identity.linker import settle
 from gateway.identity.stamp import compile_stamps
 
+T = TypeVar("T")
+TARGET_PCT = 10.0  # issue 13: at most 10% more CPU per stamped webhook, warm cache
 ENV = {"OMNIGATE_ID_SECRET": "bench-secret", "META_APP_SECRET": "bench-meta"}
 WHATSAPP = orjson.dumps(
     {
@@ -116,11 +118,23 @@ def cases(linking: bool) -> dict[str, Callable[[], Any]]:
     stamper = compile_stamps(
         [{"at": "$.payload", "phone": "$.phone_number", "email": "$.email"}], ("routes", 0), omni
     )
+    # What the gateway runs: `CompiledWebhook.process` (the adapter inside `settle`), driven to
+    # completion without a loop: on a warm cache it never awaits the store.
     return {
-        "whatsapp webhook (phone)": lambda: whatsapp.channel.process(wa_req),
-        "generic webhook (phone + email, learns)": lambda: generic.channel.process(crm_req),
+        "whatsapp webhook (phone)": lambda: drive(whatsapp.process(wa_req)),
+        "generic webhook (phone + email, learns)": lambda: drive(generic.process(crm_req)),
         "response stamp (phone + email, learns)": lambda: stamper.apply(orjson.loads(contact)),
     }
+
+
+def drive(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine that does not suspend; a suspension means the warm path hit the store."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    coro.close()
+    raise RuntimeError("the warm path awaited the store")
 
 
 def measure(
@@ -140,18 +154,31 @@ def measure(
 async def run(iterations: int, repeats: int) -> list[tuple[str, float, float]]:
     off, on = cases(False), cases(True)
     linker = resolver(True).linking.linker  # type: ignore[union-attr]
-    for call in on.values():  # warm: learn the link, cache every id (as a running gateway has)
-        await settle(linker, call)
-    for _ in range(40):
+    # Warm: learn the link and cache every id, as a running gateway has.
+    for _ in range(100):
+        with contextlib.suppress(RuntimeError):  # a lookup still under way: try again
+            for call in on.values():
+                call()
+            if not linker._links and not linker._wanted:
+                break
         await asyncio.sleep(0.05)
-        if not linker._links and not linker._wanted:
-            break
-    await settle(linker, next(iter(on.values())))
     rows = []
     for name in off:
         rows.append((name, *measure(off[name], on[name], iterations, repeats)))
     await linker.close()
     return rows
+
+
+def report(iterations: int, repeats: int) -> dict[str, Any]:
+    """For `python -m bench`: µs per call off and on, the extra CPU and the target."""
+    rows = asyncio.run(run(iterations, repeats))
+    return {
+        "target_extra_pct": TARGET_PCT,
+        "rows": [
+            {"case": name, "off_us": off, "on_us": on, "extra_pct": 100 * (on / off - 1)}
+            for name, off, on in rows
+        ],
+    }
 
 
 def main() -> None:

@@ -112,10 +112,19 @@ def run_kind(kind: str, budget: float, min_runs: int) -> dict[str, Any]:
     return results
 
 
+def phone_engine() -> str:
+    """Which engine parses phone candidates in this run (gateway/detect/fast_parse.py)."""
+    from gateway.detect import fast_parse
+
+    engine = fast_parse.engine()
+    return "phonenumbers" if engine is None else f"rphonenumbers {engine.__version__}"
+
+
 def run(budget: float, min_runs: int) -> dict[str, Any]:
     out: dict[str, Any] = {kind: run_kind(kind, budget, min_runs) for kind in KINDS}
+    out["phone_engine"] = phone_engine()
     for kind in KINDS:
-        figures = out[kind]
+        figures = out[kind]  # (phone_engine is no kind)
         cold = figures["gateway_cold"]["ms_per_response"]
         out[kind]["ratios"] = {
             "naive_regex_vs_gateway_cold": figures["naive_regex"]["ms_per_response"] / cold,

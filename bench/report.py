@@ -95,6 +95,21 @@ def _inprocess(section: dict[str, Any]) -> list[str]:
     return out
 
 
+def _linking(section: dict[str, Any]) -> list[str]:
+    rows = [
+        [r["case"], _cell(r["off_us"], ".1f"), _cell(r["on_us"], ".1f"),
+         _cell(r["extra_pct"], ".1f") + "%"]
+        for r in section["rows"]
+    ]  # fmt: skip
+    target = section["target_extra_pct"]
+    worst = max(r["extra_pct"] for r in section["rows"] if "webhook" in r["case"])
+    verdict = "met" if worst <= target else "NOT met"
+    return [
+        table(["CPU us per call (warm cache)", "linking off", "linking on", "extra"], rows),
+        f"target: stamped webhook <= {target:.0f}% more CPU with linking: {worst:.1f}%, {verdict}",
+    ]
+
+
 def _breakdown(section: dict[str, Any]) -> list[str]:
     if "unavailable" in section:
         return [f"unavailable: {section['unavailable']}"]
@@ -172,6 +187,7 @@ def render(results: dict[str, Any]) -> str:
         ("masking_gateway", "masking through the gateway", _through_gateway),
         ("stall", "small requests while large responses are masked", _stall),
         ("websocket", "masked WebSocket feed", _websocket),
+        ("linking_inprocess", "identity linking in-process (stamping CPU)", _linking),
     ]
     for key, title, render_section in sections:
         if key in results:

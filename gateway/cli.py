@@ -35,6 +35,10 @@ SERVE_HELP = {
     "--max-body": ("BYTES", "largest body buffered for masking or stamping"),
     "--log-format": ("{json,text}", "access and audit log format"),
     "--audit-log": ("PATH|-", "where reveal audit events go (- is stdout)"),
+    "--otel": (
+        "URL",
+        "OTLP endpoint: send OpenTelemetry traces there (or OTEL_EXPORTER_OTLP_ENDPOINT)",
+    ),
 }
 SERVE_CHOICES = {"--log-format": ("json", "text")}
 
@@ -139,8 +143,9 @@ def _register_demo(commands: Any) -> None:
     demo.add_argument(
         "--rules",
         default=None,
-        metavar="PATH",
-        help="rules to put in front of the demo API (default: the shipped rules/examples pack)",
+        metavar="PATH|PACK",
+        help="rules to put in front of the demo API: a folder, or a shipped pack's name "
+        "(examples, chatwoot); default: examples",
     )
 
 

@@ -1,12 +1,15 @@
-"""Access and audit logs: one line per event, JSON or text.
+"""The gateway's log lines: access and audit events, and every other line it writes (start-up,
+reload, warnings), one per event, JSON or `key=value` text, each with its `time` and `level`.
 
-PII: only fields the SPEC names are written (request id, method, route, path without query, status,
-role, JWT `sub`, durations, counts). Bodies, query strings and tokens never reach this module.
+PII: only fields the SPEC names are written (request id, trace id, method, route, path without
+query, status, role, JWT `sub`, durations, counts). Bodies, query strings and tokens never reach
+this module.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import sys
 import time
 from typing import IO, Any
@@ -27,7 +30,7 @@ class EventLog:
         self._json = fmt == "json"
         self._flush_every = flush_every
         self._flushed_at = 0.0
-        self._pending: list[tuple[float, str, dict[str, Any]]] = []
+        self._pending: list[tuple[float, str, str, dict[str, Any]]] = []
 
     @classmethod
     def open(cls, target: str, fmt: str, flush_every: float = 0.0) -> EventLog:
@@ -35,9 +38,9 @@ class EventLog:
             return cls(sys.stdout, fmt, flush_every)
         return cls(open(target, "a", encoding="utf-8"), fmt, flush_every)
 
-    def write(self, event: str, fields: dict[str, Any]) -> None:
+    def write(self, event: str, fields: dict[str, Any], level: str = "info") -> None:
         """Queue one event; `fields` must not change afterwards (it is formatted at flush)."""
-        self._pending.append((time.time(), event, fields))
+        self._pending.append((time.time(), level, event, fields))
         now = time.monotonic()
         if now - self._flushed_at >= self._flush_every:
             self._flushed_at = now
@@ -47,23 +50,63 @@ class EventLog:
         if not self._pending:
             return
         pending, self._pending = self._pending, []
-        lines = [self._line(at, event, fields) for at, event, fields in pending]
+        lines = [
+            format_line(at, level, event, fields, self._json)
+            for at, level, event, fields in pending
+        ]
         # a closed or full log must not fail the request
         with contextlib.suppress(OSError, ValueError):
             self._stream.write("\n".join(lines) + "\n")
             self._stream.flush()
 
-    def _line(self, at: float, event: str, fields: dict[str, Any]) -> str:
-        record = {"time": _stamp(at), "event": event}
-        record.update(fields)
-        if self._json:
-            return orjson.dumps(record).decode()
-        return " ".join(f"{k}={_text(v)}" for k, v in record.items())
-
     def close(self) -> None:
         self.flush()
         if self._stream not in (sys.stdout, sys.stderr):
             self._stream.close()
+
+
+def format_line(at: float, level: str, event: str, fields: dict[str, Any], json: bool) -> str:
+    record = {"time": _stamp(at), "level": level, "event": event}
+    record.update(fields)
+    if json:
+        return orjson.dumps(record, default=str).decode()
+    return " ".join(f"{k}={_text(v)}" for k, v in record.items())
+
+
+class LineHandler(logging.Handler):
+    """Writes `logging` records (the gateway's own, aiohttp's, asyncio's, warnings) as log lines
+    in the same format as the access log: `event` is the record's `event` extra, else `log`."""
+
+    def __init__(self, stream: IO[str], json: bool) -> None:
+        super().__init__()
+        self._stream = stream
+        self._json = json
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            fields: dict[str, Any] = {"logger": record.name, "message": record.getMessage()}
+            if record.exc_info and record.exc_info[0] is not None:
+                # Never a traceback (it could hold values): the exception's type is enough.
+                fields["error"] = record.exc_info[0].__name__
+            event = getattr(record, "event", "log")
+            line = format_line(record.created, record.levelname.lower(), event, fields, self._json)
+            with contextlib.suppress(OSError, ValueError):
+                self._stream.write(line + "\n")
+                self._stream.flush()
+        except Exception:  # a log line must never fail the caller
+            self.handleError(record)
+
+
+def configure_logging(fmt: str, stream: IO[str] | None = None) -> None:
+    """Send every `logging` record of the process, warnings included, to `stream` (stderr) as
+    one `fmt` line each. Called as soon as the settings are known, in every worker."""
+    handler = LineHandler(stream if stream is not None else sys.stderr, fmt == "json")
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.captureWarnings(True)
 
 
 _second = (-1, "")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from gateway import metrics
+from gateway import metrics, tracing
 from gateway.exchange import ApiRequest, Exchange, WebhookDelivery
 from gateway.web_state import GatewayState
 
@@ -87,21 +87,26 @@ def record(state: GatewayState, exchange: Exchange) -> None:
 
     upstream = tally.upstream_seconds
     # PII: the path has no query string; bodies, tokens and headers are never logged.
-    state.access_log.write(
-        "access",
-        {
-            "request_id": exchange.request_id,
-            "method": request.method,
-            "route": route,
-            "path": decision.path if decision is not None else request.path,
-            "status": status,
-            "role": role,
-            "sub": sub,
-            "duration_ms": round(elapsed * 1000, 3),
-            "upstream_ms": round(upstream * 1000, 3) if upstream else None,
-            "masked": masked,
-        },
-    )
+    fields = {
+        "request_id": exchange.request_id,
+        "trace_id": None,
+        "method": request.method,
+        "route": route,
+        "path": decision.path if decision is not None else request.path,
+        "status": status,
+        "role": role,
+        "sub": sub,
+        "duration_ms": round(elapsed * 1000, 3),
+        "upstream_ms": round(upstream * 1000, 3) if upstream else None,
+        "masked": masked,
+        "sentinel_findings": _findings(tally),
+    }
+    tracer = tracing.TRACER
+    if tracer is not None:  # the server span's trace (which continues the client's, if any)
+        fields["trace_id"] = tracer.annotate(fields)
+    else:  # no tracing: the trace the client's traceparent names, which goes upstream as is
+        fields["trace_id"] = tracing.trace_id_of(request.headers.get("traceparent"))
+    state.access_log.write("access", fields)
     if caller is not None and not caller.masking and exchange.api.policy.guarded:
         state.audit_log.write(
             "reveal",
@@ -113,6 +118,15 @@ def record(state: GatewayState, exchange: Exchange) -> None:
                 "values_revealed": tally.revealed,
             },
         )
+
+
+def _findings(tally: Any) -> int:
+    """Residual-sentinel findings (SPEC 3.9): a count, or counts by kind, once the sentinel
+    adds them to the tally; 0 before that."""
+    found = getattr(tally, "sentinel_findings", None)
+    if not found:
+        return 0
+    return found if isinstance(found, int) else sum(found.values())
 
 
 def _record_webhook(delivery: WebhookDelivery, outcome: str, kinds: tuple[str, ...]) -> None:

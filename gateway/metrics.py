@@ -1,21 +1,33 @@
 """Prometheus metrics (SPEC 6). Correct with several workers via prometheus-client's multiprocess
-mode: `web_server` sets PROMETHEUS_MULTIPROC_DIR before any worker imports this module."""
+mode: `web_server` sets PROMETHEUS_MULTIPROC_DIR before any worker imports this module.
+
+Every counter exists from start-up with its known label values at zero (`prime`, at start and on
+each reload): `increase()` needs a sample before the first event, or an alert on the first
+fail-closed answer or failed reload would never fire.
+"""
 
 from __future__ import annotations
 
 import os
+import platform
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
-    generate_latest,
     multiprocess,
 )
+from prometheus_client.exposition import choose_encoder
+
+from gateway import __version__
+
+if TYPE_CHECKING:
+    from gateway.rules_plan import Plan
 
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -50,6 +62,56 @@ STREAM_ITEMS = Counter(
 STREAMS_CLOSED = Counter(
     "omnigate_streams_closed", "Masked streams closed by the gateway, by reason", ["reason"]
 )
+# With several workers, the lowest live worker's value: 0 as soon as any one rejected a reload.
+RELOAD_OK = Gauge(
+    "omnigate_rules_last_reload_successful",
+    "1 when the rules last loaded (at start or on reload) were accepted, 0 after a failed reload",
+    multiprocess_mode="livemin",
+)
+BUILD_INFO = Gauge(
+    "omnigate_build_info",
+    "Always 1; the labels say which omnigate, Python and aiohttp are running",
+    ["version", "python", "aiohttp"],
+    multiprocess_mode="max",
+)
+
+# The label values known before any event. Reasons and outcomes are the gateway's own
+# vocabulary (errors.UnmaskableResponse, auth InvalidToken/MissingToken, channels.contract);
+# a test keeps these lists in step with the code that counts them.
+FAIL_CLOSED_REASONS = ("content_type", "encoding", "invalid_json", "too_large", "transform")
+TOKEN_FAILURE_REASONS = (
+    "bad_audience",
+    "bad_issuer",
+    "bad_signature",
+    "disallowed_algorithm",
+    "expired",
+    "iat_in_future",
+    "invalid",
+    "jwks_unavailable",
+    "malformed",
+    "missing",
+    "missing_exp",
+    "not_yet_valid",
+    "unknown_kid",
+)
+RELOAD_OUTCOMES = ("success", "failure")
+WEBHOOK_OUTCOMES = (
+    "bad_signature",
+    "no_identity",
+    "passthrough",
+    "stamped",
+    "stamped_header_only",
+    "too_large",
+    "unparsable",
+)
+IDENTITY_KINDS = ("phone", "email")
+STREAM_ITEM_KEYS = (
+    ("sse", "masked"),
+    ("websocket", "masked"),
+    ("websocket", "dropped"),
+    ("websocket", "write_refused"),
+)
+STREAM_CLOSE_REASONS = ("event_too_large", "transform")
 
 
 @lru_cache(maxsize=4096)
@@ -58,10 +120,45 @@ def child(metric: Any, *labels: str) -> Any:
     return metric.labels(*labels)
 
 
-def render_metrics() -> tuple[bytes, str]:
-    """The exposition text, aggregated over every worker when there are several."""
+def prime(plan: Plan) -> None:
+    """Create every series whose labels are known from the code and from `plan`, at zero.
+
+    Called at start and after each accepted reload (new routes, masks and channels); series of
+    routes a reload removed stay, frozen, until the process restarts (Prometheus expects that).
+    """
+    BUILD_INFO.labels(__version__, platform.python_version(), aiohttp.__version__).set(1)
+    for reasons, metric in (
+        (FAIL_CLOSED_REASONS, FAIL_CLOSED),
+        (TOKEN_FAILURE_REASONS, TOKEN_FAILURES),
+        (RELOAD_OUTCOMES, RULE_RELOADS),
+        (STREAM_CLOSE_REASONS, STREAMS_CLOSED),
+    ):
+        for reason in reasons:
+            child(metric, reason)
+    for kind, action in STREAM_ITEM_KEYS:
+        child(STREAM_ITEMS, kind, action)
+    for route in plan.routes:
+        REQUEST_SECONDS.labels(route.name)
+        UPSTREAM_SECONDS.labels(route.name)
+        for rule in route.rules:
+            child(VALUES_MASKED, route.name, rule.mask.name)
+    if plan.resolver is not None:
+        child(IDENTITIES_STAMPED, "api", "response")  # stamps in API responses
+    for hook in plan.webhooks.values():
+        channel = hook.channel.name
+        for outcome in WEBHOOK_OUTCOMES:
+            child(WEBHOOKS, channel, outcome)
+        for kind in IDENTITY_KINDS:
+            child(IDENTITIES_STAMPED, channel, kind)
+        child(IDENTITY_FAILURES, channel)
+
+
+def render_metrics(accept: str | None = None) -> tuple[bytes, str]:
+    """The exposition, aggregated over every worker when there are several; OpenMetrics when
+    the scraper's `Accept` asks for it, else the Prometheus text format."""
+    encoder, content_type = choose_encoder(accept or "")
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+        return encoder(registry), content_type
+    return encoder(REGISTRY), content_type

@@ -183,7 +183,9 @@ def _webhook_conflict(
 
 
 def _mask_context(data: Mapping[str, Any], environ: Mapping[str, str]) -> MaskContext:
-    region = (data.get("omnichannel") or {}).get("default_region", "US")
+    omnichannel = data.get("omnichannel") or {}
+    region = omnichannel.get("default_region", "US")
+    text_regions = tuple(omnichannel.get("text_regions", ()))
     attributes = dict(data.get("attributes", {}))
     for key in attributes:  # checked here too, so a pack without attributes rules still says so
         if key != DEFAULT_KEY and key.startswith(PATTERN_PREFIX):
@@ -198,7 +200,9 @@ def _mask_context(data: Mapping[str, Any], environ: Mapping[str, str]) -> MaskCo
             raise ConfigError(
                 ("secrets", "hash_key_env"), f"environment variable {hash_env} is not set"
             )
-    return MaskContext(default_region=region, hash_key=hash_key, attributes=attributes)
+    return MaskContext(
+        default_region=region, hash_key=hash_key, attributes=attributes, text_regions=text_regions
+    )
 
 
 def _uses_hash(data: Mapping[str, Any]) -> bool:

@@ -2,7 +2,8 @@
 
 Kubernetes ConfigMap updates swap a `..data` symlink, so the fingerprint follows symlinks. A new
 plan is compiled off the event loop and swapped whole; a failed reload keeps the previous plan,
-logs every error with file and line, and counts a failure. Requests in flight keep the plan they
+logs every error with file and line (in the log format: JSON lines by default), counts a failure
+and sets `omnigate_rules_last_reload_successful` to 0. Requests in flight keep the plan they
 started with (they hold a reference to it).
 """
 
@@ -10,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from gateway import metrics
 from gateway.rules_plan import Plan, load_plan
 from gateway.rules_source import RuleLoadError
 from gateway.web_state import GatewayState
+
+log = logging.getLogger("omnigate")
 
 POLL_SECONDS = 1.0
 RETIRE_SECONDS = 20.0  # longer than the 15 s drain
@@ -50,17 +53,19 @@ async def _reload(state: GatewayState) -> bool:
         plan = await asyncio.to_thread(load_plan, state.settings.rules, os.environ)
     except RuleLoadError as exc:
         state.reload_errors = list(exc.errors)
-        metrics.RULE_RELOADS.labels("failure").inc()
+        _failed()
         for line in exc.errors:
-            print(f"omnigate: rule reload failed: {line}", file=sys.stderr, flush=True)
+            log.error("rule reload failed: %s", line, extra={"event": "reload_failed"})
         return False
     if state.upstream is not None:
         await plan.auth.start(state.upstream.session)
     previous, state.plan = state.plan, plan
     state.reload_errors = []
-    metrics.RULE_RELOADS.labels("success").inc()
-    print(
-        f"omnigate: rules reloaded, version {plan.source.digest[:12]}", file=sys.stderr, flush=True
+    metrics.prime(plan)  # the new plan's routes, masks and channels start at zero too
+    metrics.child(metrics.RULE_RELOADS, "success").inc()
+    metrics.RELOAD_OK.set(1)
+    log.info(
+        "rules reloaded, version %s", plan.source.digest[:12], extra={"event": "rules_reloaded"}
     )
     if previous is not None:
         # Requests in flight keep the previous plan (and may be waiting on its key set): close
@@ -107,5 +112,10 @@ async def _poll(state: GatewayState) -> None:
             seen = settled
             await reload_rules(state)
         except Exception as exc:  # the watcher must outlive any one bad reload
-            metrics.RULE_RELOADS.labels("failure").inc()
-            print(f"omnigate: rule watcher: {type(exc).__name__}", file=sys.stderr, flush=True)
+            _failed()
+            log.error("rule watcher: %s", type(exc).__name__, extra={"event": "reload_failed"})
+
+
+def _failed() -> None:
+    metrics.child(metrics.RULE_RELOADS, "failure").inc()
+    metrics.RELOAD_OK.set(0)

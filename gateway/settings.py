@@ -44,6 +44,9 @@ class Settings:
     # SECURITY: a client gets this long to send a complete request head (and a kept-alive
     # connection may idle this long), so slow clients cannot hold connections forever.
     header_timeout: float = 75.0
+    # OpenTelemetry: the OTLP endpoint's base URL (SPEC 6); None leaves it to the standard
+    # OTEL_EXPORTER_OTLP_ENDPOINT variable, and with neither set tracing is off.
+    otel: str | None = None
 
 
 # flag, environment variable, default (None = required)
@@ -58,13 +61,14 @@ _TABLE: tuple[tuple[str, str, str | None], ...] = (
     ("--log-format", "OMNIGATE_LOG_FORMAT", "json"),
     ("--audit-log", "OMNIGATE_AUDIT_LOG", "-"),
     ("--header-timeout", "OMNIGATE_HEADER_TIMEOUT", "75"),
+    ("--otel", "OMNIGATE_OTEL", ""),
 )
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the flags; values stay strings so that validation happens in one place."""
     for flag, env, default in _TABLE:
-        shown = "required" if default is None else f"default {default}"
+        shown = "required" if default is None else f"default {default or 'unset'}"
         parser.add_argument(flag, default=None, help=f"env {env}; {shown}")
 
 
@@ -88,6 +92,7 @@ def resolve_settings(args: argparse.Namespace, environ: Mapping[str, str] = os.e
         log_format=_parse_choice("--log-format", raw["--log-format"], ("json", "text")),
         audit_log=raw["--audit-log"],
         header_timeout=_parse_positive_float("--header-timeout", raw["--header-timeout"]),
+        otel=_parse_otel(raw["--otel"]),
     )
 
 
@@ -101,6 +106,18 @@ def _parse_upstream(value: str) -> yarl.URL:
     if url.query_string or url.fragment:
         raise SettingsError("--upstream: must not carry a query string or fragment")
     return url
+
+
+def _parse_otel(value: str) -> str | None:
+    if not value:
+        return None
+    try:
+        url = yarl.URL(value)
+    except ValueError:
+        url = yarl.URL()
+    if url.scheme not in ("http", "https") or not url.host:
+        raise SettingsError(f"--otel: expected an OTLP endpoint http(s)://host:port, got {value!r}")
+    return value
 
 
 def parse_listen(flag: str, value: str) -> Listen:

@@ -40,7 +40,8 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics_endpoint(request: web.Request) -> web.Response:
-    body, content_type = render_metrics()
+    # OpenMetrics when the scraper's Accept asks for it (Prometheus does), else text 0.0.4.
+    body, content_type = render_metrics(request.headers.get("Accept"))
     response = web.Response(body=body)
     response.headers["Content-Type"] = content_type
     return response

@@ -13,9 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
-from gateway.client_upstream import Upstream, make_session
+from gateway.client_upstream import make_session
 from gateway.errors import HttpRefusal
 from gateway.rules_reload import retire, watch_rules
+from gateway.tracing import traced_handler, upstream_class
 from gateway.web_errors import render_error
 from gateway.web_expect import expect_handler
 from gateway.web_proxy import handle
@@ -41,7 +42,8 @@ def build_app(state: GatewayState, *, watch: bool = True) -> web.Application:
     if watch:
         app.cleanup_ctx.append(_rule_watcher)
         app.cleanup_ctx.append(_log_flusher)
-    app.router.add_route("*", "/{tail:.*}", handle, expect_handler=expect_handler)
+    # With tracing off (the default) these are `handle` and `Upstream` themselves.
+    app.router.add_route("*", "/{tail:.*}", traced_handler(handle), expect_handler=expect_handler)
     return app
 
 
@@ -62,7 +64,8 @@ async def render_http_errors(
 async def _upstream_session(app: web.Application) -> AsyncIterator[None]:
     state = app[STATE]
     session = make_session(state.settings.upstream_timeout)
-    state.upstream = Upstream(state.settings.upstream, session, state.settings.upstream_timeout)
+    upstream = upstream_class()
+    state.upstream = upstream(state.settings.upstream, session, state.settings.upstream_timeout)
     if state.plan is not None:
         await state.plan.auth.start(session)
     yield

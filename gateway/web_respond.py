@@ -6,14 +6,12 @@ masks the body or fails closed (SPEC 3.4); no other path writes upstream bytes t
 
 from __future__ import annotations
 
-import asyncio
-
 import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
 from gateway.body_codec import accepts_gzip, encode_gzip
-from gateway.body_rewrite import rewrite_json
+from gateway.body_rewrite import rewrite_settled
 from gateway.client_upstream import iter_body, read_upto, read_whole
 from gateway.errors import UnmaskableResponse
 from gateway.exchange import ApiRequest, Exchange
@@ -66,14 +64,9 @@ async def respond(
             raise UnmaskableResponse("the upstream response is too large to mask", "too_large")
         return await stream_through(exchange, upstream, guarded=policy.guarded, prefix=raw)
     encoding = upstream.headers.get("Content-Encoding")
-    job = (raw, encoding, policy, exchange.tally.outcome, max_body)
-    if len(raw) >= OFFLOAD_BYTES or encoding:
-        # CPU-heavy work runs beside the event loop, so small requests are not stalled behind it.
-        result = await asyncio.get_running_loop().run_in_executor(
-            request.app[STATE].masking_pool, rewrite_json, *job
-        )
-    else:
-        result = rewrite_json(*job)
+    # A large or compressed body is masked beside the event loop (small ones inline).
+    pool = request.app[STATE].masking_pool if len(raw) >= OFFLOAD_BYTES or encoding else None
+    result = await rewrite_settled(raw, encoding, policy, exchange.tally.outcome, max_body, pool)
     exchange.tally.revealed = result.revealed
     if result.body is None:
         return _buffered(exchange, upstream, raw, guarded=policy.guarded)

@@ -3,6 +3,10 @@
 One worker serves in this process; with `--workers N` a supervisor starts N worker processes that
 bind the same ports with SO_REUSEPORT and share metrics through prometheus-client's multiprocess
 directory.
+
+Logging: once the settings are valid, every line the process writes goes through `logging` in
+the `--log-format` (JSON by default), start-up and reload errors included; only a bad flag or
+environment value, found before the format is known, is answered in plain text by the CLI.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from aiohttp import http_parser, web
 
 from gateway.aiohttp_adapter import AiohttpChanged, check_aiohttp
 from gateway.descriptors import DescriptorReport, raise_fd_limit
-from gateway.event_log import EventLog
+from gateway.event_log import EventLog, configure_logging
 from gateway.rules_plan import Plan, load_plan
 from gateway.rules_source import RuleLoadError
 from gateway.settings import Settings, SettingsError
@@ -55,6 +59,15 @@ def check_c_parser() -> None:
 
 
 def serve(settings: Settings) -> int:
+    configure_logging(settings.log_format)
+    try:
+        return _serve(settings)
+    except SettingsError as exc:  # one line, exit 2; in the log format, the settings being known
+        log.error("omnigate serve: %s", exc, extra={"event": "settings_error"})
+        return USAGE_ERROR
+
+
+def _serve(settings: Settings) -> int:
     # A SIGHUP before the reload handler is installed (config reloaders send one early) must not
     # end the process; the rules are loaded fresh at start anyway.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
@@ -63,24 +76,28 @@ def serve(settings: Settings) -> int:
         check_aiohttp()
     except AiohttpChanged as exc:
         raise SettingsError(str(exc)) from None  # one line, exit 2, like the parser check
-    try:
-        plan = load_plan(settings.rules)
-    except RuleLoadError as exc:
-        for line in exc.errors:
-            print(line, file=sys.stderr)
+    plan = _load_rules(settings)
+    if plan is None:
         return 1
     if settings.workers == 1:
         return run_worker(settings, plan, reuse_port=False)
     return _supervise(settings)
 
 
+def _load_rules(settings: Settings) -> Plan | None:
+    """The compiled rules, or None after logging each error (`file:line: message`)."""
+    try:
+        return load_plan(settings.rules)
+    except RuleLoadError as exc:
+        for line in exc.errors:
+            log.error("%s", line, extra={"event": "rules_invalid"})
+        return None
+
+
 def run_worker(settings: Settings, plan: Plan | None, *, reuse_port: bool) -> int:
     if plan is None:
-        try:
-            plan = load_plan(settings.rules)
-        except RuleLoadError as exc:
-            for line in exc.errors:
-                print(line, file=sys.stderr)
+        plan = _load_rules(settings)
+        if plan is None:
             return 1
     _install_uvloop()
     raise_fd_limit()
@@ -108,11 +125,15 @@ def _install_uvloop() -> None:
 async def start_gateway(settings: Settings, plan: Plan, reuse_port: bool = False) -> Gateway:
     """Bind the client and admin listeners and start serving; `Gateway.stop()` drains them."""
     # Imported here: the metrics module must see PROMETHEUS_MULTIPROC_DIR first.
+    from gateway import metrics, tracing
     from gateway.web_admin import build_admin_app
     from gateway.web_app import build_app
     from gateway.web_state import GatewayState
 
     check_aiohttp()
+    metrics.prime(plan)
+    metrics.RELOAD_OK.set(1)
+    tracing.start(settings)  # before the app is built: it picks the traced hooks or not
     state = GatewayState(
         settings=settings,
         # Access lines are flushed at most every half second; audit events at once.
@@ -187,17 +208,22 @@ class Gateway:
             await runner.cleanup()
         self.state.access_log.flush()
         self.state.audit_log.close()
+        from gateway import tracing
+
+        await asyncio.to_thread(tracing.stop)  # exports the spans still queued
 
 
 async def _run(settings: Settings, plan: Plan, reuse_port: bool) -> None:
     from gateway.rules_reload import reload_rules
 
     gateway = await start_gateway(settings, plan, reuse_port)
-    print(
-        f"omnigate: proxying {settings.listen} -> {settings.upstream} "
-        f"(admin {settings.admin_listen}, pid {os.getpid()})",
-        file=sys.stderr,
-        flush=True,
+    log.info(
+        "proxying %s -> %s (admin %s, pid %d)",
+        settings.listen,
+        settings.upstream,
+        settings.admin_listen,
+        os.getpid(),
+        extra={"event": "start"},
     )
     loop = asyncio.get_running_loop()
     descriptors = DescriptorReport(loop.get_exception_handler())
@@ -254,11 +280,16 @@ def _supervise(settings: Settings) -> int:
                     if other.pid is not None and other.is_alive():
                         os.kill(other.pid, signal.SIGTERM)
                 continue
-            print(
-                f"omnigate: worker {worker.pid} exited ({worker.exitcode}); restarting",
-                file=sys.stderr,
-                flush=True,
+            log.error(
+                "worker %s exited (%s); restarting",
+                worker.pid,
+                worker.exitcode,
+                extra={"event": "worker_exit"},
             )
+            if worker.pid is not None:  # its gauges leave the live-worker aggregates
+                from prometheus_client import multiprocess
+
+                multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
             time.sleep(1.0)  # no tight crash loop
             workers[index] = _start(context, settings)
         if stopping and all(w.exitcode is not None for w in workers):
@@ -278,9 +309,10 @@ def _start(
 def _worker_main(settings: Settings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor turns Ctrl-C into SIGTERM
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the event loop handles it
+    configure_logging(settings.log_format)  # a spawned worker starts with a fresh process
     try:
         code = run_worker(settings, None, reuse_port=True)
     except SettingsError as exc:
-        print(f"omnigate serve: {exc}", file=sys.stderr, flush=True)
+        log.error("omnigate serve: %s", exc, extra={"event": "settings_error"})
         code = USAGE_ERROR
     raise SystemExit(code)

@@ -9,13 +9,17 @@ as they are.
 from __future__ import annotations
 
 import time
+from urllib.parse import unquote_plus
 
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from gateway import tracing
 from gateway.channels import WebhookRequest
 from gateway.errors import BadSignature, PayloadTooLarge
 from gateway.exchange import Exchange, WebhookDelivery
+from gateway.identity.linker import settle
+from gateway.identity.omni_id import DEFAULT_FIELD
 from gateway.web_forward import forwarded_headers, read_request_body
 from gateway.web_respond import stream_through
 from gateway.web_state import GatewayState
@@ -38,7 +42,10 @@ async def forward_webhook(exchange: Exchange, state: GatewayState) -> web.Stream
         body=body,
     )
     try:
-        result = hook.channel.process(webhook_request)
+        # With linking on, ids this process has not seen are looked up first (one bounded
+        # round trip), so the first delivery on a fresh process gets the cluster id (SPEC 4.1);
+        # the processing runs in a stamping span when tracing is on.
+        result = await settle(hook.linker, lambda: tracing.stamp(hook.channel, webhook_request))
     except BadSignature:
         tally.webhook_outcome = "bad_signature"
         raise
@@ -53,7 +60,7 @@ async def forward_webhook(exchange: Exchange, state: GatewayState) -> web.Stream
     started = time.perf_counter()
     upstream_response = await upstream.send(
         request.method,
-        upstream.url_for(delivery.path, delivery.query),
+        upstream.url_for(delivery.path, query_without(delivery.query, stamp_field(delivery))),
         out,
         result.body if (result.body or request.body_exists) else None,
     )
@@ -62,6 +69,23 @@ async def forward_webhook(exchange: Exchange, state: GatewayState) -> web.Stream
         return await stream_through(exchange, upstream_response, guarded=False)
     finally:
         upstream_response.release()
+
+
+def stamp_field(delivery: WebhookDelivery) -> str:
+    resolver = delivery.plan.resolver
+    return resolver.field if resolver is not None else DEFAULT_FIELD
+
+
+def query_without(query: str, field: str) -> str:
+    """The raw query string without any `field` parameter, the rest byte for byte.
+
+    SECURITY: GET webhooks (Twilio's) carry their parameters in the query string; a stamp field
+    from outside is removed there as from a body (SPEC 5), in any percent-encoded spelling.
+    """
+    if not query or (field not in query and "%" not in query):
+        return query
+    kept = [pair for pair in query.split("&") if unquote_plus(pair.partition("=")[0]) != field]
+    return "&".join(kept)
 
 
 def public_url(request: web.BaseRequest, configured: str | None) -> str:

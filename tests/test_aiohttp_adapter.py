@@ -6,6 +6,9 @@ the adapter for the new version rather than the tests.
 
 from __future__ import annotations
 
+import json
+import logging
+
 import aiohttp
 import pytest
 from aiohttp import http_writer, web
@@ -109,14 +112,21 @@ def test_serve_refuses_to_start_with_one_line(
 
     monkeypatch.setattr(web_server, "check_aiohttp", changed)
     previous = signal.getsignal(signal.SIGHUP)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     try:
         code = cli.main(["serve", "--upstream", "http://127.0.0.1:1", "--rules", str(tmp_path)])
     finally:
         signal.signal(signal.SIGHUP, previous)
+        root.handlers[:] = handlers  # serve configured the process's logging
+        root.setLevel(level)
+        logging.captureWarnings(False)
     assert code == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"omnigate serve: aiohttp {aiohttp.__version__}: StreamWriter")
     assert err.count("\n") == 1  # one line, no traceback
+    # in the log format (JSON by default): the settings were read before the check
+    message = json.loads(err)["message"]
+    assert message.startswith(f"omnigate serve: aiohttp {aiohttp.__version__}: StreamWriter")
 
 
 # field-vchar / SP / HTAB / obs-text (RFC 9110 5.5), as a header value's bytes may arrive

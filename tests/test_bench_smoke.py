@@ -37,11 +37,11 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, 
 def test_report_has_every_section(bench_run: tuple[str, dict[str, Any]]) -> None:
     stdout, results = bench_run
     for title in ("pass-through", "in-process", "by rule", "through the gateway",
-                  "large responses are masked", "WebSocket"):  # fmt: skip
+                  "large responses are masked", "WebSocket", "identity linking"):  # fmt: skip
         assert title in stdout
     assert set(results) == {
         "meta", "proxy", "masking_inprocess", "masking_breakdown", "masking_gateway", "stall",
-        "websocket",
+        "websocket", "linking_inprocess",
     }  # fmt: skip
     assert results["meta"]["loadgen"] == "builtin"
     assert results["meta"]["nproc"] >= 1

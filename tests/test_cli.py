@@ -242,8 +242,23 @@ def test_serve_with_bad_rules_exits_1_with_locations(tmp_path: Path) -> None:
     bad.write_text("version: 1\nroles: { agent: { masking: maybe } }\n")
     result = omnigate("serve", "--upstream", "http://127.0.0.1:9", "--rules", str(bad))
     assert result.returncode == 1
-    assert result.stderr.startswith(f"{bad}:2:")
+    # SPEC 6: in json log format (the default) start-up errors are JSON lines too
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    assert lines[0]["level"] == "error"
+    assert lines[0]["event"] == "rules_invalid"
+    assert lines[0]["message"].startswith(f"{bad}:2:")
     assert "Traceback" not in result.stderr
+
+
+def test_serve_with_bad_rules_in_text_log_format_says_level_and_location(tmp_path: Path) -> None:
+    bad = tmp_path / "r.yaml"
+    bad.write_text("version: 1\nroles: { agent: { masking: maybe } }\n")
+    result = omnigate(
+        "serve", "--upstream", "http://x", "--rules", str(bad), "--log-format", "text"
+    )
+    assert result.returncode == 1
+    assert " level=error event=rules_invalid " in result.stderr
+    assert f'message="{bad}:2: ' in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -306,7 +321,12 @@ def test_serve_on_a_busy_port_is_one_line_exit_2(rules: Path) -> None:
             "127.0.0.1:0",
         )
     assert result.returncode == 2
-    assert result.stderr.startswith(f"omnigate serve: --listen: cannot listen on 127.0.0.1:{port}")
+    # once the settings are valid, even a start-up error is a line in the log format (JSON)
+    (line,) = [json.loads(line) for line in result.stderr.splitlines()]
+    assert line["level"] == "error"
+    assert line["message"].startswith(
+        f"omnigate serve: --listen: cannot listen on 127.0.0.1:{port}"
+    )
     assert "Traceback" not in result.stderr
 
 
@@ -325,7 +345,9 @@ def test_serve_with_an_unwritable_audit_log_is_one_line_exit_2(rules: Path) -> N
         "/nonexistent/dir/audit.log",
     )
     assert result.returncode == 2
-    assert result.stderr.strip() == (
+    (line,) = [json.loads(line) for line in result.stderr.splitlines()]
+    assert (line["level"], line["event"]) == ("error", "settings_error")
+    assert line["message"] == (
         "omnigate serve: --audit-log: cannot open /nonexistent/dir/audit.log: No such file or directory"
     )
 

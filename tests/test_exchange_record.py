@@ -170,6 +170,38 @@ async def test_http_exchange_is_recorded_once(recording_gateway: Gateway) -> Non
     assert requests_counted("record-http", "agent", 200) == before + 1
 
 
+async def test_the_access_line_has_the_spec_fields_and_the_clients_trace_id(
+    recording_gateway: Gateway,
+) -> None:
+    gw = recording_gateway
+    trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    headers = {**bearer(), "traceparent": f"00-{trace}-00f067aa0ba902b7-01"}
+    response = await gw.client.get("/rec/http?q=secret", headers=headers)
+    assert response.status == 200
+    [line] = await recorded(gw, "record-http")
+    # SPEC 6: time, level, request id, trace id, method, route, path, status, role, sub,
+    # durations, values masked, sentinel findings; nothing else (no query, no body)
+    assert list(line) == [
+        "time",
+        "level",
+        "event",
+        "request_id",
+        "trace_id",
+        "method",
+        "route",
+        "path",
+        "status",
+        "role",
+        "sub",
+        "duration_ms",
+        "upstream_ms",
+        "masked",
+        "sentinel_findings",
+    ]
+    assert (line["level"], line["event"], line["trace_id"]) == ("info", "access", trace)
+    assert (line["path"], line["sub"], line["sentinel_findings"]) == ("/rec/http", "user-agent", 0)
+
+
 async def test_sse_exchange_is_recorded_once(recording_gateway: Gateway) -> None:
     gw = recording_gateway
     before = requests_counted("record-sse", "agent", 200)

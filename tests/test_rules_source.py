@@ -253,7 +253,7 @@ ERROR_CASES = [
         },
         [
             "rules/a.yaml:6: routes[0].response[0]: 'mask' must be one of 'phone', 'email', 'name', "
-            "'text', 'redact', 'remove', 'null', 'hash', 'partial', 'attributes'",
+            "'text', 'redact', 'remove', 'null', 'hash', 'partial', 'attributes', 'url'",
             # YAML null is not the "null" mask: the message says to quote it
             "rules/a.yaml:7: routes[0].response[1]: 'mask' must be a mask name (phone, email, name, "
             "text, redact, remove, \"null\", hash, partial, attributes) or a mapping with 'type' "

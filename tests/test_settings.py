@@ -25,6 +25,13 @@ def test_defaults_and_environment(tmp_path: Path) -> None:
     assert settings.log_format == "json"
     assert settings.audit_log == "-"
     assert settings.header_timeout == 75
+    assert settings.otel is None  # tracing off unless an endpoint is set
+
+
+def test_otel_endpoint_from_flag_and_environment(tmp_path) -> None:
+    environ = {"OMNIGATE_UPSTREAM": "http://chat:3000", "OMNIGATE_RULES": str(tmp_path)}
+    assert parse([], {**environ, "OMNIGATE_OTEL": "http://otel:4318"}).otel == "http://otel:4318"
+    assert parse(["--otel", "https://c:4318"], environ).otel == "https://c:4318"
 
 
 def test_header_timeout_from_flag_and_environment(tmp_path: Path) -> None:
@@ -56,6 +63,8 @@ def test_flags_win_over_environment(tmp_path: Path) -> None:
         (["--upstream", "http://x", "--max-body", "1e3"], "--max-body: expected a whole number"),
         (["--upstream", "http://x", "--log-format", "xml"], "--log-format: expected one of"),
         (["--upstream", "http://x", "--rules", "/nonexistent/rules"], "--rules: /nonexistent"),
+        (["--upstream", "http://x", "--otel", "collector:4318"], "--otel: expected an OTLP"),
+        (["--upstream", "http://x", "--otel", "http://[::1"], "--otel: expected an OTLP"),
     ],
 )
 def test_errors_name_the_flag(argv: list[str], message: str, tmp_path: Path) -> None:

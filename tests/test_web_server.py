@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -158,6 +159,12 @@ async def test_workers_share_the_port_and_metrics(
             if line.startswith("omnigate_requests_total{")
         )
         assert total == 20  # aggregated over both workers
+        # SPEC 6, in multiprocess mode too: known labels at zero from start-up, the reload gauge
+        # and the build info
+        assert 'omnigate_fail_closed_total{reason="transform"} 0.0' in text
+        assert 'omnigate_rule_reloads_total{outcome="failure"} 0.0' in text
+        assert "omnigate_rules_last_reload_successful 1.0" in text
+        assert 'omnigate_build_info{aiohttp="' in text
     finally:
         assert await stop(served) == 0
 
@@ -200,16 +207,27 @@ async def test_rules_reload_on_change_and_keep_working_on_bad_rules(
             assert any("broken.yaml:2:" in line for line in info["last_reload_errors"])
             async with session.get(served.admin + "/metrics") as resp:
                 metrics_text = await resp.text()
-            assert 'omnigate_rule_reloads_total{outcome="failure"}' in metrics_text
+            assert 'omnigate_rule_reloads_total{outcome="failure"} 1.0' in metrics_text
+            assert "omnigate_rules_last_reload_successful 0.0" in metrics_text
             # SIGHUP reloads too: remove the broken file, then signal
             (rules_dir / "broken.yaml").unlink()
             served.process.send_signal(signal.SIGHUP)
             await asyncio.sleep(0.5)
             stop_load.set()
             await loader
+            async with session.get(served.admin + "/metrics") as resp:
+                metrics_text = await resp.text()
+            assert "omnigate_rules_last_reload_successful 1.0" in metrics_text
         assert failures == []
     finally:
         assert await stop(served) == 0
+    # SPEC 6: in json log format every line on stderr is JSON with a level, reload errors too
+    stderr = served.process.stderr.read().decode() if served.process.stderr else ""
+    logged = [json.loads(line) for line in stderr.splitlines()]
+    assert all(line["level"] in ("info", "warning", "error") for line in logged)
+    failed = [line for line in logged if line["event"] == "reload_failed"]
+    assert failed and all(line["level"] == "error" for line in failed)
+    assert any("broken.yaml:2:" in line["message"] for line in failed)
 
 
 async def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -41,11 +41,13 @@ JANE: Json = {
     "identifier": "cus_4f9c2a7d1e",
     "thumbnail": "",
     "availability_status": "online",
+    "blocked": False,
     "additional_attributes": {
         "city": "San Francisco",
         "country": "United States",
+        "country_code": "US",
         "company_name": "Globex",
-        "notes": "Lived in London, old number +44 20 7946 0958",
+        "description": "Lived in London, old number +44 20 7946 0958",
     },
     "custom_attributes": {
         "user_name": "Jane Doe",
@@ -174,9 +176,11 @@ def _contact(contact_id: int, rng: Random, used: set[str]) -> Json:
         "identifier": f"cus_{rng.getrandbits(40):010x}" if rng.random() < 0.6 else None,
         "thumbnail": "",
         "availability_status": rng.choice(("online", "offline", "offline")),
+        "blocked": False,
         "additional_attributes": {
             "city": rng.choice(country.cities),
             "country": country.name,
+            "country_code": country.code,
             "company_name": rng.choice(people.COMPANIES),
         },
         "custom_attributes": {
@@ -189,7 +193,7 @@ def _contact(contact_id: int, rng: Random, used: set[str]) -> Json:
         "last_activity_at": None,
     }
     values = text_values(contact, rng)
-    contact["additional_attributes"]["notes"] = phrases.fill(phrases.NOTES, values, rng)
+    contact["additional_attributes"]["description"] = phrases.fill(phrases.NOTES, values, rng)
     contact["custom_attributes"]["user_number"] = values.get("phone")
     return contact
 

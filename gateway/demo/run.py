@@ -20,7 +20,7 @@ from gateway.demo.samples import sample_commands
 from gateway.rule_packs import pack_path
 from gateway.rules_plan import Plan, load_plan
 from gateway.rules_source import RuleLoadError
-from gateway.settings import Settings, parse_listen
+from gateway.settings import Settings, SettingsError, parse_listen
 
 # Fixed demo secrets, used only when the environment does not set them.
 DEMO_SECRETS = {
@@ -29,6 +29,8 @@ DEMO_SECRETS = {
     "OMNIGATE_ID_SECRET": "demo-id-secret",
     "META_APP_SECRET": "demo-meta-secret",
     "TWILIO_AUTH_TOKEN": "demo-twilio-token",
+    # The shipped Chatwoot pack's JWT secret (`omnigate demo --rules chatwoot`).
+    "CHATWOOT_GATEWAY_JWT_SECRET": "demo-jwt-secret-change-me-in-production",
 }
 
 
@@ -37,10 +39,24 @@ def find_example_rules() -> Path:
     return pack_path("examples")
 
 
+def demo_rules(given: str | None) -> Path:
+    """`--rules`: a folder, or the name of a shipped pack (`chatwoot`), default `examples`."""
+    if not given:
+        return find_example_rules()
+    folder = Path(given)
+    if folder.exists() or "/" in given or given.startswith("."):
+        return folder
+    return pack_path(given)
+
+
 def run_demo(args: argparse.Namespace) -> int:
     for name, value in DEMO_SECRETS.items():
         os.environ.setdefault(name, value)
-    rules = Path(args.rules) if args.rules else find_example_rules()
+    try:
+        rules = demo_rules(args.rules)
+    except SettingsError as exc:
+        print(f"omnigate demo: {exc}", file=sys.stderr)
+        return 2
     listen = parse_listen("--listen", args.listen)
     upstream = parse_listen("--upstream-listen", args.upstream_listen)
     settings = Settings(
@@ -77,7 +93,7 @@ async def _serve(settings: Settings, plan: Plan, host: str, port: int) -> None:
     gateway = await start_gateway(settings, plan)
     base = f"http://{_host(settings.listen.host)}:{settings.listen.port}"
     admin = f"http://{_host(settings.admin_listen.host)}:{settings.admin_listen.port}"
-    print(banner(base, admin, f"http://{host}:{port}"), flush=True)
+    print(banner(base, admin, f"http://{host}:{port}", plan), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -92,47 +108,75 @@ def _host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104 - a bind-all address is shown as loopback
 
 
-def mint(role: str) -> str:
+def mint(role: str, secret_env: str = "OMNIGATE_JWT_SECRET") -> str:  # noqa: S107 - a name
     now = int(time.time())
     claims = {"sub": f"demo-{role}", "role": role, "iat": now, "exp": now + 12 * 3600}
-    return jwt.encode(claims, os.environ["OMNIGATE_JWT_SECRET"], algorithm="HS256")
+    return jwt.encode(claims, os.environ[secret_env], algorithm="HS256")
 
 
-def banner(base: str, admin: str, upstream: str) -> str:
+def _token_env(role: str) -> str:
+    return f"{role.upper()}_TOKEN"
+
+
+def banner(base: str, admin: str, upstream: str, plan: Plan) -> str:
     contact = f"{base}/api/v1/accounts/1/contacts/1"
     messages = f"{base}/api/v1/accounts/1/conversations/1/messages"
     export = f"{base}/api/v1/accounts/1/contacts/export.csv"
+    roles = list(plan.roles)  # most privileged first: clear, then masked
+    clear = next((r for r in roles if not plan.roles[r]), roles[0])
+    masked = [r for r in roles if plan.roles[r]]
+    agent = f"${_token_env(masked[-1] if masked else clear)}"
     lines = [
         "",
         f"omnigate demo: gateway {base} -> demo chat API {upstream} (admin {admin})",
+        f"rules: {Path(plan.source.files[0]).parent if plan.source.files else '-'}",
         "",
         "Tokens (HS256, 12 h):",
     ]
-    for role in ("admin", "team_manager", "agent"):
-        lines.append(f"  export {role.upper()}_TOKEN={mint(role)}")
+    secret_env = _jwt_secret_env(plan)
+    for role in roles:
+        lines.append(f"  export {_token_env(role)}={mint(role, secret_env)}")
     lines += [
         "",
-        "The same contact as admin (clear), team_manager and agent (masked):",
-        f'  curl -s -H "Authorization: Bearer $ADMIN_TOKEN" {contact}',
-        f'  curl -s -H "Authorization: Bearer $TEAM_MANAGER_TOKEN" {contact}',
-        f'  curl -s -H "Authorization: Bearer $AGENT_TOKEN" {contact}',
+        f"The same contact as {' and '.join(roles[:1])} (clear), {', '.join(masked)} (masked):",
+        *(f'  curl -s -H "Authorization: Bearer ${_token_env(r)}" {contact}' for r in roles),
         "",
         "Chat messages, phones and emails masked inside the text:",
-        f'  curl -s -H "Authorization: Bearer $AGENT_TOKEN" {messages}',
+        f'  curl -s -H "Authorization: Bearer {agent}" {messages}',
         "",
-        "Live feed (Server-Sent Events), masked as it arrives:",
-        f'  curl -sN -H "Authorization: Bearer $AGENT_TOKEN" {base}/api/v1/accounts/1/live',
-        "",
-        "Fail closed: a CSV export cannot be masked, so an agent gets 502 unmaskable_response:",
-        f'  curl -s -H "Authorization: Bearer $AGENT_TOKEN" {export}',
+        *_live_feed(base, agent, plan),
+        "Fail closed: CSV cannot be masked, so a masked role gets 502 unmaskable_response:",
+        f'  curl -s -H "Authorization: Bearer {agent}" {export}',
         "",
         "Write-back guard: sending a masked value back is refused with 422:",
-        f'  curl -s -X PATCH -H "Authorization: Bearer $AGENT_TOKEN" '
-        f'-H "Content-Type: application/json" -d \'{{"phone_number": "XXX-XXX-7890"}}\' {contact}',
+        f'  curl -s -X PATCH -H "Authorization: Bearer {agent}" '
+        f'-H "Content-Type: application/json" -d \'{{"phone_number": "XXX-XXX-0132"}}\' {contact}',
         "",
-        *sample_commands(base),
-        "",
+    ]
+    if plan.webhooks:
+        lines += [*sample_commands(base, admin, f"${_token_env(clear)}", plan), ""]
+    lines += [
         f"Admin: curl -s {admin}/rules ; curl -s {admin}/metrics | grep omnigate_",
         "Ctrl-C stops both.",
     ]
     return "\n".join(lines)
+
+
+def _live_feed(base: str, agent: str, plan: Plan) -> list[str]:
+    """The demo's own SSE feed, when the rules cover it (the Chatwoot pack masks /cable only)."""
+    if not any(route.template.matches("GET", _LIVE) for route in plan.routes if route.rules):
+        return []
+    return [
+        "Live feed (Server-Sent Events), masked as it arrives:",
+        f'  curl -sN -H "Authorization: Bearer {agent}" {base}{_LIVE}',
+        "",
+    ]
+
+
+_LIVE = "/api/v1/accounts/1/live"
+
+
+def _jwt_secret_env(plan: Plan) -> str:
+    jwt_section = plan.source.data.get("auth", {}).get("jwt", {})
+    name = jwt_section.get("secret_env") if isinstance(jwt_section, dict) else None
+    return name if isinstance(name, str) and name in os.environ else "OMNIGATE_JWT_SECRET"

@@ -90,6 +90,7 @@ class DemoStore:
             "identifier": fields.get("identifier"),
             "thumbnail": "",
             "availability_status": "offline",
+            "blocked": False,
             "additional_attributes": dict(fields.get("additional_attributes") or {}),
             "custom_attributes": dict(fields.get("custom_attributes") or {}),
             "created_at": now,
@@ -101,24 +102,31 @@ class DemoStore:
     # -- conversations and messages ---------------------------------------------------------
 
     def sender(self, message: Message) -> Json:
+        """Chatwoot's `Contact#push_event_data` / `User#push_event_data` (a user has no phone or
+        email there)."""
         if message.sender_type == "Contact":
             c = self.contacts[message.sender_id]
             return {
+                "additional_attributes": c["additional_attributes"],
+                "custom_attributes": c["custom_attributes"],
+                "email": c["email"],
                 "id": c["id"],
+                "identifier": c["identifier"],
                 "name": c["name"],
                 "phone_number": c["phone_number"],
-                "email": c["email"],
                 "thumbnail": c["thumbnail"],
+                "blocked": c.get("blocked", False),
                 "type": "contact",
             }
         a = self.agents[message.sender_id]
         return {
             "id": a["id"],
             "name": a["name"],
-            "phone_number": None,
-            "email": a["email"],
-            "thumbnail": a["thumbnail"],
+            "available_name": a["available_name"],
+            "avatar_url": a["thumbnail"],
             "type": "user",
+            "availability_status": a["availability_status"],
+            "thumbnail": a["thumbnail"],
         }
 
     def render_message(self, message: Message) -> Json:
@@ -148,6 +156,7 @@ class DemoStore:
                 "sender": self.contacts[conv.contact_id],
                 "channel": conv.channel,
                 "assignee": assignee,
+                "assignee_type": "User" if assignee else None,
                 "hmac_verified": False,
             },
             "id": conv.id,

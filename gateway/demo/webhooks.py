@@ -1,7 +1,8 @@
 """The demo's webhook receiver: what the helpdesk sees after omnigate stamped a channel webhook.
 
 `POST /webhooks/{channel}` takes any body and records the `X-Omni-Customer-Id` header the gateway
-added (a comma-separated list for batches), with the channel and a summary of the delivery.
+added (a comma-separated list for batches), with the channel and a summary of the delivery, and
+answers `{"ok": true, "omni_customer_ids": [...]}` with the ids it received.
 `GET /api/v1/accounts/{account_id}/customers` then shows one customer per omni id with every channel
 they wrote on: the same person on WhatsApp and by email is one row.
 
@@ -71,8 +72,9 @@ async def receive(request: web.Request) -> web.Response:
         "bytes": len(body),
         "received_at": int(time.time()),
     }
-    request.app[WEBHOOKS].record(channel, request.headers.get(OMNI_HEADER, ""), summary)
-    return json_response({"ok": True})
+    ids = request.app[WEBHOOKS].record(channel, request.headers.get(OMNI_HEADER, ""), summary)
+    # The answer names the ids the helpdesk received, so a curl through the gateway shows them.
+    return json_response({"ok": True, "omni_customer_ids": ids})
 
 
 async def verify(request: web.Request) -> web.StreamResponse:

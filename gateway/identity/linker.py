@@ -53,6 +53,7 @@ for _reason in ("uncached", "store_down"):
 TIMEOUT_SECONDS: Final = 0.5  # per store call on the request side of things
 ADMIN_TIMEOUT_SECONDS: Final = 5.0  # an operator waits longer than a webhook should
 POLL_SECONDS: Final = 0.5
+_CLOSE_SECONDS: Final = 2.0  # closing a linker (shutdown, reload) is bounded
 CAPACITY: Final = 100_000  # cached ids (about 20 MB); the oldest tenth goes when full
 _QUEUE: Final = 10_000  # queued lookups / links; beyond that the oldest are dropped
 _BATCH: Final = 500
@@ -187,12 +188,11 @@ class Linker:
         task, store = self._task, self._store
         self._task = self._store = self._loop = None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await _stop(task)
         if store is not None:
             with contextlib.suppress(Exception):
-                await store.close()
+                async with asyncio.timeout(_CLOSE_SECONDS):
+                    await store.close()
 
     # -- the background task -------------------------------------------------------------------
 
@@ -323,6 +323,23 @@ async def settle(linker: Linker | None, work: Callable[[], T]) -> T:
     return result
 
 
+async def settle_async(linker: Linker | None, work: Callable[[], Awaitable[T]]) -> T:
+    """`settle` for stamping that awaits (a response masked beside the event loop): `work` must
+    run its synchronous part in this task's context (`contextvars.copy_context().run` in a
+    thread), so the ids it misses are collected here."""
+    if linker is None:
+        return await work()
+    collected: list[str] = []
+    token = _MISSES.set(collected)
+    try:
+        result = await work()
+    finally:
+        _MISSES.reset(token)
+    if collected and await linker.fetch(collected):
+        return await work()
+    return result
+
+
 _LINKERS: dict[str, Linker] = {}
 
 
@@ -332,6 +349,19 @@ def linker_for(url: str) -> Linker:
     if linker is None:
         linker = _LINKERS[url] = Linker(url)
     return linker
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    """Cancel `task` until it ends, within a bound. Python 3.11's `asyncio.timeout` can swallow
+    a cancellation that lands as its own deadline fires, and the loop would then go on for ever
+    (a shutdown or reload that never finishes): so the cancel is repeated."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _CLOSE_SECONDS
+    while not task.done() and loop.time() < deadline:
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.05)
+    if task.done() and not task.cancelled():
+        task.exception()  # retrieved here: a failure was logged when it happened
 
 
 async def close_linkers() -> None:

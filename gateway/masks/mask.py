@@ -45,6 +45,7 @@ class MaskContext:
     # SECURITY: kept out of repr() so a logged context never shows the key.
     hash_key: bytes | None = field(default=None, repr=False)
     attributes: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    text_regions: tuple[str, ...] = ()  # more regions the text detector reads (SPEC 3.3)
 
 
 class Mask(Protocol):

@@ -7,7 +7,18 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from gateway.errors import ConfigError, KeyPath
-from gateway.masks import attributes, email, name, null, partial, phone, redact, remove, text
+from gateway.masks import (
+    attributes,
+    email,
+    name,
+    null,
+    partial,
+    phone,
+    redact,
+    remove,
+    text,
+    url,
+)
 from gateway.masks import hash as hash_mask  # the module, not the builtin
 from gateway.masks.mask import Mask, MaskContext, MaskType
 
@@ -25,6 +36,7 @@ MASK_TYPES: Final[Mapping[str, MaskType]] = MappingProxyType(
             hash_mask.TYPE,
             partial.TYPE,
             attributes.TYPE,
+            url.TYPE,
         )
     }
 )

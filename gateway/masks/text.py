@@ -1,15 +1,10 @@
 """The `text` mask: phone numbers and email addresses inside free text are masked (SPEC 3.3).
 
-Every email address becomes the email mask (`****@example.com`), then every phone number the
-phonenumbers matcher finds (region `omnichannel.default_region`) in the result becomes the phone
-mask of its national number (`XXX-XXX-7890`; an extension goes with the rest). Other text is
-unchanged.
-
-Emails go first, so `14155557890@example.com` is an address (`****@example.com`), not a number
-followed by `@example.com`; and the matcher reads the text as it will be sent, so digits of an
-address's local part can no longer hide a number written next to it (in `(201) 555-0199 42@x.io`
-the matcher sees one 12-digit candidate and rejects it; once the address is masked, the number
-stands alone and is found).
+The detector (gateway/detect) finds them as people type them, as spans of the original text;
+each span is replaced by its mask: a phone by the phone mask of its national number
+(`XXX-XXX-7890`, an extension goes with the rest), an email by `****@` + its domain, lower-cased
+(a number inside the domain masked too). Other text is unchanged. Booleans stay as they are, and
+numbers unless they are phone numbers.
 """
 
 from __future__ import annotations
@@ -17,41 +12,44 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+from collections.abc import Sequence
 from functools import cache
-from typing import Final
+from typing import Any, Final
 
+from gateway.detect import EMAIL, Detector, Finding, Screen
+from gateway.detect.phone_matcher import is_region
 from gateway.errors import ConfigError, KeyPath
-from gateway.masks.email import ADDRESS_PATTERN, mask_email_text
+from gateway.masks.email import LOCAL_PART
 from gateway.masks.mask import Mask, MaskContext, MaskType, Options, StringMask
 from gateway.masks.phone import PREFIX, mask_phone_text
-from gateway.masks.phone_finder import PhoneFinder, PhoneSpan, is_region
 
 # Chat UIs re-fetch the same conversation again and again; a message seen before is not parsed
 # again. Bounded in entries and in the length of the texts it keeps.
 CACHE_ENTRIES: Final = 2048
 CACHE_MAX_CHARS: Final = 4096
 _MISSING: Final = ""  # never a cached value: an empty text does not reach the cache
+# Phones in an address's domain: any region reads `14155557890` as an international number.
+_DOMAIN_PHONES: Final = Detector("US")
+_DIGIT: Final = re.compile(r"\d")
 
 
-def mask_emails(text: str) -> str:
-    """`text` with every email address masked; `text` itself when it holds none."""
-    if "@" not in text:
-        return text
-    return ADDRESS_PATTERN.sub(_masked_email, text)
-
-
-def _masked_email(match: re.Match[str]) -> str:
-    return mask_email_text(match.group())
-
-
-def mask_phones(text: str, phones: list[PhoneSpan]) -> str:
-    """`text` with the given phone spans masked; `text` itself when there are none."""
+def masked_findings(text: str, findings: Sequence[Finding]) -> str:
+    """`text` with each finding replaced by its mask; `text` itself when none changes it."""
     out: list[str] = []
     pos = 0
-    for start, end, national_number in phones:
-        if _is_phone_mask_tail(text, start, end):
+    for finding in findings:
+        start, end = finding.start, finding.end
+        if finding.kind == EMAIL:
+            domain = finding.domain
+            replacement = LOCAL_PART + domain
+            if _DIGIT.search(domain):
+                # A number written as the domain (`a@14155557890.com`) is still a number.
+                replacement = LOCAL_PART + masked_findings(domain, _DOMAIN_PHONES.find(domain))
+        elif _is_phone_mask_tail(text, start, end):
             continue
-        out += (text[pos:start], mask_phone_text(national_number))
+        else:
+            replacement = mask_phone_text(finding.value)
+        out += (text[pos:start], replacement)
         pos = end
     if not out:
         return text
@@ -70,28 +68,29 @@ def _is_phone_mask_tail(text: str, start: int, end: int) -> bool:
 
 
 class TextMasker:
-    """Masks free text for one default region, remembering recent results."""
+    """Masks free text for one detector configuration, remembering recent results."""
 
-    __slots__ = ("_cache", "_phones")
+    __slots__ = ("_cache", "detector")
 
-    def __init__(self, region: str) -> None:
-        self._phones = PhoneFinder(region)
+    def __init__(self, region: str, text_regions: Sequence[str] = ()) -> None:
+        self.detector = Detector(region, text_regions)
         # PII: keyed by a digest, not the text, so the cache never holds a clear message; values
         # are masked texts, or None for "unchanged" (which would be the clear text).
         self._cache: dict[bytes, str | None] = {}
 
     def mask(self, text: str) -> str:
         """`text` masked; `text` itself when it holds no phone and no email."""
-        if not self._phones.may_contain(text):
-            # Masking emails only removes digits: no run here means no run after it either.
-            return mask_emails(text)
+        if not self.detector.glance(text):
+            return text  # no digit run and no `@`: the cheapest answer, nothing to remember
         if len(text) > CACHE_MAX_CHARS:
-            return self._mask(text)
+            return self._mask(text, self.detector.screen(text))
+        # A text seen before is answered before the screen (a re-fetched conversation).
         key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
         cached = self._cache.get(key, _MISSING)
         if cached is not _MISSING:
             return text if cached is None else cached
-        masked = self._mask(text)
+        screen = self.detector.screen(text)
+        masked = self._mask(text, screen) if any(screen) else text
         if len(self._cache) >= CACHE_ENTRIES:
             # Oldest first. Another thread evicting at the same moment is harmless.
             with contextlib.suppress(KeyError, RuntimeError, StopIteration):
@@ -99,18 +98,17 @@ class TextMasker:
         self._cache[key] = None if masked is text else masked
         return masked
 
-    def _mask(self, text: str) -> str:
-        emailed = mask_emails(text)
-        return mask_phones(emailed, self._phones.find(emailed))
+    def _mask(self, text: str, screen: Screen) -> str:
+        return masked_findings(text, self.detector.find(text, screen))
 
     def clear(self) -> None:
         self._cache.clear()
 
 
 @cache
-def text_masker(region: str) -> TextMasker:
-    """The process-wide masker of a region, so every rule using `text` shares one cache."""
-    return TextMasker(region)
+def text_masker(region: str, text_regions: tuple[str, ...] = ()) -> TextMasker:
+    """The process-wide masker of a configuration, so every rule using `text` shares one cache."""
+    return TextMasker(region, text_regions)
 
 
 def mask_text(text: str, default_region: str = "US") -> str:
@@ -125,6 +123,11 @@ class TextMask(StringMask):
     def __init__(self, masker: TextMasker) -> None:
         self._masker = masker
 
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, bool):
+            return value  # SPEC 3.3: `text` leaves booleans as they are
+        return super().__call__(value)
+
     def mask_str(self, text: str) -> str:
         return self._masker.mask(text)
 
@@ -138,7 +141,20 @@ def build(options: Options, ctx: MaskContext, key_path: KeyPath) -> Mask:
             f"mask 'text' needs omnichannel.default_region to be a region phonenumbers knows "
             f"(ISO 3166 alpha-2, e.g. US); got {ctx.default_region!r}",
         )
-    return TextMask(text_masker(region))
+    return TextMask(text_masker(region, text_regions(ctx)))
+
+
+def text_regions(ctx: MaskContext) -> tuple[str, ...]:
+    """`omnichannel.text_regions`, upper-cased and checked (a ConfigError at the bad entry)."""
+    regions = tuple(region.upper() for region in ctx.text_regions)
+    for index, region in enumerate(regions):
+        if not is_region(region):
+            raise ConfigError(
+                ("omnichannel", "text_regions", index),
+                f"text_regions entries must be regions phonenumbers knows (ISO 3166 alpha-2, "
+                f"e.g. DE); got {ctx.text_regions[index]!r}",
+            )
+    return regions
 
 
 TYPE: Final = MaskType("text", frozenset(), build)

@@ -22,11 +22,15 @@ CONTACT_KEYS = {
     "identifier",
     "thumbnail",
     "availability_status",
+    "blocked",
     "additional_attributes",
     "custom_attributes",
     "created_at",
     "last_activity_at",
-}
+}  # Chatwoot's app/views/api/v1/models/_contact.json.jbuilder
+# Contact#push_event_data and User#push_event_data, as message senders (a user has no phone/email)
+CONTACT_SENDER_KEYS = CONTACT_KEYS - {"availability_status", "created_at", "last_activity_at"}
+USER_SENDER_KEYS = {"id", "name", "available_name", "avatar_url", "type", "availability_status"}
 CHANNELS = {
     "Channel::Whatsapp",
     "Channel::Email",
@@ -61,7 +65,13 @@ async def test_contacts_list_is_paged_chatwoot_style(client: TestClient[Any, Any
     for contact in first["payload"] + last["payload"]:
         assert set(contact) == CONTACT_KEYS
         assert contact["phone_number"] is None or E164.fullmatch(contact["phone_number"])
-        assert set(contact["additional_attributes"]) == {"city", "country", "company_name", "notes"}
+        assert set(contact["additional_attributes"]) == {
+            "city",
+            "country",
+            "country_code",
+            "company_name",
+            "description",
+        }
         assert set(contact["custom_attributes"]) == {
             "user_name",
             "user_number",
@@ -240,8 +250,10 @@ async def test_conversation_and_its_messages(client: TestClient[Any, Any]) -> No
     for message in body["payload"]:
         assert message["conversation_id"] == 1 and message["content_type"] == "text"
         assert message["message_type"] in (0, 1)
-        assert set(message["sender"]) >= {"id", "name", "phone_number", "email", "type"}
-        assert message["sender"]["type"] == ("contact" if message["message_type"] == 0 else "user")
+        incoming = message["message_type"] == 0
+        assert message["sender"]["type"] == ("contact" if incoming else "user")
+        keys = CONTACT_SENDER_KEYS | {"type"} if incoming else USER_SENDER_KEYS | {"thumbnail"}
+        assert set(message["sender"]) == keys
     assert conv["messages"][0] == body["payload"][-1]
 
 

@@ -28,7 +28,7 @@ def snapshot(store: DemoStore) -> object:
 
 
 def free_texts(store: DemoStore) -> list[str]:
-    texts = [c["additional_attributes"]["notes"] for c in store.contacts.values()]
+    texts = [c["additional_attributes"]["description"] for c in store.contacts.values()]
     texts += [m.content for c in store.conversations.values() for m in c.messages]
     return texts
 

@@ -100,7 +100,7 @@ async def test_each_role_sees_contact_one_as_documented(gateway: TestClient[Any,
             "****@example.com",
             "XXX-XXX-0132",
         )
-        assert view["additional_attributes"]["notes"] == (
+        assert view["additional_attributes"]["description"] == (
             "Lived in London, old number XXX-XXX-0958"
         )
     assert views["team_manager"]["identifier"] == "cus_4f9c2a7d1e"

@@ -12,16 +12,17 @@ HEADER = "X-Omni-Customer-Id"
 async def test_webhooks_are_grouped_by_omni_customer(aiohttp_client: Any) -> None:
     client = await aiohttp_client(make_demo_app(live_interval=None))
     deliveries = [
-        ("whatsapp", {HEADER: "omni_a"}, b'{"entry": []}'),
-        ("email", {HEADER: "omni_a"}, b"from=Jane+%3Cjane%40example.com%3E"),
-        ("whatsapp", {HEADER: "omni_b, omni_c"}, b"{}"),  # a batch: two senders
-        ("whatsapp", {HEADER: "omni_a"}, b"{}"),
-        ("whatsapp", {}, b'{"statuses": []}'),  # a receipt: nobody to stamp
+        ("whatsapp", {HEADER: "omni_a"}, b'{"entry": []}', ["omni_a"]),
+        ("email", {HEADER: "omni_a"}, b"from=Jane+%3Cjane%40example.com%3E", ["omni_a"]),
+        ("whatsapp", {HEADER: "omni_b, omni_c"}, b"{}", ["omni_b", "omni_c"]),  # a batch
+        ("whatsapp", {HEADER: "omni_a"}, b"{}", ["omni_a"]),
+        ("whatsapp", {}, b'{"statuses": []}', []),  # a receipt: nobody to stamp
     ]
-    for channel, headers, body in deliveries:
+    for channel, headers, body, ids in deliveries:
         resp = await client.post(f"/webhooks/{channel}", data=body, headers=headers)
         assert resp.status == 200
-        assert await resp.json() == {"ok": True}
+        # the answer names the ids received, so a curl through the gateway shows the stamp
+        assert await resp.json() == {"ok": True, "omni_customer_ids": ids}
     resp = await client.get("/api/v1/accounts/1/customers")
     body = await resp.json()
     rows = {row["omni_customer_id"]: row for row in body["payload"]}

@@ -279,7 +279,8 @@ def test_oci_labels_name_the_version_revision_and_source(runtime: Stage) -> None
 
 def test_builder_installs_from_the_constraints_file(stages: list[Stage]) -> None:
     installs = [a for s in stages[:-1] for a in s.all("RUN") if "pip install" in a]
-    assert any("--constraint /src/constraints.txt /src" in a for a in installs), installs
+    # with the otel extra: setting OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on in the image
+    assert any('--constraint /src/constraints.txt "/src[otel]"' in a for a in installs), installs
 
 
 def test_healthcheck_probes_the_admin_listener_with_python(runtime: Stage) -> None:

@@ -16,7 +16,7 @@ AT = ("routes", 2, "response", 1, "mask")
 def test_every_spec_mask_is_registered() -> None:
     assert set(MASK_NAMES) == {
         "phone", "email", "name", "text", "redact", "remove", "null", "hash", "partial",
-        "attributes",
+        "attributes", "url",
     }  # fmt: skip
 
 

@@ -64,9 +64,15 @@ def test_text_returns_the_same_object_when_nothing_changes(value: Any) -> None:
     assert TEXT(value) is value
 
 
-@pytest.mark.parametrize("value", [True, {"content": "+14155557890"}, ["a@b.co"]])
+@pytest.mark.parametrize("value", [{"content": "+14155557890"}, ["a@b.co"]])
 def test_text_of_an_unhandled_type_is_redacted(value: Any) -> None:
     assert TEXT(value) == "****"
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_text_leaves_booleans_as_they_are(value: bool) -> None:
+    # SPEC 3.3: `text` and `url` leave booleans (and numbers that are no phones) as they are.
+    assert TEXT(value) is value
 
 
 def test_default_region_reads_national_numbers() -> None:

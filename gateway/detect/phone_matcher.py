@@ -31,15 +31,19 @@ from typing import Any, Final, NamedTuple
 from phonenumbers import (
     COUNTRY_CODE_TO_REGION_CODE,
     SUPPORTED_REGIONS,
+    CountryCodeSource,
     Leniency,
     PhoneMetadata,
     PhoneNumberMatch,
     PhoneNumberMatcher,
     national_significant_number,
 )
+from phonenumbers import phonenumbermatcher as _pm
 from phonenumbers.phonenumberutil import _PLUS_CHARS, _VALID_PUNCTUATION
 
-NON_GEO_REGION: Final = "001"
+from gateway.detect import fast_parse
+from gateway.detect.national_screen import ASCII_RUNS, metadata_of, national_screen
+
 MEMO_ENTRIES: Final = 8192
 _DIGIT_LIKE: Final = re.compile(r"[\dxX]")
 _PLUS: Final = re.compile(f"[{_PLUS_CHARS}]")
@@ -58,18 +62,12 @@ class DigitFloors(NamedTuple):
     plain: int
 
 
-def _metadata(country_code: int, region: str) -> Any:
-    if region == NON_GEO_REGION:
-        return PhoneMetadata.metadata_for_nongeo_region(country_code)
-    return PhoneMetadata.metadata_for_region(region)
-
-
 def _shortest_number(country_code: int) -> int:
     """Fewest digits of a national significant number valid in any region of `country_code`."""
     lengths = [
         length
         for region in COUNTRY_CODE_TO_REGION_CODE[country_code]
-        if (metadata := _metadata(country_code, region)) is not None
+        if (metadata := metadata_of(country_code, region)) is not None
         for length in metadata.general_desc.possible_length
         if length > 0
     ]
@@ -101,7 +99,7 @@ def digit_floors(region: str) -> DigitFloors:
     also carries the region's dialling prefix (`011 44 ...`).
     """
     international = min(
-        len(str(code)) + _shortest_number(code) - _added_digits(_metadata(code, regions[0]))
+        len(str(code)) + _shortest_number(code) - _added_digits(metadata_of(code, regions[0]))
         for code, regions in COUNTRY_CODE_TO_REGION_CODE.items()
     )
     home = PhoneMetadata.metadata_for_region(region)
@@ -127,6 +125,18 @@ def _front_door_fits() -> bool:
 
 
 _FRONT_DOOR: Final = _front_door_fits()
+# The matcher internals the Rust-backed parse-and-verify step reproduces (fast_parse.py).
+_VERIFY_PARTS: Final = (
+    "_MATCHING_BRACKETS",
+    "_PUB_PAGES",
+    "_LEAD_PATTERN",
+    "_contains_only_valid_x_chars",
+    "_is_national_prefix_present_if_required",
+)
+# `_search_index` and the pattern's lead limits as phonenumbers 9 has them (checked in tests).
+_SKIP_FITS: Final = _FRONT_DOOR and _pm._LEAD_LIMIT == "{0,2}" and _pm._PUNCTUATION_LIMIT == "{0,4}"
+_ANY_DIGIT: Final = re.compile(r"\d")
+_FAST_FITS: Final = _FRONT_DOOR and all(hasattr(_pm, part) for part in _VERIFY_PARTS)
 # phonenumbers added `min_candidate_length` in 2026 (PR #319); older versions only lose speed.
 _MIN_LENGTH: Final = "min_candidate_length" in inspect.signature(PhoneNumberMatcher).parameters
 
@@ -134,10 +144,12 @@ _MIN_LENGTH: Final = "min_candidate_length" in inspect.signature(PhoneNumberMatc
 class PhoneFinder:
     """The matcher's phone numbers in a text, for one default region."""
 
-    __slots__ = ("_floors", "_misses", "_options", "_region", "_run")
+    __slots__ = ("_fast", "_floors", "_misses", "_options", "_region", "_run", "_runs", "_screen")
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, *, fast: bool = True) -> None:
         self._region = region
+        engine = fast_parse.engine() if fast and _FAST_FITS else None
+        self._fast = engine if engine is not None and fast_parse.agrees_for(region) else None
         self._floors = digit_floors(region)
         unit = r"[\dx]"
         gap = rf"(?:(?!x)[{_VALID_PUNCTUATION}])"
@@ -145,6 +157,9 @@ class PhoneFinder:
         self._run = re.compile(
             rf"{unit}(?:{gap}{{0,4}}{unit}){{{self._floors.plus - 1}}}", re.IGNORECASE
         )
+        # Maximal runs: every candidate of the matcher lies inside one (same gaps, `x` a unit).
+        self._runs = re.compile(rf"{unit}(?:{gap}{{0,4}}{unit})*", re.IGNORECASE)
+        self._screen = national_screen(region)
         self._options: dict[str, Any] = {"leniency": Leniency.VALID}
         if _MIN_LENGTH:
             self._options["min_candidate_length"] = self._floors.plus
@@ -155,8 +170,29 @@ class PhoneFinder:
         """False when `text` certainly holds no number the matcher would find."""
         return self._run.search(text) is not None
 
-    def find(self, text: str) -> list[PhoneSpan]:
+    @property
+    def region(self) -> str:
+        return self._region
+
+    @property
+    def uses_fast_engine(self) -> bool:
+        return self._fast is not None
+
+    def could_match(self, text: str) -> bool:
+        """False when no digit run of `text` can hold a valid number (see `NationalScreen`)."""
+        screen = self._screen
+        if screen is not None and text.isascii() and "+" not in text:
+            # The screen subsumes the digit floor: a run under it is ruled out at once.
+            return not all(map(screen.rules_out, ASCII_RUNS.findall(text)))
         if not self.may_contain(text):
+            return False
+        if screen is None or _PLUS.search(text):
+            return True
+        return not all(screen.rules_out(run.group()) for run in self._runs.finditer(text))
+
+    def find(self, text: str, screened: bool = False) -> list[PhoneSpan]:
+        """The matcher's numbers; `screened`: `could_match(text)` said yes already."""
+        if not screened and not self.could_match(text):
             return []
         if _FRONT_DOOR:
             matcher: PhoneNumberMatcher = _Matcher(text, self)
@@ -173,6 +209,8 @@ class PhoneFinder:
         """`matcher._extract_match(candidate, offset)`, skipping work whose answer is known."""
         floor = self._floors.plus if _PLUS.search(candidate) else self._floors.plain
         if len(_DIGIT_LIKE.findall(candidate)) < floor:
+            return None
+        if floor == self._floors.plain and self._screen and self._screen.rules_out(candidate):
             return None
         end = offset + len(candidate)
         digest = hashlib.blake2b(candidate.encode("utf-8", "surrogatepass"), digest_size=16)
@@ -195,6 +233,47 @@ class _Matcher(PhoneNumberMatcher):
     def __init__(self, text: str, finder: PhoneFinder) -> None:
         super().__init__(text, finder._region, **finder._options)
         self._finder = finder
+        if _SKIP_FITS:
+            # The matcher's pattern needs a digit, and at most two leading groups of a bracket
+            # or plus and four punctuation characters come before it: no match starts earlier
+            # than 10 characters before the first digit, so the search starts there.
+            first = _ANY_DIGIT.search(text)
+            self._search_index = len(text) if first is None else max(0, first.start() - 10)
 
     def _extract_match(self, candidate: str, offset: int) -> PhoneNumberMatch | None:
         return self._finder.check(self, candidate, offset)
+
+    def _parse_and_verify(self, candidate: str, offset: int) -> PhoneNumberMatch | None:
+        fast = self._finder._fast
+        if fast is None or "x" in candidate or "X" in candidate:
+            return PhoneNumberMatcher._parse_and_verify(self, candidate, offset)
+        return _fast_parse_and_verify(self, fast, candidate, offset)
+
+
+def _fast_parse_and_verify(
+    matcher: PhoneNumberMatcher, fast: Any, candidate: str, offset: int
+) -> PhoneNumberMatch | None:
+    """phonenumbers' `_parse_and_verify` (Leniency.VALID) with parse and validity from Rust.
+
+    Line for line the library's method; `x` characters (carrier codes, extensions) never come
+    here, so `_contains_only_valid_x_chars` is always true and is left out.
+    """
+    if not _pm._MATCHING_BRACKETS.fullmatch(candidate) or _pm._PUB_PAGES.search(candidate):
+        return None
+    text = matcher.text
+    if offset > 0 and not _pm._LEAD_PATTERN.match(candidate):
+        previous = text[offset - 1]
+        if matcher._is_invalid_punctuation_symbol(previous) or matcher._is_latin_letter(previous):
+            return None
+    last = offset + len(candidate)
+    if last < len(text):
+        following = text[last]
+        if matcher._is_invalid_punctuation_symbol(following) or matcher._is_latin_letter(following):
+            return None
+    number = fast_parse.parse_valid(fast, candidate, matcher.preferred_region or "ZZ")
+    if number is None or not _pm._is_national_prefix_present_if_required(number):
+        return None
+    number.country_code_source = CountryCodeSource.UNSPECIFIED
+    number.raw_input = None
+    number.preferred_domestic_carrier_code = None
+    return PhoneNumberMatch(offset, candidate, number)

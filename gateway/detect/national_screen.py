@@ -1,0 +1,102 @@
+"""The national screen: an exact, cheap proof that a digit run holds no valid phone number.
+
+phonenumbers' matcher parses every digit run it meets (order numbers, dates, ids), which is
+where the text mask's time went. This screen rules most of them out first, never changing the
+matcher's answer (see `NationalScreen`); the matcher only sees runs the screen cannot rule out.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any, Final
+
+from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
+
+NON_GEO_REGION: Final = "001"
+
+
+def metadata_of(country_code: int, region: str) -> Any:
+    if region == NON_GEO_REGION:
+        return PhoneMetadata.metadata_for_nongeo_region(country_code)
+    return PhoneMetadata.metadata_for_region(region)
+
+
+class NationalScreen:
+    """An exact test that a digit run without `+` cannot hold a valid number of a region.
+
+    Read with default region R (country code C), a run without a plus sign and without R's
+    international prefix at its start can only yield numbers of C (phonenumbers extracts no
+    other country code from it), and the national significant number of any number parsed from
+    the run or from any part of it is a contiguous stretch of the run's digits: stripping a
+    national prefix, a carrier code or C itself only removes leading digits, and an extension
+    only trailing ones. A valid number's NSN fully matches the general description (pattern and
+    possible lengths) of some region of C. So when no stretch of a possible length matches, no
+    number is valid. Not used (None) for regions whose national-prefix transform rewrites digits
+    (AG, AR, ...). Runs with letters (keypad `x`) or non-ASCII digits are never ruled out.
+    """
+
+    __slots__ = ("_by_length", "_idd", "_shortest")
+
+    def __init__(self, idd: re.Pattern[str], by_length: dict[int, re.Pattern[str]]):
+        self._idd = idd
+        self._by_length = tuple(sorted(by_length.items()))
+        self._shortest = self._by_length[0][0]
+
+    def rules_out(self, run: str) -> bool:
+        if not run.isascii() or "x" in run or "X" in run:
+            return False
+        digits = _NON_DIGIT.sub("", run)
+        size = len(digits)
+        if size < self._shortest:
+            return True
+        if self._idd.match(digits):
+            return False
+        for length, pattern in self._by_length:
+            if length > size:
+                break
+            fullmatch = pattern.fullmatch
+            for start in range(size - length + 1):
+                if fullmatch(digits, start, start + length):
+                    return False
+        return True
+
+
+_NON_DIGIT: Final = re.compile(r"\D")
+_SINGLE_GROUP: Final = re.compile(r"\\\d")  # `\2`: keeps one group of the digits, adds none
+# ASCII texts: maximal runs of digits joined by the matcher's ASCII punctuation (any number of
+# it: a longer run only screens less). `x`/`X` join too; a run holding one is never ruled out.
+ASCII_RUNS: Final = re.compile(r"\d[\dxX\-\s().\[\]/~]*")
+
+
+@cache
+def national_screen(region: str) -> NationalScreen | None:
+    home = PhoneMetadata.metadata_for_region(region)
+    if home is None or home.country_code is None:
+        return None
+    if home.national_prefix_transform_rule and not _SINGLE_GROUP.fullmatch(
+        home.national_prefix_transform_rule
+    ):
+        return None  # the rule adds digits (AG's `268\1`): the NSN is not a stretch of the run
+    # Per length, the general patterns of the regions that list it (`3\d{6}` alone for 7 in +1).
+    by_length: dict[int, list[str]] = {}
+    for member in COUNTRY_CODE_TO_REGION_CODE[home.country_code]:
+        metadata = metadata_of(home.country_code, member)
+        if metadata is None or metadata.general_desc is None:
+            continue
+        desc = metadata.general_desc
+        if not desc.national_number_pattern or not desc.possible_length:
+            return None  # nothing stated to screen with
+        for length in desc.possible_length:
+            if length > 0:
+                patterns = by_length.setdefault(length, [])
+                if desc.national_number_pattern not in patterns:
+                    patterns.append(desc.national_number_pattern)
+    if not by_length:
+        return None
+    idd = re.compile(f"(?:{home.international_prefix or '(?!)'})")
+    compiled = {
+        length: re.compile("|".join(f"(?:{p})" for p in patterns))
+        for length, patterns in by_length.items()
+    }
+    return NationalScreen(idd, compiled)
