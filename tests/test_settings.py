@@ -28,7 +28,7 @@ def test_defaults_and_environment(tmp_path: Path) -> None:
     assert settings.otel is None  # tracing off unless an endpoint is set
 
 
-def test_otel_endpoint_from_flag_and_environment(tmp_path) -> None:
+def test_otel_endpoint_from_flag_and_environment(tmp_path: Path) -> None:
     environ = {"OMNIGATE_UPSTREAM": "http://chat:3000", "OMNIGATE_RULES": str(tmp_path)}
     assert parse([], {**environ, "OMNIGATE_OTEL": "http://otel:4318"}).otel == "http://otel:4318"
     assert parse(["--otel", "https://c:4318"], environ).otel == "https://c:4318"
