@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import WSMsgType, web
 
 from tests.conftest import GatewayFactory, bearer
-from tests.test_web_masking import RULES
+from tests.test_web_masking_functional import RULES
 
 PATH = "/api/v1/accounts/1/conversations/1/messages"
 

@@ -7,7 +7,7 @@ import asyncio
 from aiohttp import WSMsgType, web
 
 from tests.conftest import GatewayFactory, bearer
-from tests.test_web_masking import RULES
+from tests.test_web_masking_functional import RULES
 
 FRAME = '{"payload": [{"content": "' + "x" * 60_000 + '"}]}'
 TOTAL = 1200  # ~72 MB if nothing held it back (socket buffers hold ~12 MB)
