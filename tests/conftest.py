@@ -13,7 +13,8 @@ import jwt
 import pytest
 import yarl
 from aiohttp import web
-from aiohttp.test_utils import BaseRunner, TestClient, TestServer
+from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.web_runner import BaseRunner
 from hypothesis import settings as hypothesis_settings
 
 from gateway.event_log import EventLog
@@ -69,7 +70,11 @@ class Gateway:
     """A gateway under test: its client, its state, and what it logged."""
 
     def __init__(
-        self, client: TestClient, state: GatewayState, access: io.StringIO, audit: io.StringIO
+        self,
+        client: TestClient[Any, Any],
+        state: GatewayState,
+        access: io.StringIO,
+        audit: io.StringIO,
     ) -> None:
         self.client = client
         self.state = state
@@ -78,11 +83,12 @@ class Gateway:
 
 
 GatewayFactory = Callable[..., Awaitable[Gateway]]
+UpstreamApp = Callable[[web.Application], Awaitable[TestServer]]
 
 
 @pytest.fixture
 async def make_gateway(
-    tmp_path: Path, aiohttp_client: Callable[..., Awaitable[TestClient]]
+    tmp_path: Path, aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]]
 ) -> GatewayFactory:
     async def factory(
         upstream: TestServer | str,
@@ -150,10 +156,11 @@ async def upstream_app(
     return start
 
 
-async def raw_http(port: int, request: bytes, *, read_timeout: float = 5.0) -> bytes:
+async def raw_http(port: int | None, request: bytes, *, read_timeout: float = 5.0) -> bytes:
     """Send bytes exactly as given (no client-side path normalisation); return the raw answer."""
     import asyncio
 
+    assert port is not None  # a started test server has its port
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(request)
     await writer.drain()

@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
+def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any]]:
     out = tmp_path_factory.mktemp("bench")
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--duration", "0.5", "--budget", "0.05",
@@ -33,7 +34,7 @@ def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
     return done.stdout, json.loads(files[0].read_text())
 
 
-def test_report_has_every_section(bench_run: tuple[str, dict]) -> None:
+def test_report_has_every_section(bench_run: tuple[str, dict[str, Any]]) -> None:
     stdout, results = bench_run
     for title in ("pass-through", "in-process", "by rule", "through the gateway",
                   "large responses are masked", "WebSocket", "identity linking"):  # fmt: skip
@@ -46,7 +47,7 @@ def test_report_has_every_section(bench_run: tuple[str, dict]) -> None:
     assert results["meta"]["nproc"] >= 1
 
 
-def test_proxy_rows_cover_every_payload_and_target(bench_run: tuple[str, dict]) -> None:
+def test_proxy_rows_cover_every_payload_and_target(bench_run: tuple[str, dict[str, Any]]) -> None:
     proxy = bench_run[1]["proxy"]
     seen = {(row["payload"], row["target"]) for row in proxy["rows"]}
     assert seen == {
@@ -62,7 +63,7 @@ def test_proxy_rows_cover_every_payload_and_target(bench_run: tuple[str, dict]) 
     assert [r["payload"] for r in proxy["ratios"]] == ["small_300B", "large_200KB", "post_1KB"]
 
 
-def test_masking_figures_and_no_leak(bench_run: tuple[str, dict]) -> None:
+def test_masking_figures_and_no_leak(bench_run: tuple[str, dict[str, Any]]) -> None:
     inprocess = bench_run[1]["masking_inprocess"]
     for kind in ("realistic", "adversarial"):
         figures = inprocess[kind]
@@ -82,7 +83,7 @@ def test_masking_figures_and_no_leak(bench_run: tuple[str, dict]) -> None:
     assert "masking_added_cpu_ms" in through["masked_realistic"]
 
 
-def test_stall_small_requests_alone_and_with_masking(bench_run: tuple[str, dict]) -> None:
+def test_stall_small_requests_alone_and_with_masking(bench_run: tuple[str, dict[str, Any]]) -> None:
     stall = bench_run[1]["stall"]
     for case in ("alone", "with_masking", "background"):
         row = stall[case]
@@ -94,7 +95,7 @@ def test_stall_small_requests_alone_and_with_masking(bench_run: tuple[str, dict]
     assert stall["p99_ratio"] == stall["with_masking"]["p99_ms"] / stall["alone"]["p99_ms"]
 
 
-def test_websocket_frames_masked_for_agent_only(bench_run: tuple[str, dict]) -> None:
+def test_websocket_frames_masked_for_agent_only(bench_run: tuple[str, dict[str, Any]]) -> None:
     feed = bench_run[1]["websocket"]
     assert feed["gateway_agent"]["all_frames_masked"] is True
     assert feed["gateway_admin"]["all_frames_masked"] is False  # masking off: clear frames

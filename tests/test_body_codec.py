@@ -2,6 +2,7 @@
 
 import gzip
 import zlib
+from typing import Any
 
 import brotli
 import pytest
@@ -31,7 +32,7 @@ BODY = b'{"phone_number": "+14155557890"}' * 10
         (gzip.compress(BODY[:50]) + gzip.compress(BODY[50:]), "gzip"),  # multi-member gzip
     ],
 )
-def test_decode(encoded, coding) -> None:
+def test_decode(encoded: Any, coding: str | None) -> None:
     assert decode_body(encoded, coding, 1 << 20) == BODY
 
 
@@ -51,7 +52,7 @@ def test_zstd_when_available() -> None:
         ("compress", "identity"),  # nothing decodable: identity
     ],
 )
-def test_decodable_accept_encoding(client, sent) -> None:
+def test_decodable_accept_encoding(client: str, sent: str) -> None:
     assert decodable_accept_encoding(client) == sent
 
 
@@ -65,7 +66,7 @@ def test_decodable_accept_encoding(client, sent) -> None:
         (brotli.compress(b"0" * 100_000), "br"),  # brotli bomb
     ],
 )
-def test_undecodable(encoded, coding) -> None:
+def test_undecodable(encoded: Any, coding: str) -> None:
     with pytest.raises(UndecodableBody):
         decode_body(encoded, coding, 10_000)
 
@@ -81,7 +82,7 @@ def test_undecodable(encoded, coding) -> None:
         (None, False),
     ],
 )
-def test_accepts_gzip(header, accepted) -> None:
+def test_accepts_gzip(header: str | None, accepted: bool) -> None:
     assert accepts_gzip(header) is accepted
 
 

@@ -9,6 +9,7 @@ import pytest
 from gateway.auth import Caller
 from gateway.body_rewrite import rewrite_json
 from gateway.errors import UnmaskableResponse
+from gateway.route_view import RoutePolicy
 from gateway.rules_plan import load_plan
 from gateway.transform import Outcome
 from tests.conftest import JWT_SECRET, MINIMAL_RULES
@@ -26,7 +27,7 @@ BODY = b'{"phone": "+14155557890", "n": 18446744073709551616}'
 
 
 @pytest.fixture(scope="module")
-def views(tmp_path_factory):
+def views(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RoutePolicy]:
     folder = tmp_path_factory.mktemp("rules")
     (folder / "r.yaml").write_text(RULES)
     plan = load_plan(folder, {"OMNIGATE_JWT_SECRET": JWT_SECRET})
@@ -46,7 +47,9 @@ def views(tmp_path_factory):
         (b"[" * 3000 + b"]" * 3000, None, "invalid_json"),  # nested too deep to read
     ],
 )
-def test_masked_role_fails_closed(views, raw, encoding, reason):
+def test_masked_role_fails_closed(
+    views: dict[str, RoutePolicy], raw: bytes, encoding: str | None, reason: str
+) -> None:
     with pytest.raises(UnmaskableResponse) as error:
         rewrite_json(raw, encoding, views["agent"], Outcome(), 4096)
     assert error.value.reason == reason
@@ -56,15 +59,17 @@ def test_masked_role_fails_closed(views, raw, encoding, reason):
     ("raw", "encoding"),
     [(b"{not json", None), (BODY, "compress"), (b"  ", None)],
 )
-def test_unmasked_role_gets_the_bytes_as_they_were(views, raw, encoding):
+def test_unmasked_role_gets_the_bytes_as_they_were(
+    views: dict[str, RoutePolicy], raw: bytes, encoding: str | None
+) -> None:
     assert rewrite_json(raw, encoding, views["admin"], Outcome(), 4096).body is None
 
 
-def test_masked_body_keeps_exact_numbers(views):
+def test_masked_body_keeps_exact_numbers(views: dict[str, RoutePolicy]) -> None:
     result = rewrite_json(gzip.compress(BODY), "gzip", views["agent"], Outcome(), 4096)
     assert result.body == b'{"phone":"XXX-XXX-7890","n":18446744073709551616}'
 
 
-def test_admin_reveal_is_counted_and_body_untouched(views):
+def test_admin_reveal_is_counted_and_body_untouched(views: dict[str, RoutePolicy]) -> None:
     result = rewrite_json(BODY, None, views["admin"], Outcome(), 4096)
     assert result.body is None and result.revealed == 1

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -45,7 +46,9 @@ RULES = MINIMAL_RULES + textwrap.dedent(
 )
 
 
-def omnigate(*args: str, stdin: str | None = None, env: dict[str, str] | None = None):
+def omnigate(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "OMNIGATE_JWT_SECRET": JWT_SECRET, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "gateway", *args],
@@ -213,7 +216,7 @@ def test_token() -> None:
         ),
     ],
 )
-def test_usage_errors_are_one_line_exit_2(args, message) -> None:
+def test_usage_errors_are_one_line_exit_2(args: list[Any], message: str) -> None:
     env = {"OMNIGATE_UPSTREAM": ""}
     result = omnigate(*args, env=env)
     assert result.returncode == 2

@@ -73,5 +73,5 @@ def test_no_descriptor_left_to_count_with_counts_as_the_limit(
     def listdir(path: object) -> list[str]:
         raise OSError(errno.EMFILE, "Too many open files")
 
-    monkeypatch.setattr(descriptors.os, "listdir", listdir)
+    monkeypatch.setattr(descriptors.os, "listdir", listdir)  # type: ignore[attr-defined]
     assert descriptors.open_descriptors() == descriptors.soft_limit()

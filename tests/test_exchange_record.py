@@ -12,6 +12,7 @@ import os
 import textwrap
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -84,7 +85,7 @@ async def upstream_events() -> dict[str, asyncio.Future[None]]:
 async def recording_gateway(
     tmp_path: Path,
     aiohttp_server: Callable[..., Awaitable[TestServer]],
-    aiohttp_client: Callable[..., Awaitable[TestClient]],
+    aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]],
     upstream_events: dict[str, asyncio.Future[None]],
 ) -> Gateway:
     """A gateway whose server cancels a handler when its client goes, as `serve` does."""

@@ -50,7 +50,7 @@ def test_locate_finds_each_chain_in_walk_order() -> None:
     items: Any = doc["items"]
     first, meta, second, third = items[0], items[0]["meta"], items[1], items[2][0]
     group = DescentGroup((), [("sender", "email"), ("sender", "name"), ("name",)])
-    senders, every = group.locate(doc)  # chains differing only in their last key share a list
+    senders, every = group.locate(doc)  # type: ignore[misc]  # chains differing only in their last key share a list
     assert ids(senders) == ids([doc["sender"], first["sender"], meta["sender"], third["sender"]])
     # A one-key chain is looked up in every dict of the walk, in pre-order.
     assert ids(every) == ids(
@@ -73,7 +73,7 @@ def ids(values: list[Any]) -> list[int]:
 
 
 def test_locate_starts_below_the_prefix() -> None:
-    doc = {"a": {"x": {"b": 1}}, "x": {"b": 2}}
+    doc: dict[str, Any] = {"a": {"x": {"b": 1}}, "x": {"b": 2}}
     assert DescentGroup(("a",), [("b",)]).locate(doc) == [[doc["a"], doc["a"]["x"]]]
     assert DescentGroup(("nope",), [("b",)]).locate(doc) == [[]]
     assert DescentGroup(("a", "x", "b"), [("b",)]).locate(doc) == [[]]  # the start is a scalar
@@ -97,7 +97,7 @@ def test_apply_writes_rule_after_rule_and_counts_changes() -> None:
 def test_apply_removes_keys_and_later_rules_skip_them() -> None:
     doc = {"s": {"a": "x", "b": "y"}}
     seen: list[Any] = []
-    fns = [lambda v: REMOVE, lambda v: seen.append(v) or "B"]
+    fns = [lambda v: REMOVE, lambda v: seen.append(v) or "B"]  # type: ignore[func-returns-value]
     assert list(DescentGroup((), [("s", "a"), ("s", "a")]).apply(doc, fns, remove=REMOVE)) == [1, 0]
     assert doc == {"s": {"b": "y"}}
     assert seen == []

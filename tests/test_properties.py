@@ -18,9 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.auth import Caller
+from gateway.route_view import RoutePolicy
 from gateway.rules_plan import load_plan
 from gateway.transform import Outcome, transform_document
-from tests.conftest import JWT_SECRET, MINIMAL_RULES, bearer
+from tests.conftest import JWT_SECRET, MINIMAL_RULES, GatewayFactory, UpstreamApp, bearer
 
 AGENT = Caller(role="agent", masking=True, sub=None, token_present=True)
 
@@ -87,14 +88,16 @@ def _shape(doc: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def people_view(tmp_path_factory):
+def people_view(tmp_path_factory: pytest.TempPathFactory) -> RoutePolicy:
     plan = load_plan(_rules(tmp_path_factory.mktemp("r")), {"OMNIGATE_JWT_SECRET": JWT_SECRET})
     return plan.policy("GET", "/people", AGENT)
 
 
 @settings(max_examples=150, deadline=None)
 @given(doc=documents())
-def test_masked_output_never_holds_a_selected_clear_value(people_view, doc) -> None:
+def test_masked_output_never_holds_a_selected_clear_value(
+    people_view: RoutePolicy, doc: dict[str, Any]
+) -> None:
     clear = [dict(p) for p in _people(doc)]
     masked = transform_document(copy.deepcopy(doc), people_view, Outcome())
     text = json.dumps(masked, ensure_ascii=False)
@@ -125,7 +128,11 @@ def _upstream(body: bytes, content_type: str) -> web.Application:
     path=st.from_regex(r"/[a-z0-9]{1,8}(/[a-z0-9]{1,8}){0,3}", fullmatch=True),
 )
 async def test_unmatched_routes_are_byte_identical(
-    make_gateway, upstream_app, body, content_type, path
+    make_gateway: GatewayFactory,
+    upstream_app: UpstreamApp,
+    body: bytes,
+    content_type: str,
+    path: str,
 ) -> None:
     gw = await make_gateway(await upstream_app(_upstream(body, content_type)))
     resp = await gw.client.get(path, headers=bearer("agent"))

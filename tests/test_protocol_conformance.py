@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import orjson
 import pytest
 
-from tests.conftest import MINIMAL_RULES, raw_http, token
+from tests.conftest import MINIMAL_RULES, GatewayFactory, raw_http, token
 
 
 class RawUpstream:
@@ -120,7 +120,13 @@ def error_of(answer: bytes) -> tuple[int, str]:
         (b"GET /x HTTP/1.1\r\nHost: g\r\n" + b"X-N: 1\r\n" * 130 + b"\r\n", 400, "bad_request"),
     ],
 )
-async def test_refused_at_the_door(make_gateway, upstream, request_bytes, status, code):
+async def test_refused_at_the_door(
+    make_gateway: GatewayFactory,
+    upstream: RawUpstream,
+    request_bytes: bytes,
+    status: int,
+    code: str,
+) -> None:
     gw = await make_gateway(upstream.url)
     answer = await raw_http(gw.client.port, request_bytes, read_timeout=2)
     assert error_of(answer) == (status, code)
@@ -132,7 +138,9 @@ async def test_refused_at_the_door(make_gateway, upstream, request_bytes, status
     assert upstream.received == []  # never proxied
 
 
-async def test_chunked_alone_is_proxied(make_gateway, upstream):
+async def test_chunked_alone_is_proxied(
+    make_gateway: GatewayFactory, upstream: RawUpstream
+) -> None:
     gw = await make_gateway(upstream.url)
     request = (
         b"POST /x HTTP/1.1\r\nHost: g\r\nTransfer-Encoding: Chunked\r\nConnection: close\r\n\r\n"
@@ -143,7 +151,7 @@ async def test_chunked_alone_is_proxied(make_gateway, upstream):
     assert upstream.received[0].endswith(b"hello\r\n0\r\n\r\n")
 
 
-async def test_obs_text_header_bytes_pass_both_ways(make_gateway):
+async def test_obs_text_header_bytes_pass_both_ways(make_gateway: GatewayFactory) -> None:
     obs = b"caf\xe9 \x80\xff \xc3\xa9"  # latin-1 bytes, stray bytes and valid UTF-8 together
     reply = b"HTTP/1.1 200 OK\r\nX-Obs: " + obs + b"\r\nContent-Length: 2\r\n\r\nok"
     async with RawUpstream(reply) as upstream:
@@ -154,7 +162,9 @@ async def test_obs_text_header_bytes_pass_both_ways(make_gateway):
     assert b"\r\nX-Obs: " + obs + b"\r\n" in answer
 
 
-async def test_absolute_form_authority_replaces_host(make_gateway, upstream):
+async def test_absolute_form_authority_replaces_host(
+    make_gateway: GatewayFactory, upstream: RawUpstream
+) -> None:
     gw = await make_gateway(upstream.url)
     request = (
         b"GET http://user@api.example:8443/contacts?a=1 HTTP/1.1\r\nHost: other.example\r\n"
@@ -169,7 +179,9 @@ async def test_absolute_form_authority_replaces_host(make_gateway, upstream):
     assert b"X-Forwarded-Host: api.example:8443" in head
 
 
-async def test_expect_continue_is_not_forwarded_and_does_not_stall(make_gateway, upstream):
+async def test_expect_continue_is_not_forwarded_and_does_not_stall(
+    make_gateway: GatewayFactory, upstream: RawUpstream
+) -> None:
     # The raw upstream never sends 100: if the expectation were forwarded, aiohttp's client
     # would wait for it and the upload would end in a 504 after the upstream timeout.
     gw = await make_gateway(upstream.url, upstream_timeout=3)
@@ -195,7 +207,9 @@ async def test_expect_continue_is_not_forwarded_and_does_not_stall(make_gateway,
     assert received.endswith(body)
 
 
-async def test_expect_continue_is_not_sent_for_a_bad_token(make_gateway, upstream):
+async def test_expect_continue_is_not_sent_for_a_bad_token(
+    make_gateway: GatewayFactory, upstream: RawUpstream
+) -> None:
     gw = await make_gateway(upstream.url)
     request = (
         b"PUT /upload HTTP/1.1\r\nHost: g\r\nAuthorization: Bearer not.a.token\r\n"
@@ -216,7 +230,9 @@ async def test_expect_continue_is_not_sent_for_a_bad_token(make_gateway, upstrea
         b"HTTP/1.1 200 OK\r\n" + b"X-N: 1\r\n" * 130 + b"Content-Length: 2\r\n\r\nok",
     ],
 )
-async def test_an_oversized_upstream_response_head_is_a_502(make_gateway, reply):
+async def test_an_oversized_upstream_response_head_is_a_502(
+    make_gateway: GatewayFactory, reply: bytes
+) -> None:
     async with RawUpstream(reply) as upstream:
         gw = await make_gateway(upstream.url)
         answer = await raw_http(
@@ -250,7 +266,9 @@ routes:
         ("GET /other HTTP/1.0", "agent", False),  # never a 1xx to an HTTP/1.0 client
     ],
 )
-async def test_informational_responses_are_relayed(make_gateway, request_line, role, relayed):
+async def test_informational_responses_are_relayed(
+    make_gateway: GatewayFactory, request_line: str, role: str, relayed: bool
+) -> None:
     async with RawUpstream(EARLY_HINTS) as upstream:
         gw = await make_gateway(upstream.url, MASKED_ROUTE)
         request = (

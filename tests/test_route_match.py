@@ -1,5 +1,7 @@
 """Route templates: segments, wildcards, methods, trailing slashes."""
 
+from typing import Any
+
 import pytest
 
 from gateway.errors import ConfigError
@@ -34,7 +36,9 @@ CONTACT = "/api/v1/accounts/{account_id}/contacts/{id}"
         ("/c/{id}/messages", None, "GET", "/c/1/messages%3Cv", False),  # another escape is not
     ],
 )
-def test_matches(template, methods, method, path, hit) -> None:
+def test_matches(
+    template: str, methods: list[Any] | str | None, method: str, path: str, hit: bool
+) -> None:
     assert compile_template(template, methods).matches(method, path) is hit
 
 
@@ -42,6 +46,6 @@ def test_matches(template, methods, method, path, hit) -> None:
     "template",
     ["api/x", "/api/{id", "/api/x*", "/api/{a}{b}"],
 )
-def test_bad_templates(template) -> None:
+def test_bad_templates(template: str) -> None:
     with pytest.raises(ConfigError):
         compile_template(template, None, ("routes", 0, "match"))

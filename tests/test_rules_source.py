@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
 
 
-def write(files: dict[str, str | bytes], folder: str = "rules") -> Path:
+def write(files: Mapping[str, str | bytes], folder: str = "rules") -> Path:
     root = Path(folder)
     root.mkdir(exist_ok=True)
     for name, text in files.items():
@@ -400,14 +401,14 @@ def test_errors_are_exact_file_line_messages(
         (
             lambda: (
                 write({".hidden.yaml": "version: 1\n", "README.md": "x"}, "only_other")
-                and Path("only_other/sub.yaml").mkdir()
+                and Path("only_other/sub.yaml").mkdir()  # type: ignore[func-returns-value]
             ),
             "only_other",
             "only_other:1: no rule files (*.yaml, *.yml, *.json) in this folder",
         ),
         # SECURITY: a dangling symlink fails loudly rather than dropping its rules
         (
-            lambda: write({}, "dangling") and os.symlink("gone.yaml", "dangling/a.yaml"),
+            lambda: write({}, "dangling") and os.symlink("gone.yaml", "dangling/a.yaml"),  # type: ignore[func-returns-value]
             "dangling",
             "dangling/a.yaml:1: cannot read file: No such file or directory",
         ),

@@ -1,19 +1,20 @@
 """serve settings: flags over environment over defaults; one-line errors naming the flag."""
 
 import argparse
+from pathlib import Path
 
 import pytest
 
-from gateway.settings import SettingsError, add_serve_arguments, resolve_settings
+from gateway.settings import Settings, SettingsError, add_serve_arguments, resolve_settings
 
 
-def parse(argv, environ=None):
+def parse(argv: list[str], environ: dict[str, str] | None = None) -> Settings:
     parser = argparse.ArgumentParser()
     add_serve_arguments(parser)
     return resolve_settings(parser.parse_args(argv), environ or {})
 
 
-def test_defaults_and_environment(tmp_path) -> None:
+def test_defaults_and_environment(tmp_path: Path) -> None:
     settings = parse([], {"OMNIGATE_UPSTREAM": "http://chat:3000", "OMNIGATE_RULES": str(tmp_path)})
     assert str(settings.upstream) == "http://chat:3000"
     assert (settings.listen.host, settings.listen.port) == ("0.0.0.0", 8080)
@@ -27,19 +28,19 @@ def test_defaults_and_environment(tmp_path) -> None:
     assert settings.otel is None  # tracing off unless an endpoint is set
 
 
-def test_otel_endpoint_from_flag_and_environment(tmp_path) -> None:
+def test_otel_endpoint_from_flag_and_environment(tmp_path: Path) -> None:
     environ = {"OMNIGATE_UPSTREAM": "http://chat:3000", "OMNIGATE_RULES": str(tmp_path)}
     assert parse([], {**environ, "OMNIGATE_OTEL": "http://otel:4318"}).otel == "http://otel:4318"
     assert parse(["--otel", "https://c:4318"], environ).otel == "https://c:4318"
 
 
-def test_header_timeout_from_flag_and_environment(tmp_path) -> None:
+def test_header_timeout_from_flag_and_environment(tmp_path: Path) -> None:
     environ = {"OMNIGATE_UPSTREAM": "http://chat:3000", "OMNIGATE_RULES": str(tmp_path)}
     assert parse([], {**environ, "OMNIGATE_HEADER_TIMEOUT": "20"}).header_timeout == 20
     assert parse(["--header-timeout", "2.5"], environ).header_timeout == 2.5
 
 
-def test_flags_win_over_environment(tmp_path) -> None:
+def test_flags_win_over_environment(tmp_path: Path) -> None:
     settings = parse(
         ["--upstream", "https://a.example", "--rules", str(tmp_path), "--listen", "[::1]:81"],
         {"OMNIGATE_UPSTREAM": "http://b.example"},
@@ -66,7 +67,7 @@ def test_flags_win_over_environment(tmp_path) -> None:
         (["--upstream", "http://x", "--otel", "http://[::1"], "--otel: expected an OTLP"),
     ],
 )
-def test_errors_name_the_flag(argv, message, tmp_path) -> None:
+def test_errors_name_the_flag(argv: list[str], message: str, tmp_path: Path) -> None:
     environ = {} if "--rules" in argv else {"OMNIGATE_RULES": str(tmp_path)}
     with pytest.raises(SettingsError) as error:
         parse(argv, environ)

@@ -1,12 +1,14 @@
 """SSE splitting and event masking, pure."""
 
+from typing import Any
+
 import orjson
 import pytest
 
 from gateway.sse import EventSplitter, EventTooLarge, mask_event
 
 
-def upper_json(doc):
+def upper_json(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.upper() if isinstance(v, str) else v) for k, v in doc.items()}
 
 
@@ -50,7 +52,7 @@ def test_oversized_event_raises() -> None:
         ([b'data: {"a":"z"}\r\n', b"\r\n"], b'data: {"a":"Z"}\r\n\r\n'),
     ],
 )
-def test_mask_event(event, expected) -> None:
+def test_mask_event(event: list[Any], expected: bytes) -> None:
     assert mask_event(event, upper_json, lambda t: t.replace("hello", "<hello>")) == expected
 
 

@@ -93,8 +93,7 @@ fusable_specs = st.lists(
 
 def make_rules(specs: list[tuple[str, str]], route: str = "r") -> tuple[MaskRule, ...]:
     return tuple(
-        MaskRule(route, path, compile_selector(path), MASKS[mask], None)  # type: ignore[arg-type]
-        for path, mask in specs
+        MaskRule(route, path, compile_selector(path), MASKS[mask], None) for path, mask in specs
     )
 
 
@@ -230,7 +229,7 @@ def test_a_mask_raising_in_a_group_fails_and_keeps_earlier_counts() -> None:
     rules = (
         *make_rules(SENDERS[:1]),
         MaskRule("r", path, compile_selector(path), FakeMask("boom", boom), None),
-    )  # type: ignore[arg-type]
+    )
     outcome = Outcome()
     with pytest.raises(TransformFailed, match="ZeroDivisionError"):
         transform_document(chat(), make_view(rules), outcome)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import aiohttp
 import pytest
 import yarl
 from aiohttp import http_exceptions
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from gateway.errors import (
     GatewayError,
@@ -21,7 +22,9 @@ from tests.conftest import Gateway, GatewayFactory, bearer
 
 
 def _response_error(cause: BaseException) -> aiohttp.ClientResponseError:
-    info = aiohttp.RequestInfo(yarl.URL("http://u/"), "GET", CIMultiDict(), yarl.URL("http://u/"))
+    info = aiohttp.RequestInfo(
+        yarl.URL("http://u/"), "GET", CIMultiDictProxy(CIMultiDict()), yarl.URL("http://u/")
+    )
     error = aiohttp.ClientResponseError(info, (), status=400, message=str(cause))
     error.__cause__ = cause
     return error
@@ -33,7 +36,9 @@ def _connector_error() -> aiohttp.ClientConnectorError:
 
 
 def _handshake_error() -> aiohttp.WSServerHandshakeError:
-    info = aiohttp.RequestInfo(yarl.URL("http://u/"), "GET", CIMultiDict(), yarl.URL("http://u/"))
+    info = aiohttp.RequestInfo(
+        yarl.URL("http://u/"), "GET", CIMultiDictProxy(CIMultiDict()), yarl.URL("http://u/")
+    )
     return aiohttp.WSServerHandshakeError(info, (), status=403, message="no")
 
 
@@ -93,14 +98,14 @@ CASES: list[tuple[str, BaseException, Phase, type[GatewayError] | None, str]] = 
 
 
 @pytest.mark.parametrize(("row", "exc", "phase", "expected", "words"), CASES)
-def test_table_row(row, exc, phase, expected, words) -> None:
+def test_table_row(row: Any, exc: Any, phase: Any, expected: Any, words: Any) -> None:
     error = translate(exc, phase)
     matching = [r for r in TABLE if phase in r.phases and r.matches(exc)]
     assert matching and matching[0].name == row  # the row under test is the one that applies
     if expected is None:
         assert error is None
     else:
-        assert type(error) is expected and words in error.message
+        assert type(error) is expected and words in error.message  # type: ignore[union-attr]
 
 
 def test_every_row_is_walked() -> None:

@@ -34,13 +34,13 @@ class KeyPair:
 
     @property
     def public_pem(self) -> bytes:
-        return self.public.public_bytes(
+        return self.public.public_bytes(  # type: ignore[no-any-return]
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
 
     @property
     def private_pem(self) -> bytes:
-        return self.private.private_bytes(
+        return self.private.private_bytes(  # type: ignore[no-any-return]
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),

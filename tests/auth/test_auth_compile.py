@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from auth_tokens import HS_SECRET, NO_HEADERS, NO_QUERY, ROLES, bearer
+from auth_tokens import HS_SECRET, NO_HEADERS, NO_QUERY, ROLES, KeyPair, bearer
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
@@ -126,8 +128,16 @@ def _materialise(value: Any, files: dict[str, str]) -> Any:
 
 @pytest.mark.parametrize(("auth", "roles", "default_role", "key_path", "fragment"), ERROR_ROWS)
 def test_compile_error(
-    auth, roles, default_role, key_path, fragment, rsa_key, ec_key, pem_file, tmp_path
-):
+    auth: Any,
+    roles: Any,
+    default_role: str | None,
+    key_path: tuple[Any, ...],
+    fragment: str,
+    rsa_key: KeyPair,
+    ec_key: KeyPair,
+    pem_file: Callable[[bytes], str],
+    tmp_path: Path,
+) -> None:
     files = {
         "<pem:rsa>": pem_file(rsa_key.public_pem),
         "<pem:ec>": pem_file(ec_key.public_pem),
@@ -144,7 +154,7 @@ def test_compile_error(
     assert fragment in caught.value.message
 
 
-def test_missing_secret_env_var_is_named(monkeypatch):
+def test_missing_secret_env_var_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(SECRET_ENV, raising=False)
     with pytest.raises(ConfigError) as caught:
         Authenticator.compile(_jwt(**HS), ROLES, "agent")
@@ -152,20 +162,22 @@ def test_missing_secret_env_var_is_named(monkeypatch):
     assert caught.value.message == f"environment variable {SECRET_ENV} is not set"
 
 
-def test_empty_secret_is_an_error(monkeypatch):
+def test_empty_secret_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SECRET_ENV, "")
     with pytest.raises(ConfigError, match="is empty"):
         Authenticator.compile(_jwt(**HS), ROLES, "agent")
 
 
-def test_short_secret_is_accepted_with_a_warning(monkeypatch, caplog):
+def test_short_secret_is_accepted_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setenv(SECRET_ENV, "short")
     with caplog.at_level(logging.WARNING, logger="gateway.auth"):
         Authenticator.compile(_jwt(**HS), ROLES, "agent")
     assert SECRET_ENV in caplog.text and "short" not in caplog.text.replace(SECRET_ENV, "")
 
 
-def test_certificate_pem_is_accepted(rsa_key, pem_file):
+def test_certificate_pem_is_accepted(rsa_key: KeyPair, pem_file: Callable[[bytes], str]) -> None:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "id.example.test")])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
@@ -182,7 +194,9 @@ def test_certificate_pem_is_accepted(rsa_key, pem_file):
     Authenticator.compile(_jwt(algorithms=["RS256"], public_key_file=path), ROLES, "agent")
 
 
-async def test_without_auth_every_request_gets_default_role(monkeypatch):
+async def test_without_auth_every_request_gets_default_role(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     auth = Authenticator.compile(None, ROLES, "team_manager")
     expected = Caller(role="team_manager", masking=True, sub=None, token_present=False)
     assert await auth.authenticate(NO_HEADERS, {}, NO_QUERY) == expected
@@ -190,12 +204,12 @@ async def test_without_auth_every_request_gets_default_role(monkeypatch):
     assert await auth.authenticate(bearer("whatever"), {}, NO_QUERY) == expected
 
 
-async def test_no_roles_at_all_is_anonymous_and_masked():
+async def test_no_roles_at_all_is_anonymous_and_masked() -> None:
     auth = Authenticator.compile(None, {}, None)
     identity = await auth.authenticate(NO_HEADERS, {}, NO_QUERY)
     assert (identity.role, identity.masking) == ("anonymous", True)
 
 
-async def test_role_without_masking_key_masks():
+async def test_role_without_masking_key_masks() -> None:
     auth = Authenticator.compile(None, {"agent": {}}, "agent")
     assert (await auth.authenticate(NO_HEADERS, {}, NO_QUERY)).masking is True

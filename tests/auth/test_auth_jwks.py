@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,7 @@ from aiohttp import web
 from auth_tokens import ROLES, KeyPair, auth_header, claims, mint
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
+from pytest_aiohttp import AiohttpServer
 
 from gateway.auth import Authenticator
 from gateway.auth import jwks as jwks_module
@@ -41,7 +43,7 @@ class JwksServer:
 
 
 @pytest.fixture
-async def jwks(aiohttp_server, rsa_key) -> JwksServer:
+async def jwks(aiohttp_server: AiohttpServer, rsa_key: KeyPair) -> JwksServer:
     state = JwksServer(url="", server=None, keys=[jwk(rsa_key, "A")])
 
     async def serve(request: web.Request) -> web.Response:
@@ -59,12 +61,14 @@ async def jwks(aiohttp_server, rsa_key) -> JwksServer:
 
 
 @pytest.fixture
-async def session():
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as client:
         yield client
 
 
-async def started(url: str, session: aiohttp.ClientSession, algorithms=("RS256",)) -> Authenticator:
+async def started(
+    url: str, session: aiohttp.ClientSession, algorithms: tuple[Any, ...] = ("RS256",)
+) -> Authenticator:
     config = {"algorithms": list(algorithms), "jwks_url": url}
     auth = Authenticator.compile({"jwt": config}, ROLES, "agent")
     await auth.start(session)
@@ -75,7 +79,9 @@ def rs(pair: KeyPair, kid: str | None, **overrides: Any) -> str:
     return mint(claims(**overrides), pair, "RS256", {"kid": kid} if kid else None)
 
 
-async def test_prefetched_key_verifies(jwks, session, rsa_key):
+async def test_prefetched_key_verifies(
+    jwks: JwksServer, session: aiohttp.ClientSession, rsa_key: KeyPair
+) -> None:
     auth = await started(jwks.url, session)
     identity = await auth_header(auth, rs(rsa_key, "A", role="admin"))
     assert identity.role == "admin"
@@ -83,7 +89,9 @@ async def test_prefetched_key_verifies(jwks, session, rsa_key):
     await auth.close()
 
 
-async def test_unknown_kid_refetches_once_then_rate_limits(jwks, session, rsa_key, other_rsa_key):
+async def test_unknown_kid_refetches_once_then_rate_limits(
+    jwks: JwksServer, session: aiohttp.ClientSession, rsa_key: KeyPair, other_rsa_key: KeyPair
+) -> None:
     auth = await started(jwks.url, session)
     assert (await auth_header(auth, rs(rsa_key, "A"))).token_present
     assert jwks.hits == 1
@@ -99,7 +107,9 @@ async def test_unknown_kid_refetches_once_then_rate_limits(jwks, session, rsa_ke
     await auth.close()
 
 
-async def test_concurrent_unknown_kids_share_one_fetch(jwks, session, rsa_key, other_rsa_key):
+async def test_concurrent_unknown_kids_share_one_fetch(
+    jwks: JwksServer, session: aiohttp.ClientSession, rsa_key: KeyPair, other_rsa_key: KeyPair
+) -> None:
     auth = await started(jwks.url, session)
     await auth_header(auth, rs(rsa_key, "A"))
     jwks.keys.append(jwk(other_rsa_key, "B"))
@@ -110,7 +120,9 @@ async def test_concurrent_unknown_kids_share_one_fetch(jwks, session, rsa_key, o
     await auth.close()
 
 
-async def test_outage_keeps_known_keys(jwks, session, rsa_key, other_rsa_key):
+async def test_outage_keeps_known_keys(
+    jwks: JwksServer, session: aiohttp.ClientSession, rsa_key: KeyPair, other_rsa_key: KeyPair
+) -> None:
     auth = await started(jwks.url, session)
     await auth_header(auth, rs(rsa_key, "A"))
     await jwks.server.close()  # the JWKS server is gone
@@ -123,7 +135,9 @@ async def test_outage_keeps_known_keys(jwks, session, rsa_key, other_rsa_key):
     await auth.close()
 
 
-async def test_jwks_never_reachable_is_jwks_unavailable(jwks, session, rsa_key):
+async def test_jwks_never_reachable_is_jwks_unavailable(
+    jwks: JwksServer, session: aiohttp.ClientSession, rsa_key: KeyPair
+) -> None:
     jwks.status = 503
     auth = await started(jwks.url, session)  # start does not fail
     with pytest.raises(InvalidToken) as caught:
@@ -138,7 +152,9 @@ async def test_jwks_never_reachable_is_jwks_unavailable(jwks, session, rsa_key):
     await auth.close()
 
 
-async def test_refused_connection_is_jwks_unavailable(session, rsa_key, unused_tcp_port):
+async def test_refused_connection_is_jwks_unavailable(
+    session: aiohttp.ClientSession, rsa_key: KeyPair, unused_tcp_port: int
+) -> None:
     auth = await started(f"http://127.0.0.1:{unused_tcp_port}/jwks.json", session)
     with pytest.raises(InvalidToken) as caught:
         await auth_header(auth, rs(rsa_key, "A"))
@@ -162,8 +178,18 @@ KEYSET_ROWS = [
 
 @pytest.mark.parametrize(("entries", "signer", "alg", "kid", "expected"), KEYSET_ROWS)
 async def test_key_set_selection(
-    entries, signer, alg, kid, expected, jwks, session, rsa_key, other_rsa_key, ec_key, ed_key
-):
+    entries: list[Any],
+    signer: str,
+    alg: str,
+    kid: str | None,
+    expected: str,
+    jwks: JwksServer,
+    session: aiohttp.ClientSession,
+    rsa_key: KeyPair,
+    other_rsa_key: KeyPair,
+    ec_key: KeyPair,
+    ed_key: KeyPair,
+) -> None:
     pairs = {"rsa": rsa_key, "rsa2": other_rsa_key, "ec": ec_key, "ed": ed_key}
     keys: list[dict[str, Any]] = []
     for entry in entries:
@@ -186,7 +212,7 @@ async def test_key_set_selection(
     await auth.close()
 
 
-async def test_works_without_start(jwks, rsa_key):
+async def test_works_without_start(jwks: JwksServer, rsa_key: KeyPair) -> None:
     # Without start() the key source opens (and close() shuts) its own session.
     config = {"algorithms": ["RS256"], "jwks_url": jwks.url}
     auth = Authenticator.compile({"jwt": config}, ROLES, "agent")
@@ -205,8 +231,12 @@ async def _refetched(jwks: JwksServer, hits: int) -> None:
 
 
 async def test_key_rotated_out_stops_its_cached_tokens(
-    jwks, session, rsa_key, other_rsa_key, monkeypatch
-):
+    jwks: JwksServer,
+    session: aiohttp.ClientSession,
+    rsa_key: KeyPair,
+    other_rsa_key: KeyPair,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # Issue 10 class 8: a cached verdict must not outlive its key. Refreshes are due at once here.
     monkeypatch.setattr(jwks_module, "REFRESH_AFTER", 0.0)
     monkeypatch.setattr(jwks_module, "REFETCH_INTERVAL", 0.0)
@@ -223,7 +253,13 @@ async def test_key_rotated_out_stops_its_cached_tokens(
     await auth.close()
 
 
-async def test_a_key_added_keeps_cached_tokens(jwks, session, rsa_key, other_rsa_key, monkeypatch):
+async def test_a_key_added_keeps_cached_tokens(
+    jwks: JwksServer,
+    session: aiohttp.ClientSession,
+    rsa_key: KeyPair,
+    other_rsa_key: KeyPair,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(jwks_module, "REFRESH_AFTER", 0.0)
     monkeypatch.setattr(jwks_module, "REFETCH_INTERVAL", 0.0)
     auth = await started(jwks.url, session)
@@ -240,8 +276,12 @@ async def test_a_key_added_keeps_cached_tokens(jwks, session, rsa_key, other_rsa
 
 
 async def test_a_key_replaced_under_its_kid_stops_its_tokens(
-    jwks, session, rsa_key, other_rsa_key, monkeypatch
-):
+    jwks: JwksServer,
+    session: aiohttp.ClientSession,
+    rsa_key: KeyPair,
+    other_rsa_key: KeyPair,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(jwks_module, "REFRESH_AFTER", 0.0)
     monkeypatch.setattr(jwks_module, "REFETCH_INTERVAL", 0.0)
     auth = await started(jwks.url, session)

@@ -39,7 +39,9 @@ def rs256_auth(rsa_key: KeyPair, pem_file: Callable[[bytes], str], **jwt: Any) -
     return Authenticator.compile({"jwt": config}, ROLES, "agent")
 
 
-async def test_valid_rs256_token_gives_its_role_and_sub(rsa_key, pem_file):
+async def test_valid_rs256_token_gives_its_role_and_sub(
+    rsa_key: KeyPair, pem_file: Callable[[bytes], str]
+) -> None:
     auth = rs256_auth(rsa_key, pem_file)
     identity = await auth_header(auth, mint(claims(role="admin"), rsa_key, "RS256"))
     assert identity == Caller(role="admin", masking=False, sub="user-42", token_present=True)
@@ -59,8 +61,15 @@ ALGORITHM_ROWS = [
 
 @pytest.mark.parametrize(("algorithms", "kind", "signing_alg"), ALGORITHM_ROWS)
 async def test_every_supported_algorithm_verifies(
-    algorithms, kind, signing_alg, rsa_key, ec_key, ed_key, pem_file, monkeypatch
-):
+    algorithms: list[Any],
+    kind: str,
+    signing_alg: str,
+    rsa_key: KeyPair,
+    ec_key: KeyPair,
+    ed_key: KeyPair,
+    pem_file: Callable[[bytes], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("OMNIGATE_JWT_SECRET", HS_SECRET)
     pairs = {"rsa": rsa_key, "ec": ec_key, "ed": ed_key}
     if kind == "hs":
@@ -145,7 +154,9 @@ def _attacks(rsa: KeyPair, other: KeyPair, ec: KeyPair) -> list[tuple[str, str, 
 
 
 @pytest.fixture
-def attacks(rsa_key, other_rsa_key, ec_key):
+def attacks(
+    rsa_key: KeyPair, other_rsa_key: KeyPair, ec_key: KeyPair
+) -> dict[str, tuple[str, str]]:
     rows = _attacks(rsa_key, other_rsa_key, ec_key)
     return {name: (token, reason) for name, token, reason in rows}
 
@@ -180,7 +191,12 @@ ATTACK_NAMES = [
 
 
 @pytest.mark.parametrize("name", ATTACK_NAMES)
-async def test_attack_is_rejected_with_its_reason(name, attacks, rsa_key, pem_file):
+async def test_attack_is_rejected_with_its_reason(
+    name: str,
+    attacks: dict[str, tuple[str, str]],
+    rsa_key: KeyPair,
+    pem_file: Callable[[bytes], str],
+) -> None:
     token, reason = attacks[name]
     auth = rs256_auth(rsa_key, pem_file)
     with pytest.raises(InvalidToken) as caught:
@@ -193,7 +209,9 @@ async def test_attack_is_rejected_with_its_reason(name, attacks, rsa_key, pem_fi
         assert secret not in caught.value.message
 
 
-def test_attack_table_is_complete(rsa_key, other_rsa_key, ec_key):
+def test_attack_table_is_complete(
+    rsa_key: KeyPair, other_rsa_key: KeyPair, ec_key: KeyPair
+) -> None:
     assert [row[0] for row in _attacks(rsa_key, other_rsa_key, ec_key)] == ATTACK_NAMES
 
 
@@ -209,7 +227,13 @@ LEEWAY_ROWS = [
 
 
 @pytest.mark.parametrize(("offsets", "leeway", "accepted"), LEEWAY_ROWS)
-async def test_leeway(offsets, leeway, accepted, rsa_key, pem_file):
+async def test_leeway(
+    offsets: dict[str, Any],
+    leeway: int,
+    accepted: bool,
+    rsa_key: KeyPair,
+    pem_file: Callable[[bytes], str],
+) -> None:
     now = int(time.time())
     token = mint(claims(**{k: now + v for k, v in offsets.items()}), rsa_key, "RS256")
     auth = rs256_auth(rsa_key, pem_file, leeway_seconds=leeway)
@@ -220,25 +244,33 @@ async def test_leeway(offsets, leeway, accepted, rsa_key, pem_file):
             await auth_header(auth, token)
 
 
-async def test_require_exp_false_accepts_tokens_without_exp(rsa_key, pem_file):
+async def test_require_exp_false_accepts_tokens_without_exp(
+    rsa_key: KeyPair, pem_file: Callable[[bytes], str]
+) -> None:
     auth = rs256_auth(rsa_key, pem_file, require_exp=False)
     identity = await auth_header(auth, mint(claims(exp=None), rsa_key, "RS256"))
     assert identity.role == "team_manager"
 
 
-async def test_unconfigured_audience_and_issuer_are_not_checked(rsa_key, pem_file):
+async def test_unconfigured_audience_and_issuer_are_not_checked(
+    rsa_key: KeyPair, pem_file: Callable[[bytes], str]
+) -> None:
     config = {"algorithms": ["RS256"], "public_key_file": pem_file(rsa_key.public_pem)}
     auth = Authenticator.compile({"jwt": config}, ROLES, "agent")
     token = mint(claims(aud="anything", iss="https://other.test/"), rsa_key, "RS256")
     assert (await auth_header(auth, token)).role == "team_manager"
 
 
-async def test_audience_list_accepts_any_listed_value(rsa_key, pem_file):
+async def test_audience_list_accepts_any_listed_value(
+    rsa_key: KeyPair, pem_file: Callable[[bytes], str]
+) -> None:
     auth = rs256_auth(rsa_key, pem_file, audience=["other-api", AUDIENCE])
     assert (await auth_header(auth, mint(claims(), rsa_key, "RS256"))).token_present
 
 
-async def test_cached_token_still_expires(rsa_key, pem_file):
+async def test_cached_token_still_expires(
+    rsa_key: KeyPair, pem_file: Callable[[bytes], str]
+) -> None:
     auth = rs256_auth(rsa_key, pem_file)
     exp = time.time() + 1.0  # NumericDate may be fractional (RFC 7519 2)
     token = mint(claims(exp=exp), rsa_key, "RS256")
@@ -254,7 +286,9 @@ async def test_cached_token_still_expires(rsa_key, pem_file):
     deadline=None, max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(token=st.text(max_size=200))
-def test_any_text_token_is_either_rejected_cleanly_or_absent(token, rsa_key, pem_file):
+def test_any_text_token_is_either_rejected_cleanly_or_absent(
+    token: str, rsa_key: KeyPair, pem_file: Callable[[bytes], str]
+) -> None:
     # The fixtures are read-only here, so sharing them across examples is safe.
     auth = rs256_auth(rsa_key, pem_file)
     try:

@@ -67,7 +67,9 @@ ROLE_ROWS = [
 
 
 @pytest.mark.parametrize(("role_claim", "overrides", "expected"), ROLE_ROWS)
-async def test_role_from_claims(role_claim, overrides, expected, secret):
+async def test_role_from_claims(
+    role_claim: str | None, overrides: dict[str, Any], expected: str, secret: None
+) -> None:
     auth = hs_auth(**({"role_claim": role_claim} if role_claim else {}))
     identity = await auth.authenticate(bearer(hs_token(**overrides)), {}, NO_QUERY)
     assert identity.role == expected
@@ -75,7 +77,7 @@ async def test_role_from_claims(role_claim, overrides, expected, secret):
     assert identity.token_present and identity.sub == "user-42"
 
 
-async def test_non_string_sub_is_rejected(secret):
+async def test_non_string_sub_is_rejected(secret: None) -> None:
     # pyjwt insists on a string sub; a number is not silently turned into a log identity.
     with pytest.raises(InvalidToken) as caught:
         await hs_auth().authenticate(bearer(hs_token(sub=42)), {}, NO_QUERY)
@@ -102,7 +104,14 @@ SOURCE_ROWS = [
 
 
 @pytest.mark.parametrize(("token_from", "headers", "cookies", "query", "winner"), SOURCE_ROWS)
-async def test_token_sources(token_from, headers, cookies, query, winner, secret):
+async def test_token_sources(
+    token_from: list[Any] | None,
+    headers: list[Any],
+    cookies: dict[str, Any],
+    query: dict[str, Any],
+    winner: str | None,
+    secret: None,
+) -> None:
     tokens = {"a": hs_token(role="admin"), "b": hs_token(role="team_manager")}
 
     def fill(value: str) -> str:
@@ -119,7 +128,7 @@ async def test_token_sources(token_from, headers, cookies, query, winner, secret
     assert identity.token_present is (winner is not None)
 
 
-async def test_two_different_authorization_headers_are_refused(secret):
+async def test_two_different_authorization_headers_are_refused(secret: None) -> None:
     headers = headers_of(
         ("Authorization", f"Bearer {hs_token(role='admin')}"),
         ("Authorization", f"Bearer {hs_token(role='agent')}"),
@@ -129,13 +138,13 @@ async def test_two_different_authorization_headers_are_refused(secret):
     assert caught.value.reason == "malformed"
 
 
-async def test_oversized_token_is_malformed(secret):
+async def test_oversized_token_is_malformed(secret: None) -> None:
     with pytest.raises(InvalidToken) as caught:
         await hs_auth().authenticate(bearer("a" * 20000), {}, NO_QUERY)
     assert caught.value.reason == "malformed"
 
 
-async def test_missing_token_gets_default_role(secret):
+async def test_missing_token_gets_default_role(secret: None) -> None:
     identity = await hs_auth().authenticate(NO_HEADERS, {}, NO_QUERY)
     assert (identity.role, identity.masking, identity.sub, identity.token_present) == (
         "agent",
@@ -145,7 +154,7 @@ async def test_missing_token_gets_default_role(secret):
     )
 
 
-async def test_missing_token_rejected_when_configured(secret):
+async def test_missing_token_rejected_when_configured(secret: None) -> None:
     auth = hs_auth(missing_token="reject")
     with pytest.raises(MissingToken) as caught:
         await auth.authenticate(NO_HEADERS, {}, NO_QUERY)
@@ -157,7 +166,7 @@ async def test_missing_token_rejected_when_configured(secret):
     assert (await auth.authenticate(bearer(hs_token()), {}, NO_QUERY)).role == "team_manager"
 
 
-async def test_invalid_token_is_not_downgraded_to_default_role(secret):
+async def test_invalid_token_is_not_downgraded_to_default_role(secret: None) -> None:
     # SECURITY: a present-but-bad token is 401, never quietly treated as anonymous.
     forged = mint(claims(role="admin"), "another-secret-that-is-long-enough-0123456789", "HS256")
     with pytest.raises(InvalidToken) as caught:
@@ -171,7 +180,7 @@ TABLE = RoleTable.compile(ROLES, "agent")
 
 @settings(deadline=None, max_examples=200)
 @given(st.lists(st.one_of(st.sampled_from([*ORDER, "viewer", "Admin", ""]), st.text(max_size=5))))
-def test_list_claim_picks_the_most_privileged_held_role(held):
+def test_list_claim_picks_the_most_privileged_held_role(held: Any) -> None:
     role = TABLE.role_from(held)
     known = [name for name in ORDER if name in held]
     assert role == (known[0] if known else "agent")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from gateway.auth.token_cache import TokenCache
@@ -19,7 +21,7 @@ ROWS = [
 
 
 @pytest.mark.parametrize(("expires_at", "generation", "now", "hit"), ROWS)
-def test_cache_validity(expires_at, generation, now, hit):
+def test_cache_validity(expires_at: Any, generation: int, now: float, hit: bool) -> None:
     cache: TokenCache[str] = TokenCache(max_age=300.0)
     cache.put("tok", "identity", expires_at, now=1000.0, generation=1)
     assert (cache.get("tok", now, generation) == "identity") is hit
@@ -27,7 +29,7 @@ def test_cache_validity(expires_at, generation, now, hit):
         assert len(cache) == 0  # a stale entry is dropped, not kept around
 
 
-def test_cache_is_bounded_and_evicts_least_recently_used():
+def test_cache_is_bounded_and_evicts_least_recently_used() -> None:
     cache: TokenCache[int] = TokenCache(max_entries=3)
     for n in range(3):
         cache.put(f"t{n}", n, 2000.0, now=1000.0, generation=0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
+from typing import cast
 
 BOUNDARY = "xYzZY"
 
@@ -34,11 +35,13 @@ def read_parts(body: bytes, content_type: str) -> list[Message]:
         b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
     )
     assert message.is_multipart()
-    return list(message.iter_parts())  # type: ignore[attr-defined]
+    return list(message.iter_parts())
 
 
 def field_values(body: bytes, content_type: str) -> dict[str, bytes]:
     return {
-        str(p.get_param("name", header="content-disposition")): p.get_payload(decode=True)
+        str(p.get_param("name", header="content-disposition")): cast(
+            bytes, p.get_payload(decode=True)
+        )
         for p in read_parts(body, content_type)
     }

@@ -12,7 +12,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode
 
 import orjson
@@ -327,7 +327,10 @@ def field_values_all(body: bytes, ctype: str) -> list[tuple[str, bytes]]:
     from multipart_kit import read_parts
 
     return [
-        (str(p.get_param("name", header="content-disposition")), p.get_payload(decode=True))
+        (
+            str(p.get_param("name", header="content-disposition")),
+            cast(bytes, p.get_payload(decode=True)),
+        )
         for p in read_parts(body, ctype)
     ]
 

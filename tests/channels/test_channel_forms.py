@@ -70,7 +70,7 @@ def test_malformed_multipart(body: bytes) -> None:
     assert parse_form_data(body, "multipart/form-data; boundary=xYzZY") is None
 
 
-text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
+text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)  # type: ignore[arg-type]
 names = st.text(st.characters(min_codepoint=0x61, max_codepoint=0x7A), min_size=1, max_size=10)
 
 

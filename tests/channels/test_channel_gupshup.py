@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 import pytest
 from channel_kit import FIELD, HEADER, hook, ref_id, request
 
-INBOUND = {
+INBOUND: dict[str, Any] = {
     "app": "DemoApp",
     "timestamp": 1580227766370,
     "version": 2,

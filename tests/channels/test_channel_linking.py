@@ -45,7 +45,7 @@ def mailgun_body() -> bytes:
     ).encode()
 
 
-async def test_first_mailgun_delivery_gets_the_cluster_id_and_is_admitted_once():
+async def test_first_mailgun_delivery_gets_the_cluster_id_and_is_admitted_once() -> None:
     resolver = await linked_resolver()
     hook = compile_webhook(
         {"channel": "mailgun", "path": "/m", "secret_env": "MAILGUN_SIGNING_KEY"}, 0, resolver, ENV
@@ -58,7 +58,7 @@ async def test_first_mailgun_delivery_gets_the_cluster_id_and_is_admitted_once()
         await hook.process(request(req.body, dict(req.headers)))
 
 
-async def test_first_generic_delivery_gets_the_cluster_id():
+async def test_first_generic_delivery_gets_the_cluster_id() -> None:
     resolver = await linked_resolver()
     hook = compile_webhook(
         {"channel": "generic", "path": "/g", "identity": {"email": "$.email"}, "stamp_at": "$"},

@@ -10,7 +10,7 @@ from channel_kit import ENV, resolver
 from gateway.channels import CHANNELS, OUTCOMES, compile_webhook
 from gateway.errors import ConfigError
 
-SPEC_EXAMPLE = [
+SPEC_EXAMPLE: list[dict[str, Any]] = [
     {"channel": "whatsapp", "path": "/webhooks/whatsapp", "secret_env": "META_APP_SECRET"},
     {"channel": "messenger", "path": "/webhooks/messenger", "secret_env": "META_APP_SECRET"},
     {"channel": "instagram", "path": "/webhooks/instagram", "secret_env": "META_APP_SECRET"},

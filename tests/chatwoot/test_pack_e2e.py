@@ -31,8 +31,8 @@ CABLE_FRAME = next(body for request, body in fixtures.documents() if request == 
 async def chatwoot(
     monkeypatch: pytest.MonkeyPatch,
     aiohttp_server: Callable[..., Awaitable[TestServer]],
-    aiohttp_client: Callable[..., Awaitable[TestClient]],
-) -> TestClient:
+    aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]],
+) -> TestClient[Any, Any]:
     """A gateway with rules/chatwoot in front of an upstream answering like Chatwoot."""
     monkeypatch.setenv("CHATWOOT_GATEWAY_JWT_SECRET", JWT_SECRET)
 
@@ -84,7 +84,7 @@ def leaked(text: str) -> list[str]:
 
 
 async def test_agent_gets_a_masked_contact_and_administrator_the_clear_one(
-    chatwoot: TestClient,
+    chatwoot: TestClient[Any, Any],
 ) -> None:
     path = CONTACT.split(" ", 1)[1]
     response = await chatwoot.get(path, headers=bearer("agent"))
@@ -99,7 +99,7 @@ async def test_agent_gets_a_masked_contact_and_administrator_the_clear_one(
     assert await response.json() == DOCUMENTS[CONTACT]
 
 
-async def test_an_email_message_reaches_a_supervisor_masked(chatwoot: TestClient) -> None:
+async def test_an_email_message_reaches_a_supervisor_masked(chatwoot: TestClient[Any, Any]) -> None:
     response = await chatwoot.get(EMAIL_MESSAGES.split(" ", 1)[1], headers=bearer("supervisor"))
     body = await response.json()
     email = body["payload"][0]["content_attributes"]["email"]
@@ -109,12 +109,12 @@ async def test_an_email_message_reaches_a_supervisor_masked(chatwoot: TestClient
     assert not leaked(json.dumps(body, ensure_ascii=False))
 
 
-async def test_a_token_without_a_role_gets_the_default_role(chatwoot: TestClient) -> None:
+async def test_a_token_without_a_role_gets_the_default_role(chatwoot: TestClient[Any, Any]) -> None:
     response = await chatwoot.get(CONTACT.split(" ", 1)[1])
     assert not leaked(await response.text())
 
 
-async def test_actioncable_frames_reach_an_agent_masked(chatwoot: TestClient) -> None:
+async def test_actioncable_frames_reach_an_agent_masked(chatwoot: TestClient[Any, Any]) -> None:
     # The dashboard's socket cannot send headers: the token rides in the query (00-auth.yaml).
     frames: list[Any] = []
     async with chatwoot.ws_connect(f"/cable?access_token={token('agent')}") as ws:
@@ -129,7 +129,7 @@ async def test_actioncable_frames_reach_an_agent_masked(chatwoot: TestClient) ->
     assert not leaked(json.dumps(frames, ensure_ascii=False))
 
 
-async def test_writing_a_masked_value_back_is_refused(chatwoot: TestClient) -> None:
+async def test_writing_a_masked_value_back_is_refused(chatwoot: TestClient[Any, Any]) -> None:
     response = await chatwoot.patch(
         "/api/v1/accounts/1/contacts/11",
         headers=bearer("agent"),

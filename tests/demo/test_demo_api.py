@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
 
 from gateway.demo import make_demo_app
 
@@ -43,7 +44,7 @@ E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any) -> TestClient[Any, Any]:
+async def client(aiohttp_client: AiohttpClient) -> TestClient[Any, Any]:
     return await aiohttp_client(make_demo_app(live_interval=None))
 
 

@@ -20,7 +20,8 @@ import jwt
 import pytest
 import yarl
 from aiohttp import WSMsgType
-from aiohttp.test_utils import BaseRunner, TestClient, TestServer
+from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.web_runner import BaseRunner
 
 from gateway.demo import make_demo_app
 from gateway.event_log import EventLog

@@ -123,7 +123,7 @@ def _one(docs: list[Doc], kind: str) -> Doc:
 
 def _gateway(deployment: Doc) -> Doc:
     spec = deployment["spec"]["template"]["spec"]
-    found = [
+    found: list[dict[str, Any]] = [
         c for c in spec["containers"] + spec.get("initContainers", []) if c["name"] == "omnigate"
     ]
     assert len(found) == 1

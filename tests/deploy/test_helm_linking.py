@@ -52,7 +52,7 @@ def gateway_pod(out: subprocess.CompletedProcess[str]) -> tuple[dict[str, Any], 
     return spec, container
 
 
-def test_linking_off_adds_nothing(template):
+def test_linking_off_adds_nothing(template: Any) -> None:
     spec, container = gateway_pod(template())
     assert "OMNIGATE_LINK_STORE" not in {e["name"] for e in container["env"]}
     assert "omnigate-links" not in {v["name"] for v in spec["volumes"]}
@@ -65,7 +65,9 @@ def test_linking_off_adds_nothing(template):
         ("identities", {"persistentVolumeClaim": {"claimName": "identities"}}),  # kept
     ],
 )
-def test_sqlite_gets_a_writable_volume_on_one_replica(template, claim, volume):
+def test_sqlite_gets_a_writable_volume_on_one_replica(
+    template: Any, claim: str, volume: dict[str, Any]
+) -> None:
     spec, container = gateway_pod(
         template("linking.enabled=true", "replicaCount=1", f"linking.sqlite.existingClaim={claim}")
     )
@@ -86,13 +88,13 @@ def test_sqlite_gets_a_writable_volume_on_one_replica(template, claim, volume):
         ("linking.enabled=true", "replicaCount=1", "autoscaling.enabled=true"),
     ],
 )
-def test_sqlite_with_several_replicas_is_refused(template, sets):
+def test_sqlite_with_several_replicas_is_refused(template: Any, sets: tuple[Any, ...]) -> None:
     out = template(*sets)
     assert out.returncode != 0
     assert "replicaCount: 1" in out.stderr and "linking.redis.existingSecret" in out.stderr
 
 
-def test_existing_redis_from_a_secret_for_several_replicas(template):
+def test_existing_redis_from_a_secret_for_several_replicas(template: Any) -> None:
     spec, container = gateway_pod(
         template(
             "linking.enabled=true",
@@ -110,6 +112,6 @@ def test_existing_redis_from_a_secret_for_several_replicas(template):
     assert "omnigate-links" not in {v["name"] for v in spec["volumes"]}
 
 
-def test_unknown_linking_keys_are_refused(template):
+def test_unknown_linking_keys_are_refused(template: Any) -> None:
     out = template("linking.store=redis://x")
     assert out.returncode != 0 and "store" in out.stderr

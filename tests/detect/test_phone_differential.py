@@ -36,7 +36,7 @@ def phone_texts(draw: st.DrawFn) -> str:
     tail = draw(st.integers(min_value=0, max_value=999))
     number = phonenumbers.PhoneNumber(
         country_code=example.country_code,
-        national_number=example.national_number // 1000 * 1000 + tail,
+        national_number=example.national_number // 1000 * 1000 + tail,  # type: ignore[operator]
         italian_leading_zero=example.italian_leading_zero,
     )
     fmt = draw(st.sampled_from([PhoneNumberFormat.E164, PhoneNumberFormat.INTERNATIONAL,

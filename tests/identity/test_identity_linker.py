@@ -8,12 +8,13 @@ import threading
 import uuid
 from collections.abc import Callable
 
+import pytest
 from prometheus_client import REGISTRY
 
 from gateway.identity.link_store import MemoryStore
 from gateway.identity.linker import Linker, settle
 from gateway.identity.omni_id import omni_id
-from tests.identity.redis_kit import free_port
+from tests.identity.redis_kit import RedisServer, free_port
 
 P = omni_id(b"k", "phone", "+14155550100")
 E = omni_id(b"k", "email", "jane@example.com")
@@ -40,7 +41,7 @@ def errors(operation: str) -> float:
     return value or 0.0
 
 
-async def test_unseen_id_is_its_own_then_its_cluster_once_looked_up():
+async def test_unseen_id_is_its_own_then_its_cluster_once_looked_up() -> None:
     url = memory_url()
     await MemoryStore(url).link([P, E])
     linker = Linker(url)
@@ -48,7 +49,7 @@ async def test_unseen_id_is_its_own_then_its_cluster_once_looked_up():
     await eventually(lambda: linker.resolve(E) == P)
 
 
-async def test_settle_looks_unseen_ids_up_once_before_stamping():
+async def test_settle_looks_unseen_ids_up_once_before_stamping() -> None:
     url = memory_url()
     await MemoryStore(url).link([P, E])
     linker = Linker(url)
@@ -64,7 +65,7 @@ async def test_settle_looks_unseen_ids_up_once_before_stamping():
     assert runs == [E, P, P]  # warm: once, no store call
 
 
-async def test_learning_two_new_ids_keeps_the_first_and_reaches_the_store():
+async def test_learning_two_new_ids_keeps_the_first_and_reaches_the_store() -> None:
     url = memory_url()
     linker = Linker(url)
     assert linker.learn([P, E]) == P  # what the store will decide, before it does
@@ -72,7 +73,7 @@ async def test_learning_two_new_ids_keeps_the_first_and_reaches_the_store():
     assert (await MemoryStore(url).cluster(E)).id == P
 
 
-async def test_learning_predicts_the_older_cluster():
+async def test_learning_predicts_the_older_cluster() -> None:
     url = memory_url()
     await MemoryStore(url).link([Q, E])
     linker = Linker(url)
@@ -80,7 +81,7 @@ async def test_learning_predicts_the_older_cluster():
     assert linker.learn([P, E]) == Q  # E's cluster is older than the new phone P
 
 
-async def test_resolve_from_another_thread_never_raises():
+async def test_resolve_from_another_thread_never_raises() -> None:
     url = memory_url()
     linker = Linker(url)
     linker.resolve(P)  # starts the task on this loop
@@ -92,7 +93,9 @@ async def test_resolve_from_another_thread_never_raises():
     await eventually(lambda: E in linker._cache)
 
 
-async def test_unreachable_store_means_unlinked_ids_a_metric_and_one_warning(caplog):
+async def test_unreachable_store_means_unlinked_ids_a_metric_and_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     before = errors("refresh")
     linker = Linker(url, timeout=0.2)
@@ -107,7 +110,9 @@ async def test_unreachable_store_means_unlinked_ids_a_metric_and_one_warning(cap
     assert linker.down
 
 
-async def test_redis_stopped_mid_test_keeps_stamping_and_learning_resumes(redis_server, caplog):
+async def test_redis_stopped_mid_test_keeps_stamping_and_learning_resumes(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
     linker = Linker(redis_server.url, timeout=0.2)
     linker.learn([P, E])
     await eventually(lambda: linker.resolve(E) == P)
@@ -134,7 +139,7 @@ async def test_redis_stopped_mid_test_keeps_stamping_and_learning_resumes(redis_
     assert any("is back" in r.getMessage() for r in caplog.records)
 
 
-async def test_two_replicas_sharing_redis_agree(shared_redis):
+async def test_two_replicas_sharing_redis_agree(shared_redis: RedisServer) -> None:
     prefix_free_url = shared_redis.url + f"?client_name=a{uuid.uuid4().hex[:6]}"
     first = Linker(prefix_free_url)
     second = Linker(shared_redis.url + "?client_name=b")
@@ -150,7 +155,7 @@ async def test_two_replicas_sharing_redis_agree(shared_redis):
     await second.close()
 
 
-async def test_two_replicas_joining_at_once_agree(shared_redis):
+async def test_two_replicas_joining_at_once_agree(shared_redis: RedisServer) -> None:
     first = Linker(shared_redis.url + "?client_name=c")
     second = Linker(shared_redis.url + "?client_name=d")
     ids = [omni_id(b"k", "email", f"{uuid.uuid4().hex}@x.com") for _ in range(4)]
@@ -163,7 +168,7 @@ async def test_two_replicas_joining_at_once_agree(shared_redis):
     await second.close()
 
 
-async def test_settle_stamps_gives_a_response_its_cluster_id_on_first_sight():
+async def test_settle_stamps_gives_a_response_its_cluster_id_on_first_sight() -> None:
     from gateway.identity import IdentityResolver
     from gateway.identity.stamp import compile_stamps, settle_stamps
 

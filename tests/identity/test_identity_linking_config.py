@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from gateway.errors import ConfigError
@@ -22,7 +24,9 @@ from gateway.identity.linking import DEFAULT_STORE, Linking
         ({"learn_from": []}, {}, DEFAULT_STORE, set()),  # linked ids still stamp; nothing learned
     ],
 )
-def test_compiles(section, env, store, learn_from):
+def test_compiles(
+    section: bool | dict[str, Any], env: dict[str, Any], store: Any, learn_from: Any
+) -> None:
     linking = Linking.compile(section, env)
     assert linking is not None and linking.store == store
     if learn_from is not None:
@@ -43,33 +47,33 @@ def test_compiles(section, env, store, learn_from):
         ("yes", {}, "mapping"),
     ],
 )
-def test_refuses(section, env, message):
+def test_refuses(section: dict[str, Any] | str, env: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         Linking.compile(section, env)
     assert message in caught.value.message
     assert "secret" not in caught.value.message or "store_env" in caught.value.message
 
 
-def test_off():
+def test_off() -> None:
     assert Linking.compile(None, {}) is None and Linking.compile(False, {}) is None
 
 
-def test_redacted_urls_hide_passwords():
+def test_redacted_urls_hide_passwords() -> None:
     assert redact("redis://:pw@r:6379/0") == "redis://:***@r:6379/0"
     assert redact("redis://user:pw@r/0") == "redis://user:***@r/0"
     assert redact("redis://r:6379/0") == "redis://r:6379/0"
 
 
-def test_omnigate_check_stand_ins_are_not_store_urls():
+def test_omnigate_check_stand_ins_are_not_store_urls() -> None:
     # `omnigate check` stands in for unset variables; linking must not choke on the stand-in
     from gateway.cli_rules import PlaceholderEnviron
 
     environ = PlaceholderEnviron({})
-    assert Linking.compile({"store_env": "REDIS_URL"}, environ).store == DEFAULT_STORE
-    assert Linking.compile({}, environ).store == DEFAULT_STORE  # OMNIGATE_LINK_STORE is optional
+    assert Linking.compile({"store_env": "REDIS_URL"}, environ).store == DEFAULT_STORE  # type: ignore[union-attr]
+    assert Linking.compile({}, environ).store == DEFAULT_STORE  # type: ignore[union-attr]  # OMNIGATE_LINK_STORE is optional
 
 
-def test_a_bad_store_in_the_chart_variable_names_it():
+def test_a_bad_store_in_the_chart_variable_names_it() -> None:
     with pytest.raises(ConfigError) as caught:
         Linking.compile({}, {"OMNIGATE_LINK_STORE": "nonsense"})
     assert "OMNIGATE_LINK_STORE" in caught.value.message

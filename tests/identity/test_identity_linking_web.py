@@ -11,15 +11,19 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestClient
 from prometheus_client import REGISTRY
+from pytest_aiohttp import AiohttpClient
 
 from gateway.web_admin import build_admin_app
-from tests.conftest import MINIMAL_RULES, bearer
+from tests.conftest import MINIMAL_RULES, Gateway, GatewayFactory, UpstreamApp, bearer
 from tests.identity.redis_kit import RedisServer
 
 PHONE, EMAIL = "+1 (415) 555-0100", "Jane.Doe@Example.com"
@@ -82,7 +86,7 @@ def email_form(sender: str) -> tuple[bytes, dict[str, str]]:
     return body, {"Content-Type": "multipart/form-data; boundary=b"}
 
 
-async def eventually(check, within: float = 10.0) -> None:
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
     for _ in range(int(within / 0.05)):
         if await check():
             return
@@ -91,8 +95,13 @@ async def eventually(check, within: float = 10.0) -> None:
 
 
 @pytest.fixture
-async def linked(make_gateway, upstream_app, aiohttp_client, tmp_path):
-    async def start(store: str):
+async def linked(
+    make_gateway: GatewayFactory,
+    upstream_app: UpstreamApp,
+    aiohttp_client: AiohttpClient,
+    tmp_path: Path,
+) -> Callable[[str], Awaitable[tuple[Gateway, TestClient[Any, Any], Upstream]]]:
+    async def start(store: str) -> tuple[Gateway, TestClient[Any, Any], Upstream]:
         upstream = Upstream()
         gw = await make_gateway(await upstream_app(upstream.app()), rules(store))
         admin = await aiohttp_client(build_admin_app(gw.state))
@@ -101,13 +110,16 @@ async def linked(make_gateway, upstream_app, aiohttp_client, tmp_path):
     return start
 
 
-async def cluster_of(admin, omni_id: str) -> dict:
+async def cluster_of(admin: TestClient[Any, Any], omni_id: str) -> Any:
     resp = await admin.get(f"/identities/{omni_id}")
     assert resp.status == 200
     return await resp.json()
 
 
-async def test_contact_links_phone_and_email_for_responses_and_webhooks(linked, tmp_path):
+async def test_contact_links_phone_and_email_for_responses_and_webhooks(
+    linked: Callable[[str], Awaitable[tuple[Gateway, TestClient[Any, Any], Upstream]]],
+    tmp_path: Path,
+) -> None:
     db = tmp_path / "ids.db"
     gw, admin, upstream = await linked(f"sqlite:///{db}")
     resp = await gw.client.get("/api/contacts/1", headers=bearer("agent"))
@@ -116,7 +128,7 @@ async def test_contact_links_phone_and_email_for_responses_and_webhooks(linked, 
     assert payload["phone_number"] != PHONE  # masked as usual
 
     async def learned() -> bool:
-        return (await cluster_of(admin, E))["id"] == P
+        return (await cluster_of(admin, E))["id"] == P  # type: ignore[no-any-return]
 
     await eventually(learned)
     assert await cluster_of(admin, E) == {"id": P, "members": [P, E], "aliases": []}
@@ -136,14 +148,16 @@ async def test_contact_links_phone_and_email_for_responses_and_webhooks(linked, 
         assert clear not in files
 
 
-async def test_generic_webhook_teaches_a_link_and_joins_keep_the_older_id(linked):
+async def test_generic_webhook_teaches_a_link_and_joins_keep_the_older_id(
+    linked: Callable[[str], Awaitable[tuple[Gateway, TestClient[Any, Any], Upstream]]],
+) -> None:
     gw, admin, upstream = await linked("memory://web-generic")
     # an older customer: contact 7 links its phone and email first
     await gw.client.get("/api/contacts/7", headers=bearer("admin"))
     p7, e7 = ref_id("phone", "+14155550107"), ref_id("email", "user7@example.com")
 
     async def first_learned() -> bool:
-        return (await cluster_of(admin, e7))["id"] == p7
+        return (await cluster_of(admin, e7))["id"] == p7  # type: ignore[no-any-return]
 
     await eventually(first_learned)
     # a CRM webhook names a second phone with contact 7's email: it joins the older cluster
@@ -164,7 +178,9 @@ async def test_generic_webhook_teaches_a_link_and_joins_keep_the_older_id(linked
     assert upstream.hooks[-1][0]["X-Omni-Customer-Id"] == p7
 
 
-async def test_admin_link_unlink_and_aliases(linked):
+async def test_admin_link_unlink_and_aliases(
+    linked: Callable[[str], Awaitable[tuple[Gateway, TestClient[Any, Any], Upstream]]],
+) -> None:
     gw, admin, _ = await linked("memory://web-admin")
     a, b, c, d = (ref_id("phone", f"+1415555020{n}") for n in range(4))
     resp = await admin.post("/identities/link", json={"ids": [a, b]})
@@ -177,7 +193,7 @@ async def test_admin_link_unlink_and_aliases(linked):
     assert await resp.json() == {"id": a, "members": [a], "aliases": []}
     assert await cluster_of(admin, d) == {"id": b, "members": [b, c, d], "aliases": [c]}
     # the stamping cache follows an admin change at once
-    assert gw.state.plan.resolver.linking.linker.resolve(c) == b
+    assert gw.state.plan.resolver.linking.linker.resolve(c) == b  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -197,7 +213,13 @@ async def test_admin_link_unlink_and_aliases(linked):
         ("POST", "/identities/unlink", b'{"id": 5}', 400),
     ],
 )
-async def test_admin_errors_are_spec_shaped(linked, method, path, body, status):
+async def test_admin_errors_are_spec_shaped(
+    linked: Callable[[str], Awaitable[tuple[Gateway, TestClient[Any, Any], Upstream]]],
+    method: str,
+    path: str,
+    body: bytes | None,
+    status: int,
+) -> None:
     _, admin, _ = await linked("memory://web-errors")
     resp = await admin.request(method, path, data=body)
     assert resp.status == status
@@ -206,7 +228,9 @@ async def test_admin_errors_are_spec_shaped(linked, method, path, body, status):
     assert "14155550100" not in error["message"]
 
 
-async def test_admin_without_linking_says_so(make_gateway, upstream_app, aiohttp_client):
+async def test_admin_without_linking_says_so(
+    make_gateway: GatewayFactory, upstream_app: UpstreamApp, aiohttp_client: AiohttpClient
+) -> None:
     gw = await make_gateway(await upstream_app(Upstream().app()))
     admin = await aiohttp_client(build_admin_app(gw.state))
     resp = await admin.get("/identities/omni_aaaaaaaaaaaaaaaaaaaaaaaaaa")
@@ -214,7 +238,10 @@ async def test_admin_without_linking_says_so(make_gateway, upstream_app, aiohttp
     assert "linking is off" in (await resp.json())["error"]["message"]
 
 
-async def test_two_gateways_sharing_redis_agree(linked, shared_redis):
+async def test_two_gateways_sharing_redis_agree(
+    linked: Callable[[str], Awaitable[tuple[Gateway, TestClient[Any, Any], Upstream]]],
+    shared_redis: RedisServer,
+) -> None:
     first, first_admin, _ = await linked(shared_redis.url + "?client_name=gw1")
     second, _, second_upstream = await linked(shared_redis.url + "?client_name=gw2")
     n = "42"
@@ -223,7 +250,7 @@ async def test_two_gateways_sharing_redis_agree(linked, shared_redis):
     assert (await resp.json())["payload"]["omni_customer_id"] == p42
 
     async def learned() -> bool:
-        return (await cluster_of(first_admin, e42))["id"] == p42
+        return (await cluster_of(first_admin, e42))["id"] == p42  # type: ignore[no-any-return]
 
     await eventually(learned)
 
@@ -235,7 +262,11 @@ async def test_two_gateways_sharing_redis_agree(linked, shared_redis):
     await eventually(second_agrees)
 
 
-async def test_redis_stopped_mid_test_fails_no_request(linked, redis_server, aiohttp_client):
+async def test_redis_stopped_mid_test_fails_no_request(
+    linked: Callable[[str], Awaitable[tuple[Gateway, TestClient[Any, Any], Upstream]]],
+    redis_server: RedisServer,
+    aiohttp_client: AiohttpClient,
+) -> None:
     gw, admin, upstream = await linked(redis_server.url)
     await gw.client.get("/api/contacts/1", headers=bearer("admin"))
     redis_server.stop()
@@ -266,7 +297,7 @@ async def test_redis_stopped_mid_test_fails_no_request(linked, redis_server, aio
     assert after > before
 
 
-def test_cli_reads_and_edits_the_store_from_the_rules(tmp_path: Path):
+def test_cli_reads_and_edits_the_store_from_the_rules(tmp_path: Path) -> None:
     db = tmp_path / "ids.db"
     rules_dir = tmp_path / "rules"
     rules_dir.mkdir()
@@ -299,11 +330,13 @@ def test_cli_reads_and_edits_the_store_from_the_rules(tmp_path: Path):
     assert done.returncode == 2
 
 
-def test_cli_and_a_gateway_process_agree_through_redis(shared_redis: RedisServer, tmp_path):
+def test_cli_and_a_gateway_process_agree_through_redis(
+    shared_redis: RedisServer, tmp_path: Path
+) -> None:
     a, b = ref_id("phone", "+14155550400"), ref_id("email", "y@example.com")
     env = {**os.environ}
 
-    def omnigate(*args: str) -> dict:
+    def omnigate(*args: str) -> Any:
         done = subprocess.run(
             [sys.executable, "-m", "gateway", "identities", *args, "--store", shared_redis.url],
             capture_output=True,
@@ -318,17 +351,19 @@ def test_cli_and_a_gateway_process_agree_through_redis(shared_redis: RedisServer
     assert omnigate("show", b)["id"] == a  # another process reads what the first wrote
 
 
-async def test_an_id_unlinked_by_hand_is_not_relearned_from_the_same_contact(linked):
+async def test_an_id_unlinked_by_hand_is_not_relearned_from_the_same_contact(
+    linked: Callable[[str], Awaitable[tuple[Gateway, TestClient[Any, Any], Upstream]]],
+) -> None:
     gw, admin, _ = await linked("memory://web-pinned")
     await gw.client.get("/api/contacts/1", headers=bearer("admin"))
 
     async def learned() -> bool:
-        return (await cluster_of(admin, E))["id"] == P
+        return (await cluster_of(admin, E))["id"] == P  # type: ignore[no-any-return]
 
     await eventually(learned)
     resp = await admin.post("/identities/unlink", json={"id": E})
     assert await resp.json() == {"id": E, "members": [E], "aliases": []}
-    linker = gw.state.plan.resolver.linking.linker
+    linker = gw.state.plan.resolver.linking.linker  # type: ignore[union-attr]
     for _ in range(3):  # the contact still carries both: the operator's split holds
         resp = await gw.client.get("/api/contacts/1", headers=bearer("admin"))
         assert (await resp.json())["payload"]["omni_customer_id"] == P

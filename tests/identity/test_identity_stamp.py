@@ -45,7 +45,7 @@ def test_each_selected_object_and_fallback_to_email() -> None:
         ("routes", 1),
         resolver(field="customer"),
     )
-    doc = {
+    doc: dict[str, Any] = {
         "payload": [
             {"phone_number": "(415) 555-7890"},
             {"phone_number": "MyBrand", "email": "Jane <JANE@example.com>"},  # phone invalid
@@ -64,7 +64,7 @@ def test_root_object_and_nested_relative_path() -> None:
     stamper = compile_stamps(
         [{"at": "$", "phone": "$.meta.sender.phone"}], ("routes", 2), resolver(default_region="GB")
     )
-    doc = {"meta": {"sender": {"phone": "07911 123456"}}}
+    doc: dict[str, Any] = {"meta": {"sender": {"phone": "07911 123456"}}}
     assert stamper.apply(doc) == 1
     assert doc["omni_customer_id"] == expected("phone:+447911123456")
 
@@ -72,7 +72,7 @@ def test_root_object_and_nested_relative_path() -> None:
 def test_nothing_to_stamp() -> None:
     stamper = compile_stamps(None, ("routes", 0), None)
     assert not stamper
-    doc = {"payload": {}}
+    doc: dict[str, Any] = {"payload": {}}
     assert stamper.apply(doc) == 0 and doc == {"payload": {}}
 
 
@@ -105,6 +105,6 @@ def test_first_non_null_value_is_used() -> None:
     stamper = compile_stamps(
         [{"at": "$.contact", "phone": "$.phones[*]"}], ("routes", 6), resolver()
     )
-    doc = {"contact": {"phones": [None, "+14155557890"]}}
+    doc: dict[str, Any] = {"contact": {"phones": [None, "+14155557890"]}}
     assert stamper.apply(doc) == 1
     assert doc["contact"]["omni_customer_id"] == expected("phone:+14155557890")

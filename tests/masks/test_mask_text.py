@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import phonenumbers
 import pytest
@@ -127,11 +127,11 @@ WORDS = ["hi", "call", "me", "at", "or", "tomorrow", "thanks!", "(cell)", "-", "
 def phone_strings(draw: st.DrawFn) -> str:
     region = draw(st.sampled_from(REGIONS))
     kind = draw(st.sampled_from([PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE]))
-    example = phonenumbers.example_number_for_type(region, kind)
+    example = cast(phonenumbers.PhoneNumber, phonenumbers.example_number_for_type(region, kind))
     tail = draw(st.integers(min_value=0, max_value=999))
     number = phonenumbers.PhoneNumber(
         country_code=example.country_code,
-        national_number=example.national_number // 1000 * 1000 + tail,
+        national_number=example.national_number // 1000 * 1000 + tail,  # type: ignore[operator]
         italian_leading_zero=example.italian_leading_zero,
     )
     fmt = draw(st.sampled_from(FORMATS + ([PhoneNumberFormat.NATIONAL] if region == "US" else [])))

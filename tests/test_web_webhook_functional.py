@@ -13,7 +13,7 @@ import orjson
 import pytest
 from aiohttp import web
 
-from tests.conftest import MINIMAL_RULES
+from tests.conftest import MINIMAL_RULES, Gateway, GatewayFactory, UpstreamApp
 
 ID_SECRET = b"test-id-secret"
 META = b"test-meta-secret"
@@ -100,14 +100,16 @@ class Receiver:
 
 
 @pytest.fixture
-async def hooks(make_gateway, upstream_app, monkeypatch):
+async def hooks(
+    make_gateway: GatewayFactory, upstream_app: UpstreamApp, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Gateway, Receiver]:
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", TWILIO.decode())
     receiver = Receiver()
     gw = await make_gateway(await upstream_app(receiver.app()), RULES)
     return gw, receiver
 
 
-async def test_whatsapp_batch_is_stamped_and_resigned(hooks):
+async def test_whatsapp_batch_is_stamped_and_resigned(hooks: tuple[Gateway, Receiver]) -> None:
     gw, receiver = hooks
     body = whatsapp("14155557890", "447911123456", "14155557890")
     resp = await gw.client.post(
@@ -135,7 +137,7 @@ async def test_whatsapp_batch_is_stamped_and_resigned(hooks):
     assert "14155557890" not in gw.access.getvalue()  # PII never logged
 
 
-async def test_bad_signature_is_refused_and_not_forwarded(hooks):
+async def test_bad_signature_is_refused_and_not_forwarded(hooks: tuple[Gateway, Receiver]) -> None:
     gw, receiver = hooks
     body = whatsapp("14155557890")
     resp = await gw.client.post(
@@ -148,7 +150,9 @@ async def test_bad_signature_is_refused_and_not_forwarded(hooks):
     assert receiver.requests == []
 
 
-async def test_payload_without_identity_is_forwarded_byte_for_byte(hooks):
+async def test_payload_without_identity_is_forwarded_byte_for_byte(
+    hooks: tuple[Gateway, Receiver],
+) -> None:
     gw, receiver = hooks
     body = orjson.dumps(
         {
@@ -176,7 +180,7 @@ async def test_payload_without_identity_is_forwarded_byte_for_byte(hooks):
     assert "X-Omni-Customer-Id" not in headers
 
 
-async def test_meta_verification_handshake_passes(hooks):
+async def test_meta_verification_handshake_passes(hooks: tuple[Gateway, Receiver]) -> None:
     gw, _ = hooks
     resp = await gw.client.get(
         "/webhooks/whatsapp?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=t"
@@ -184,7 +188,9 @@ async def test_meta_verification_handshake_passes(hooks):
     assert resp.status == 200 and await resp.text() == "1158201444"
 
 
-async def test_twilio_form_is_stamped_and_resigned_over_the_public_url(hooks):
+async def test_twilio_form_is_stamped_and_resigned_over_the_public_url(
+    hooks: tuple[Gateway, Receiver],
+) -> None:
     gw, receiver = hooks
     params = [
         ("MessageSid", "SM1"),
@@ -196,7 +202,7 @@ async def test_twilio_form_is_stamped_and_resigned_over_the_public_url(hooks):
     ]
     url = "https://hooks.example.com/webhooks/twilio"
 
-    def sign(pairs, signed_url=url):
+    def sign(pairs: list[tuple[str, str]], signed_url: str = url) -> str:
         text = signed_url + "".join(k + v for k, v in sorted(pairs))
         return base64.b64encode(hmac.new(TWILIO, text.encode(), hashlib.sha1).digest()).decode()
 
@@ -234,7 +240,9 @@ def test_ids_are_identical_across_processes() -> None:
 @pytest.mark.parametrize(
     "path", ["/Webhooks/WhatsApp", "/webhooks/whatsapp;x=1", "/webhooks/whatsapp.json"]
 )
-async def test_webhook_path_aliases_are_verified_too(hooks, path):
+async def test_webhook_path_aliases_are_verified_too(
+    hooks: tuple[Gateway, Receiver], path: str
+) -> None:
     gw, receiver = hooks
     resp = await gw.client.post(path, data=whatsapp("14155557890"))  # no signature
     assert resp.status == 401
@@ -242,7 +250,9 @@ async def test_webhook_path_aliases_are_verified_too(hooks, path):
     assert receiver.requests == []
 
 
-async def test_signature_header_that_is_not_utf8_is_a_bad_signature(hooks):
+async def test_signature_header_that_is_not_utf8_is_a_bad_signature(
+    hooks: tuple[Gateway, Receiver],
+) -> None:
     from tests.conftest import raw_http
 
     gw, receiver = hooks

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+from typing import Any
 
+import aiohttp
 import brotli
 import orjson
 import pytest
 from aiohttp import web
 
-from tests.conftest import MINIMAL_RULES, bearer, get_request, raw_http, token
+from tests.conftest import (
+    MINIMAL_RULES,
+    Gateway,
+    GatewayFactory,
+    UpstreamApp,
+    bearer,
+    get_request,
+    raw_http,
+    token,
+)
 
 RULES = (
     MINIMAL_RULES
@@ -90,7 +101,9 @@ class Upstream:
 
 
 @pytest.fixture
-async def setup(make_gateway, upstream_app):
+async def setup(
+    make_gateway: GatewayFactory, upstream_app: UpstreamApp
+) -> tuple[Gateway, Upstream]:
     upstream = Upstream()
     upstream.set(CONTACT_PATH, CONTACT)
     server = await upstream_app(upstream.app())
@@ -98,12 +111,14 @@ async def setup(make_gateway, upstream_app):
     return gw, upstream
 
 
-async def get_json(gw, path, role="agent", **kw):
+async def get_json(
+    gw: Gateway, path: str, role: str = "agent", **kw: Any
+) -> tuple[aiohttp.ClientResponse, Any]:
     resp = await gw.client.get(path, headers={**bearer(role), **kw.pop("headers", {})}, **kw)
     return resp, orjson.loads(await resp.read())
 
 
-async def test_agent_sees_masked_contact(setup):
+async def test_agent_sees_masked_contact(setup: tuple[Gateway, Upstream]) -> None:
     gw, _ = setup
     resp, body = await get_json(gw, CONTACT_PATH, "agent")
     assert resp.status == 200
@@ -127,7 +142,7 @@ async def test_agent_sees_masked_contact(setup):
     assert "Jane" not in gw.access.getvalue() and "7890" not in gw.access.getvalue()
 
 
-async def test_team_manager_rule_roles_apply(setup):
+async def test_team_manager_rule_roles_apply(setup: tuple[Gateway, Upstream]) -> None:
     gw, _ = setup
     _, body = await get_json(gw, CONTACT_PATH, "team_manager")
     assert body["payload"]["phone_number"] == "XXX-XXX-7890"
@@ -135,7 +150,7 @@ async def test_team_manager_rule_roles_apply(setup):
     assert body["payload"]["additional_attributes"]["notes"] == "call me on +44 20 7946 0958"
 
 
-async def test_admin_sees_clear_data_and_is_audited(setup):
+async def test_admin_sees_clear_data_and_is_audited(setup: tuple[Gateway, Upstream]) -> None:
     gw, _ = setup
     resp, body = await get_json(gw, CONTACT_PATH, "admin")
     assert body == CONTACT
@@ -148,7 +163,7 @@ async def test_admin_sees_clear_data_and_is_audited(setup):
     assert event["request_id"] == resp.headers["X-Request-Id"]
 
 
-async def test_list_role_claim_picks_most_privileged(setup):
+async def test_list_role_claim_picks_most_privileged(setup: tuple[Gateway, Upstream]) -> None:
     gw, _ = setup
     resp = await gw.client.get(
         CONTACT_PATH, headers={"Authorization": f"Bearer {token(['agent', 'admin'])}"}
@@ -156,7 +171,7 @@ async def test_list_role_claim_picks_most_privileged(setup):
     assert orjson.loads(await resp.read()) == CONTACT
 
 
-async def test_missing_token_gets_default_role(setup):
+async def test_missing_token_gets_default_role(setup: tuple[Gateway, Upstream]) -> None:
     gw, _ = setup
     resp = await gw.client.get(CONTACT_PATH)
     assert orjson.loads(await resp.read())["payload"]["email"] == "****@example.com"
@@ -170,7 +185,9 @@ async def test_missing_token_gets_default_role(setup):
         "Bearer not.a.token",  # garbage
     ],
 )
-async def test_invalid_token_is_401_and_never_forwarded(setup, auth):
+async def test_invalid_token_is_401_and_never_forwarded(
+    setup: tuple[Gateway, Upstream], auth: str
+) -> None:
     gw, upstream = setup
     resp = await gw.client.get(CONTACT_PATH, headers={"Authorization": auth})
     assert resp.status == 401
@@ -179,7 +196,9 @@ async def test_invalid_token_is_401_and_never_forwarded(setup, auth):
     assert upstream.hits == []
 
 
-async def test_expect_continue_is_answered_after_the_token_check(setup):
+async def test_expect_continue_is_answered_after_the_token_check(
+    setup: tuple[Gateway, Upstream],
+) -> None:
     gw, upstream = setup
     request = (
         f"PUT {CONTACT_PATH} HTTP/1.1\r\nHost: g\r\nAuthorization: Bearer bad\r\n"
@@ -191,7 +210,7 @@ async def test_expect_continue_is_answered_after_the_token_check(setup):
     assert upstream.hits == []
 
 
-async def test_expect_continue_with_good_token_proceeds(setup):
+async def test_expect_continue_with_good_token_proceeds(setup: tuple[Gateway, Upstream]) -> None:
     gw, _ = setup
     request = (
         f"PUT /api/v1/other HTTP/1.1\r\nHost: g\r\nAuthorization: Bearer {token('agent')}\r\n"
@@ -217,7 +236,7 @@ async def test_expect_continue_with_good_token_proceeds(setup):
         "/api/v1/accounts/1/contacts;jsessionid=1/2",  # servlet matrix parameters
     ],
 )
-async def test_path_variants_never_skip_a_rule(setup, path):
+async def test_path_variants_never_skip_a_rule(setup: tuple[Gateway, Upstream], path: str) -> None:
     gw, upstream = setup
     for alias in (
         "/api/v1/accounts/1/contacts/2/",
@@ -235,7 +254,7 @@ async def test_path_variants_never_skip_a_rule(setup, path):
     assert b"Jane" not in body
 
 
-async def test_error_bodies_are_masked_too(setup):
+async def test_error_bodies_are_masked_too(setup: tuple[Gateway, Upstream]) -> None:
     gw, upstream = setup
     upstream.set(
         "/api/v1/accounts/1/conversations/3/messages",
@@ -267,7 +286,9 @@ async def test_error_bodies_are_masked_too(setup):
         ),
     ],
 )
-async def test_fail_closed(setup, path, raw, headers, reason):
+async def test_fail_closed(
+    setup: tuple[Gateway, Upstream], path: str, raw: bytes, headers: dict[str, Any], reason: str
+) -> None:
     gw, upstream = setup
     upstream.set(path, raw, **headers)
     resp = await gw.client.get(path, headers=bearer("agent"))
@@ -277,7 +298,7 @@ async def test_fail_closed(setup, path, raw, headers, reason):
     assert orjson.loads(body)["error"]["code"] == "unmaskable_response"
 
 
-async def test_non_json_for_admin_passes(setup):
+async def test_non_json_for_admin_passes(setup: tuple[Gateway, Upstream]) -> None:
     gw, upstream = setup
     upstream.set("/export.csv", b"email\njane@example.com\n", Content_Type="text/csv")
     resp = await gw.client.get("/export.csv", headers=bearer("admin"))
@@ -285,7 +306,7 @@ async def test_non_json_for_admin_passes(setup):
     assert await resp.read() == b"email\njane@example.com\n"
 
 
-async def test_non_json_pass_route(setup):
+async def test_non_json_pass_route(setup: tuple[Gateway, Upstream]) -> None:
     gw, upstream = setup
     upstream.set("/report.csv", b"a,b\n", Content_Type="text/csv")
     resp = await gw.client.get("/report.csv", headers=bearer("agent"))
@@ -296,7 +317,9 @@ async def test_non_json_pass_route(setup):
     ("encode", "coding"),
     [(gzip.compress, "gzip"), (brotli.compress, "br")],
 )
-async def test_compressed_bodies_are_masked_and_regzipped(setup, encode, coding):
+async def test_compressed_bodies_are_masked_and_regzipped(
+    setup: tuple[Gateway, Upstream], encode: Any, coding: str
+) -> None:
     gw, upstream = setup
     upstream.set(CONTACT_PATH, encode(orjson.dumps(CONTACT)), Content_Encoding=coding)
     resp = await gw.client.get(CONTACT_PATH, headers={**bearer(), "Accept-Encoding": "gzip"})
@@ -309,7 +332,9 @@ async def test_compressed_bodies_are_masked_and_regzipped(setup, encode, coding)
     assert orjson.loads(await resp.read())["payload"]["email"] == "****@example.com"
 
 
-async def test_cdn_cache_headers_are_dropped_on_masked_routes(setup):
+async def test_cdn_cache_headers_are_dropped_on_masked_routes(
+    setup: tuple[Gateway, Upstream],
+) -> None:
     gw, upstream = setup
     upstream.set(
         CONTACT_PATH, CONTACT, Surrogate_Control="max-age=600", CDN_Cache_Control="max-age=600"
@@ -318,7 +343,7 @@ async def test_cdn_cache_headers_are_dropped_on_masked_routes(setup):
     assert "Surrogate-Control" not in resp.headers and "CDN-Cache-Control" not in resp.headers
 
 
-async def test_range_is_dropped_on_masked_routes(setup):
+async def test_range_is_dropped_on_masked_routes(setup: tuple[Gateway, Upstream]) -> None:
     gw, upstream = setup
     await gw.client.get(CONTACT_PATH, headers={**bearer(), "Range": "bytes=0-10", "If-Range": "x"})
     sent = upstream.hits[-1][2]
@@ -326,7 +351,9 @@ async def test_range_is_dropped_on_masked_routes(setup):
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "POST"])
-async def test_write_guard_rejects_masked_values(setup, method):
+async def test_write_guard_rejects_masked_values(
+    setup: tuple[Gateway, Upstream], method: str
+) -> None:
     gw, upstream = setup
     resp = await gw.client.request(
         method,
@@ -341,7 +368,9 @@ async def test_write_guard_rejects_masked_values(setup, method):
     assert upstream.hits == []
 
 
-async def test_write_guard_lets_real_values_and_admins_through(setup):
+async def test_write_guard_lets_real_values_and_admins_through(
+    setup: tuple[Gateway, Upstream],
+) -> None:
     gw, upstream = setup
     resp = await gw.client.patch(
         CONTACT_PATH, json={"phone_number": "+14155550000"}, headers=bearer("agent")
@@ -354,7 +383,7 @@ async def test_write_guard_lets_real_values_and_admins_through(setup):
     assert len(upstream.hits) == 2
 
 
-async def test_write_guard_strip_and_off(setup):
+async def test_write_guard_strip_and_off(setup: tuple[Gateway, Upstream]) -> None:
     gw, upstream = setup
     upstream.set("/strip/1", {})
     upstream.set("/free/1", {})
@@ -368,7 +397,7 @@ async def test_write_guard_strip_and_off(setup):
     assert orjson.loads(upstream.hits[-1][3]) == {"phone": "XXX-XXX-1234"}
 
 
-async def test_unmatched_routes_are_untouched(setup):
+async def test_unmatched_routes_are_untouched(setup: tuple[Gateway, Upstream]) -> None:
     gw, upstream = setup
     raw = b'{"phone_number": "+14155557890",   "x": 1.50}'
     upstream.set("/api/v1/profile", raw)
@@ -377,7 +406,7 @@ async def test_unmatched_routes_are_untouched(setup):
     assert "Cache-Control" not in resp.headers
 
 
-async def test_masked_sse_events_arrive_as_sent(gateway_for):
+async def test_masked_sse_events_arrive_as_sent(gateway_for: GatewayFactory) -> None:
     release = asyncio.Event()
 
     async def live(request: web.Request) -> web.StreamResponse:
@@ -398,7 +427,7 @@ async def test_masked_sse_events_arrive_as_sent(gateway_for):
     assert await resp.content.read() == b"data: mail ****@example.com\n\n"
 
 
-async def test_masked_websocket_frames(gateway_for):
+async def test_masked_websocket_frames(gateway_for: GatewayFactory) -> None:
     async def cable(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
@@ -428,7 +457,9 @@ async def test_masked_websocket_frames(gateway_for):
         assert await ws.receive_str(timeout=5) == "got XXX-XXX-7890"
 
 
-async def test_websocket_upgrade_checks_the_token(make_gateway, upstream_app):
+async def test_websocket_upgrade_checks_the_token(
+    make_gateway: GatewayFactory, upstream_app: UpstreamApp
+) -> None:
     app = web.Application()
     gw = await make_gateway(await upstream_app(app), RULES)
     resp = await gw.client.get(
@@ -444,7 +475,7 @@ async def test_websocket_upgrade_checks_the_token(make_gateway, upstream_app):
     assert resp.status == 401
 
 
-async def test_oversized_body_under_the_write_guard_is_413(setup):
+async def test_oversized_body_under_the_write_guard_is_413(setup: tuple[Gateway, Upstream]) -> None:
     gw, upstream = setup
     big = {"notes": "x" * (70 * 1024)}  # the fixture's --max-body is 64 KiB
     resp = await gw.client.put(CONTACT_PATH, json=big, headers=bearer("agent"))
@@ -453,7 +484,9 @@ async def test_oversized_body_under_the_write_guard_is_413(setup):
     assert upstream.hits == []
 
 
-async def test_missing_token_rejected_when_configured(make_gateway, upstream_app):
+async def test_missing_token_rejected_when_configured(
+    make_gateway: GatewayFactory, upstream_app: UpstreamApp
+) -> None:
     rules = RULES.replace("role_claim: role }", "role_claim: role }\n  missing_token: reject")
     upstream = Upstream()
     upstream.set(CONTACT_PATH, CONTACT)
@@ -473,7 +506,9 @@ async def test_missing_token_rejected_when_configured(make_gateway, upstream_app
         ("", {"Content-Type": "application/x-www-form-urlencoded"}),  # may carry a _method field
     ],
 )
-async def test_method_override_cannot_skip_a_get_only_route(setup, query, headers):
+async def test_method_override_cannot_skip_a_get_only_route(
+    setup: tuple[Gateway, Upstream], query: str, headers: dict[str, Any]
+) -> None:
     gw, _ = setup
     resp = await gw.client.post(
         CONTACT_PATH + query, data=b"_method=get", headers={**bearer(), **headers}
@@ -493,7 +528,9 @@ async def test_method_override_cannot_skip_a_get_only_route(setup, query, header
         (b"phone_number=XXX-XXX-7890&note=hi", "application/x-www-form-urlencoded"),  # form
     ],
 )
-async def test_write_guard_reads_what_lenient_upstreams_read(setup, body, content_type):
+async def test_write_guard_reads_what_lenient_upstreams_read(
+    setup: tuple[Gateway, Upstream], body: bytes, content_type: str | None
+) -> None:
     gw, upstream = setup
     headers = {**bearer(), **({"Content-Type": content_type} if content_type else {})}
     resp = await gw.client.patch(
@@ -506,7 +543,9 @@ async def test_write_guard_reads_what_lenient_upstreams_read(setup, body, conten
     assert upstream.hits == []
 
 
-async def test_head_on_a_masked_route_does_not_describe_the_clear_body(setup):
+async def test_head_on_a_masked_route_does_not_describe_the_clear_body(
+    setup: tuple[Gateway, Upstream],
+) -> None:
     gw, upstream = setup
     upstream.set(CONTACT_PATH, CONTACT, ETag='"clear-v1"')
     resp = await gw.client.head(CONTACT_PATH, headers=bearer())
@@ -515,7 +554,7 @@ async def test_head_on_a_masked_route_does_not_describe_the_clear_body(setup):
     assert resp.headers.get("Content-Length") in (None, "0")
 
 
-async def test_sse_with_bom_and_bare_json_strings_is_masked(gateway_for):
+async def test_sse_with_bom_and_bare_json_strings_is_masked(gateway_for: GatewayFactory) -> None:
     async def live(request: web.Request) -> web.StreamResponse:
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await resp.prepare(request)
@@ -527,7 +566,7 @@ async def test_sse_with_bom_and_bare_json_strings_is_masked(gateway_for):
     assert await resp.read() == b'data: "call XXX-XXX-7890"\n\n'
 
 
-async def test_repeated_form_fields_are_all_guarded(setup):
+async def test_repeated_form_fields_are_all_guarded(setup: tuple[Gateway, Upstream]) -> None:
     gw, upstream = setup
     resp = await gw.client.patch(
         CONTACT_PATH,
@@ -539,7 +578,7 @@ async def test_repeated_form_fields_are_all_guarded(setup):
 
 
 @pytest.mark.parametrize("depth", [990, 1500])
-async def test_deeply_nested_json_fails_closed(setup, depth):
+async def test_deeply_nested_json_fails_closed(setup: tuple[Gateway, Upstream], depth: int) -> None:
     gw, upstream = setup
     upstream.set("/export.csv", b"[" * depth + b"]" * depth)
     resp = await gw.client.get("/export.csv", headers=bearer())
@@ -548,7 +587,9 @@ async def test_deeply_nested_json_fails_closed(setup, depth):
 
 
 @pytest.mark.parametrize("carrier", ["cookie", "query"])
-async def test_tokens_from_cookies_and_query(make_gateway, upstream_app, carrier):
+async def test_tokens_from_cookies_and_query(
+    make_gateway: GatewayFactory, upstream_app: UpstreamApp, carrier: str
+) -> None:
     rules = RULES.replace(
         "role_claim: role }",
         "role_claim: role, token_from: [header, 'cookie:session', 'query:access_token'] }",
@@ -573,7 +614,9 @@ async def test_tokens_from_cookies_and_query(make_gateway, upstream_app, carrier
         "/api/v1/accounts/1/x/%2e%2e;/contacts/2",  # the same, encoded
     ],
 )
-async def test_more_path_variants_never_skip_a_rule(setup, path):
+async def test_more_path_variants_never_skip_a_rule(
+    setup: tuple[Gateway, Upstream], path: str
+) -> None:
     gw, _ = setup
     answer = await raw_http(
         gw.client.port, get_request(path, {"Authorization": f"Bearer {token()}"})
@@ -596,7 +639,9 @@ async def test_more_path_variants_never_skip_a_rule(setup, path):
         ),  # a multipart text field
     ],
 )
-async def test_write_guard_reads_lenient_bodies(setup, body, content_type):
+async def test_write_guard_reads_lenient_bodies(
+    setup: tuple[Gateway, Upstream], body: bytes, content_type: str
+) -> None:
     gw, upstream = setup
     resp = await gw.client.patch(
         CONTACT_PATH, data=body, headers={**bearer(), "Content-Type": content_type}
@@ -605,7 +650,9 @@ async def test_write_guard_reads_lenient_bodies(setup, body, content_type):
     assert upstream.hits == []
 
 
-async def test_compressed_request_bodies_pass_as_sent(make_gateway, upstream_app):
+async def test_compressed_request_bodies_pass_as_sent(
+    make_gateway: GatewayFactory, upstream_app: UpstreamApp
+) -> None:
     seen: list[tuple[str | None, bytes]] = []
 
     async def receive(request: web.Request) -> web.Response:
@@ -623,7 +670,9 @@ async def test_compressed_request_bodies_pass_as_sent(make_gateway, upstream_app
     assert seen == [("gzip", payload)]
 
 
-async def test_conditional_headers_are_dropped_for_masked_roles(setup):
+async def test_conditional_headers_are_dropped_for_masked_roles(
+    setup: tuple[Gateway, Upstream],
+) -> None:
     gw, upstream = setup
     conditionals = {
         "If-None-Match": '"guess"',
@@ -635,7 +684,7 @@ async def test_conditional_headers_are_dropped_for_masked_roles(setup):
     assert {"If-None-Match", "If-Modified-Since"} <= set(upstream.hits[-1][2])
 
 
-async def test_aiohttp_own_answers_use_the_error_shape(setup):
+async def test_aiohttp_own_answers_use_the_error_shape(setup: tuple[Gateway, Upstream]) -> None:
     gw, _ = setup
     answer = await raw_http(
         gw.client.port, b"OPTIONS * HTTP/1.1\r\nHost: g\r\nConnection: close\r\n\r\n"
@@ -644,14 +693,14 @@ async def test_aiohttp_own_answers_use_the_error_shape(setup):
     assert set(body["error"]) == {"code", "message", "request_id"}
 
 
-async def test_bare_json_string_body_is_chat_text(setup):
+async def test_bare_json_string_body_is_chat_text(setup: tuple[Gateway, Upstream]) -> None:
     gw, upstream = setup
     upstream.set(CONTACT_PATH, b'"call me on +1 415 555 7890"')
     resp = await gw.client.get(CONTACT_PATH, headers=bearer())
     assert await resp.read() == b'"call me on XXX-XXX-7890"'
 
 
-async def test_several_content_types_fail_closed(gateway_for):
+async def test_several_content_types_fail_closed(gateway_for: GatewayFactory) -> None:
     async def double(request: web.Request) -> web.Response:
         resp = web.Response(body=orjson.dumps(CONTACT))
         resp.headers.add("Content-Type", "text/event-stream")
@@ -664,7 +713,7 @@ async def test_several_content_types_fail_closed(gateway_for):
     assert b"Jane" not in await resp.read()
 
 
-async def test_utf16_json_is_masked_and_labelled_utf8(setup):
+async def test_utf16_json_is_masked_and_labelled_utf8(setup: tuple[Gateway, Upstream]) -> None:
     gw, upstream = setup
     upstream.set(
         CONTACT_PATH,
@@ -692,7 +741,9 @@ async def test_utf16_json_is_masked_and_labelled_utf8(setup):
         ),  # a JSON part of a multipart body
     ],
 )
-async def test_write_guard_refuses_what_it_cannot_strip(setup, body, content_type, path):
+async def test_write_guard_refuses_what_it_cannot_strip(
+    setup: tuple[Gateway, Upstream], body: bytes, content_type: str, path: str
+) -> None:
     gw, upstream = setup
     upstream.set(path, {})
     resp = await gw.client.put(path, data=body, headers={**bearer(), "Content-Type": content_type})
@@ -700,7 +751,9 @@ async def test_write_guard_refuses_what_it_cannot_strip(setup, body, content_typ
     assert upstream.hits == []
 
 
-async def test_unsupported_expect_is_417_in_the_error_shape(setup):
+async def test_unsupported_expect_is_417_in_the_error_shape(
+    setup: tuple[Gateway, Upstream],
+) -> None:
     gw, _ = setup
     request = (
         f"PUT {CONTACT_PATH} HTTP/1.1\r\nHost: g\r\nContent-Length: 2\r\nExpect: teapot\r\n"
@@ -711,7 +764,9 @@ async def test_unsupported_expect_is_417_in_the_error_shape(setup):
     assert orjson.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]["code"] == "bad_request"
 
 
-async def test_two_different_session_cookies_are_refused(make_gateway, upstream_app):
+async def test_two_different_session_cookies_are_refused(
+    make_gateway: GatewayFactory, upstream_app: UpstreamApp
+) -> None:
     rules = RULES.replace(
         "role_claim: role }", "role_claim: role, token_from: ['cookie:session'] }"
     )

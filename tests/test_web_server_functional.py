@@ -10,12 +10,15 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
 import orjson
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestServer
+from pytest_aiohttp import AiohttpServer
 
 from tests.conftest import JWT_SECRET, MINIMAL_RULES, bearer
 
@@ -96,7 +99,7 @@ async def stop(served: Served) -> int:
 
 
 @pytest.fixture
-async def upstream(aiohttp_server):
+async def upstream(aiohttp_server: AiohttpServer) -> TestServer:
     return await aiohttp_server(upstream_app())
 
 
@@ -108,7 +111,9 @@ def rules_dir(tmp_path: Path) -> Path:
     return folder
 
 
-async def test_sigterm_drains_in_flight_requests(upstream, rules_dir, unused_tcp_port_factory):
+async def test_sigterm_drains_in_flight_requests(
+    upstream: TestServer, rules_dir: Path, unused_tcp_port_factory: Callable[[], int]
+) -> None:
     served = await start_gateway(
         str(upstream.make_url("/")), rules_dir, unused_tcp_port_factory(), unused_tcp_port_factory()
     )
@@ -124,7 +129,9 @@ async def test_sigterm_drains_in_flight_requests(upstream, rules_dir, unused_tcp
     assert await asyncio.to_thread(served.process.wait, 30) == 0
 
 
-async def test_workers_share_the_port_and_metrics(upstream, rules_dir, unused_tcp_port_factory):
+async def test_workers_share_the_port_and_metrics(
+    upstream: TestServer, rules_dir: Path, unused_tcp_port_factory: Callable[[], int]
+) -> None:
     served = await start_gateway(
         str(upstream.make_url("/")),
         rules_dir,
@@ -163,8 +170,8 @@ async def test_workers_share_the_port_and_metrics(upstream, rules_dir, unused_tc
 
 
 async def test_rules_reload_on_change_and_keep_working_on_bad_rules(
-    upstream, rules_dir, unused_tcp_port_factory
-):
+    upstream: TestServer, rules_dir: Path, unused_tcp_port_factory: Callable[[], int]
+) -> None:
     served = await start_gateway(
         str(upstream.make_url("/")), rules_dir, unused_tcp_port_factory(), unused_tcp_port_factory()
     )
@@ -223,7 +230,7 @@ async def test_rules_reload_on_change_and_keep_working_on_bad_rules(
     assert any("broken.yaml:2:" in line["message"] for line in failed)
 
 
-async def _until(predicate, timeout: float = 10.0) -> None:
+async def _until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -231,7 +238,9 @@ async def _until(predicate, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.05)
 
 
-async def test_admin_endpoints(upstream, rules_dir, unused_tcp_port_factory):
+async def test_admin_endpoints(
+    upstream: TestServer, rules_dir: Path, unused_tcp_port_factory: Callable[[], int]
+) -> None:
     served = await start_gateway(
         str(upstream.make_url("/")), rules_dir, unused_tcp_port_factory(), unused_tcp_port_factory()
     )
@@ -269,8 +278,8 @@ def slow_upstream_app() -> web.Application:
 
 
 async def test_sigterm_drain_ends_within_its_deadline_and_cancels_the_rest(
-    aiohttp_server, rules_dir, unused_tcp_port_factory
-):
+    aiohttp_server: AiohttpServer, rules_dir: Path, unused_tcp_port_factory: Callable[[], int]
+) -> None:
     upstream = await aiohttp_server(slow_upstream_app())
     served = await start_gateway(
         str(upstream.make_url("/")), rules_dir, unused_tcp_port_factory(), unused_tcp_port_factory()
@@ -291,8 +300,8 @@ async def test_sigterm_drain_ends_within_its_deadline_and_cancels_the_rest(
 
 
 async def test_a_client_that_never_finishes_its_headers_is_disconnected(
-    upstream, rules_dir, unused_tcp_port_factory
-):
+    upstream: TestServer, rules_dir: Path, unused_tcp_port_factory: Callable[[], int]
+) -> None:
     served = await start_gateway(
         str(upstream.make_url("/")),
         rules_dir,
@@ -316,8 +325,8 @@ async def test_a_client_that_never_finishes_its_headers_is_disconnected(
 
 @pytest.mark.skipif(not Path("/proc/self/limits").exists(), reason="reads /proc")
 async def test_the_soft_descriptor_limit_is_raised_at_start(
-    upstream, rules_dir, unused_tcp_port_factory
-):
+    upstream: TestServer, rules_dir: Path, unused_tcp_port_factory: Callable[[], int]
+) -> None:
     served = await start_gateway(
         str(upstream.make_url("/")), rules_dir, unused_tcp_port_factory(), unused_tcp_port_factory()
     )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+from collections.abc import AsyncIterator
 
 import aiohttp
 import orjson
 import pytest
 from aiohttp import web
 
-from tests.conftest import bearer, get_request, raw_http
+from tests.conftest import GatewayFactory, UpstreamApp, bearer, get_request, raw_http
 
 
 def echo_app() -> web.Application:
@@ -34,7 +35,9 @@ def echo_app() -> web.Application:
     return app
 
 
-async def test_method_path_query_headers_and_body_are_forwarded(make_gateway, upstream_app):
+async def test_method_path_query_headers_and_body_are_forwarded(
+    make_gateway: GatewayFactory, upstream_app: UpstreamApp
+) -> None:
     upstream = await upstream_app(echo_app())
     gw = await make_gateway(upstream)
     resp = await gw.client.request(
@@ -60,14 +63,16 @@ async def test_method_path_query_headers_and_body_are_forwarded(make_gateway, up
     assert "via" not in seen["headers"]
 
 
-async def test_request_id_from_client_is_kept(make_gateway, upstream_app):
+async def test_request_id_from_client_is_kept(
+    make_gateway: GatewayFactory, upstream_app: UpstreamApp
+) -> None:
     gw = await make_gateway(await upstream_app(echo_app()))
     resp = await gw.client.get("/x", headers={"X-Request-Id": "abc-123"})
     assert resp.headers["X-Request-Id"] == "abc-123"
     assert (await resp.json())["headers"]["x-request-id"] == "abc-123"
 
 
-async def test_hop_by_hop_removed_both_ways(gateway_for):
+async def test_hop_by_hop_removed_both_ways(gateway_for: GatewayFactory) -> None:
     async def handler(request: web.Request) -> web.Response:
         seen = {k.lower() for k in request.headers}
         return web.Response(
@@ -97,7 +102,7 @@ async def test_hop_by_hop_removed_both_ways(gateway_for):
 @pytest.mark.parametrize(
     "status", [200, 201, 202, 301, 302, 400, 401, 403, 404, 409, 418, 429, 500, 502, 503]
 )
-async def test_statuses_relayed(gateway_for, status):
+async def test_statuses_relayed(gateway_for: GatewayFactory, status: int) -> None:
     async def handler(request: web.Request) -> web.Response:
         return web.Response(status=status, text="s", headers={"Location": "/elsewhere"})
 
@@ -108,7 +113,7 @@ async def test_statuses_relayed(gateway_for, status):
 
 
 @pytest.mark.parametrize("status", [204, 304])
-async def test_no_body_statuses(gateway_for, status):
+async def test_no_body_statuses(gateway_for: GatewayFactory, status: int) -> None:
     async def handler(request: web.Request) -> web.Response:
         return web.Response(status=status, headers={"ETag": '"v1"'})
 
@@ -119,7 +124,7 @@ async def test_no_body_statuses(gateway_for, status):
     assert resp.headers["ETag"] == '"v1"'
 
 
-async def test_head_keeps_content_length(gateway_for):
+async def test_head_keeps_content_length(gateway_for: GatewayFactory) -> None:
     async def handler(request: web.Request) -> web.Response:
         return web.Response(body=b"x" * 1234)
 
@@ -130,7 +135,7 @@ async def test_head_keeps_content_length(gateway_for):
     assert await resp.read() == b""
 
 
-async def test_compressed_body_passes_byte_for_byte(gateway_for):
+async def test_compressed_body_passes_byte_for_byte(gateway_for: GatewayFactory) -> None:
     payload = gzip.compress(b'{"a": 1}' * 100)
 
     async def handler(request: web.Request) -> web.Response:
@@ -144,7 +149,7 @@ async def test_compressed_body_passes_byte_for_byte(gateway_for):
     assert await resp.read() == payload
 
 
-async def test_chunked_response_arrives_in_chunks(gateway_for):
+async def test_chunked_response_arrives_in_chunks(gateway_for: GatewayFactory) -> None:
     release = asyncio.Event()
 
     async def handler(request: web.Request) -> web.StreamResponse:
@@ -167,7 +172,9 @@ async def test_chunked_response_arrives_in_chunks(gateway_for):
     assert await resp.content.read() == b"second"
 
 
-async def test_large_upload_and_download_stream(make_gateway, upstream_app):
+async def test_large_upload_and_download_stream(
+    make_gateway: GatewayFactory, upstream_app: UpstreamApp
+) -> None:
     size = 64 * 1024 * 1024
     received: list[int] = []
 
@@ -187,7 +194,7 @@ async def test_large_upload_and_download_stream(make_gateway, upstream_app):
             await resp.write(block)
         return resp
 
-    async def body():
+    async def body() -> AsyncIterator[bytes]:
         block = b"x" * (1 << 20)
         for _ in range(size // len(block)):
             yield block
@@ -206,7 +213,9 @@ async def test_large_upload_and_download_stream(make_gateway, upstream_app):
     assert total == size
 
 
-async def test_upstream_unreachable_is_502(make_gateway, unused_tcp_port):
+async def test_upstream_unreachable_is_502(
+    make_gateway: GatewayFactory, unused_tcp_port: int
+) -> None:
     gw = await make_gateway(f"http://127.0.0.1:{unused_tcp_port}")
     resp = await gw.client.get("/x")
     assert resp.status == 502
@@ -215,7 +224,7 @@ async def test_upstream_unreachable_is_502(make_gateway, unused_tcp_port):
     assert error["request_id"] == resp.headers["X-Request-Id"]
 
 
-async def test_upstream_slow_headers_is_504(gateway_for):
+async def test_upstream_slow_headers_is_504(gateway_for: GatewayFactory) -> None:
     async def slow(request: web.Request) -> web.Response:
         await asyncio.sleep(5)
         return web.Response()
@@ -226,7 +235,7 @@ async def test_upstream_slow_headers_is_504(gateway_for):
     assert (await resp.json())["error"]["code"] == "upstream_timeout"
 
 
-async def test_slow_body_after_headers_is_not_cut(gateway_for):
+async def test_slow_body_after_headers_is_not_cut(gateway_for: GatewayFactory) -> None:
     async def trickle(request: web.Request) -> web.StreamResponse:
         resp = web.StreamResponse()
         await resp.prepare(request)
@@ -240,7 +249,9 @@ async def test_slow_body_after_headers_is_not_cut(gateway_for):
     assert await resp.read() == b"tick tick tick "  # 0.9 s in total: no total timeout
 
 
-async def test_upstream_reset_mid_body_is_not_a_complete_response(gateway_for):
+async def test_upstream_reset_mid_body_is_not_a_complete_response(
+    gateway_for: GatewayFactory,
+) -> None:
     async def broken(request: web.Request) -> web.StreamResponse:
         resp = web.StreamResponse()
         resp.content_length = 1000
@@ -257,7 +268,7 @@ async def test_upstream_reset_mid_body_is_not_a_complete_response(gateway_for):
     assert (await resp.json())["error"]["code"] == "upstream_unavailable"
 
 
-async def test_upstream_reset_mid_stream_cuts_the_client_off(gateway_for):
+async def test_upstream_reset_mid_stream_cuts_the_client_off(gateway_for: GatewayFactory) -> None:
     async def broken(request: web.Request) -> web.StreamResponse:
         resp = web.StreamResponse()
         resp.content_length = 10_000_000
@@ -275,7 +286,9 @@ async def test_upstream_reset_mid_stream_cuts_the_client_off(gateway_for):
         await resp.read()
 
 
-async def test_client_disconnect_mid_stream_leaves_no_stuck_tasks(gateway_for):
+async def test_client_disconnect_mid_stream_leaves_no_stuck_tasks(
+    gateway_for: GatewayFactory,
+) -> None:
     finished = asyncio.Event()
 
     async def endless(request: web.Request) -> web.StreamResponse:
@@ -309,7 +322,9 @@ async def test_client_disconnect_mid_stream_leaves_no_stuck_tasks(gateway_for):
         ("/%61pi/v1/x", "/api/v1/x"),
     ],
 )
-async def test_normalised_path_goes_upstream(make_gateway, upstream_app, path, upstream_path):
+async def test_normalised_path_goes_upstream(
+    make_gateway: GatewayFactory, upstream_app: UpstreamApp, path: str, upstream_path: str
+) -> None:
     gw = await make_gateway(await upstream_app(echo_app()))
     answer = await raw_http(gw.client.port, get_request(path))
     assert answer.startswith(b"HTTP/1.1 200")
@@ -318,14 +333,18 @@ async def test_normalised_path_goes_upstream(make_gateway, upstream_app, path, u
 
 
 @pytest.mark.parametrize("path", ["/api%2Fv1", "/api%5cv1", "/api%00x"])
-async def test_encoded_separators_refused(make_gateway, upstream_app, path):
+async def test_encoded_separators_refused(
+    make_gateway: GatewayFactory, upstream_app: UpstreamApp, path: str
+) -> None:
     gw = await make_gateway(await upstream_app(echo_app()))
     answer = await raw_http(gw.client.port, get_request(path))
     assert answer.startswith(b"HTTP/1.1 400")
     assert orjson.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]["code"] == "bad_request"
 
 
-async def test_content_length_with_transfer_encoding_refused(make_gateway, upstream_app):
+async def test_content_length_with_transfer_encoding_refused(
+    make_gateway: GatewayFactory, upstream_app: UpstreamApp
+) -> None:
     gw = await make_gateway(await upstream_app(echo_app()))
     request = (
         b"POST /x HTTP/1.1\r\nHost: g\r\nContent-Length: 5\r\n"
@@ -337,7 +356,7 @@ async def test_content_length_with_transfer_encoding_refused(make_gateway, upstr
     assert body["error"]["code"] == "bad_request"  # the gateway's shape, not a parser dump
 
 
-async def test_sse_events_arrive_before_the_stream_ends(gateway_for):
+async def test_sse_events_arrive_before_the_stream_ends(gateway_for: GatewayFactory) -> None:
     release = asyncio.Event()
 
     async def events(request: web.Request) -> web.StreamResponse:
@@ -356,7 +375,7 @@ async def test_sse_events_arrive_before_the_stream_ends(gateway_for):
     assert await resp.content.read() == b"data: two\n\n"
 
 
-async def test_websocket_echo_both_ways(gateway_for):
+async def test_websocket_echo_both_ways(gateway_for: GatewayFactory) -> None:
     async def ws_handler(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(protocols=("chat.v1",))
         await ws.prepare(request)
@@ -377,7 +396,7 @@ async def test_websocket_echo_both_ways(gateway_for):
         await ws.close(code=4001, message=b"bye")
 
 
-async def test_websocket_close_code_from_upstream_is_relayed(gateway_for):
+async def test_websocket_close_code_from_upstream_is_relayed(gateway_for: GatewayFactory) -> None:
     async def ws_handler(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from aiohttp import WSMsgType, web
 
-from tests.conftest import bearer
-from tests.test_web_masking import RULES
+from tests.conftest import GatewayFactory, bearer
+from tests.test_web_masking_functional import RULES
 
 PATH = "/api/v1/accounts/1/conversations/1/messages"
 
 
-async def test_ping_payload_from_upstream_is_masked(gateway_for):
+async def test_ping_payload_from_upstream_is_masked(gateway_for: GatewayFactory) -> None:
     async def ws_handler(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=False)
         await ws.prepare(request)
@@ -28,7 +28,7 @@ async def test_ping_payload_from_upstream_is_masked(gateway_for):
         assert pong.type == WSMsgType.PONG and pong.data == b"call XXX-XXX-7890"
 
 
-async def test_close_reason_from_upstream_is_masked(gateway_for):
+async def test_close_reason_from_upstream_is_masked(gateway_for: GatewayFactory) -> None:
     async def ws_handler(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
@@ -42,7 +42,7 @@ async def test_close_reason_from_upstream_is_masked(gateway_for):
         assert closing.data == 4000 and closing.extra == "bye XXX-XXX-7890"
 
 
-async def test_unmaskable_frame_closes_with_1011(gateway_for):
+async def test_unmaskable_frame_closes_with_1011(gateway_for: GatewayFactory) -> None:
     async def ws_handler(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)

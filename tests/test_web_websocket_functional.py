@@ -6,14 +6,14 @@ import asyncio
 
 from aiohttp import WSMsgType, web
 
-from tests.conftest import bearer
-from tests.test_web_masking import RULES
+from tests.conftest import GatewayFactory, bearer
+from tests.test_web_masking_functional import RULES
 
 FRAME = '{"payload": [{"content": "' + "x" * 60_000 + '"}]}'
 TOTAL = 1200  # ~72 MB if nothing held it back (socket buffers hold ~12 MB)
 
 
-async def test_slow_client_holds_back_the_upstream(gateway_for):
+async def test_slow_client_holds_back_the_upstream(gateway_for: GatewayFactory) -> None:
     sent = 0
 
     async def flood(request: web.Request) -> web.WebSocketResponse:
@@ -46,7 +46,7 @@ async def test_slow_client_holds_back_the_upstream(gateway_for):
     assert sent == TOTAL
 
 
-async def test_close_code_from_client_reaches_upstream(gateway_for):
+async def test_close_code_from_client_reaches_upstream(gateway_for: GatewayFactory) -> None:
     closed: asyncio.Future[tuple[int | None, str]] = asyncio.get_running_loop().create_future()
 
     async def ws_handler(request: web.Request) -> web.WebSocketResponse:
@@ -64,7 +64,7 @@ async def test_close_code_from_client_reaches_upstream(gateway_for):
     assert code == 4100
 
 
-async def test_pings_are_relayed(gateway_for):
+async def test_pings_are_relayed(gateway_for: GatewayFactory) -> None:
     async def ws_handler(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=False)
         await ws.prepare(request)
