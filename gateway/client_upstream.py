@@ -15,7 +15,7 @@ import aiohttp
 import yarl
 from multidict import CIMultiDict
 
-from gateway.aiohttp_adapter import InformationalResponse
+from gateway.aiohttp_adapter import InformationalResponse, LeanClientRequest
 from gateway.upstream_boundary import Phase, translate
 
 READ_CHUNK = 256 * 1024  # streamed bodies move in chunks of at least 64 KiB
@@ -43,6 +43,7 @@ def make_session(connect_timeout: float) -> aiohttp.ClientSession:
         max_line_size=16 * 1024,
         max_field_size=16 * 1024,
         response_class=InformationalResponse,  # 1xx interim responses are relayed (SPEC 2)
+        request_class=LeanClientRequest,  # skip_auto_headers without per-request copies
     )
 
 
