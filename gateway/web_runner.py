@@ -44,6 +44,11 @@ MAX_FIELD_BYTES = 16 * 1024
 MAX_HEADERS = 128
 
 Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+HttpErrorRenderer = Callable[[web.HTTPException, web.BaseRequest], web.StreamResponse]
+# An app that answers aiohttp's own HTTP errors (no route for `OPTIONS *`) in its own shape sets
+# this; the gate calls it. (A middleware would do the same at the cost of two coroutine layers
+# per request: aiohttp wraps every middleware chain in one of its own.)
+RENDER_HTTP_ERROR: web.AppKey[HttpErrorRenderer] = web.AppKey("omnigate_render_http_error")
 
 
 class ParseRefused(GatewayError):
@@ -87,8 +92,11 @@ class _JsonErrorHandler(RequestHandler):
 class RequestGate:
     """Wraps the app's handler: refuses non-conforming requests, tracks the ones in flight."""
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(
+        self, handler: Handler, render_http_error: HttpErrorRenderer | None = None
+    ) -> None:
         self._handler = handler
+        self._render_http_error = render_http_error
         self._active: set[asyncio.Task[Any]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -118,6 +126,10 @@ class RequestGate:
         self._idle.clear()
         try:
             return await self._handler(request)
+        except web.HTTPException as exc:
+            if self._render_http_error is None or exc.status < 400:
+                raise
+            return self._render_http_error(exc, request)
         finally:
             self._active.discard(task)
             if not self._active:
@@ -175,7 +187,7 @@ class GatewayRunner(ServerBuildingRunner):
         install_exact_header_writer()
 
     def rebuild_server(self, built: web.Server) -> web.Server:
-        self.gate = RequestGate(built.request_handler)
+        self.gate = RequestGate(built.request_handler, self.app.get(RENDER_HTTP_ERROR))
         return HandlerServer(
             self.gate,
             handler_class=_JsonErrorHandler,
