@@ -98,8 +98,8 @@ class RequestGate:
         self._handler = handler
         self._render_http_error = render_http_error
         self._active: set[asyncio.Task[Any]] = set()
-        self._idle = asyncio.Event()
-        self._idle.set()
+        # made by `wait_idle` only: a drain is rare, requests are not (no Event work per request)
+        self._idle: asyncio.Event | None = None
 
     @property
     def in_flight(self) -> int:
@@ -123,7 +123,6 @@ class RequestGate:
         task = asyncio.current_task()
         assert task is not None
         self._active.add(task)
-        self._idle.clear()
         try:
             return await self._handler(request)
         except web.HTTPException as exc:
@@ -132,11 +131,15 @@ class RequestGate:
             return self._render_http_error(exc, request)
         finally:
             self._active.discard(task)
-            if not self._active:
+            if not self._active and self._idle is not None:
                 self._idle.set()
 
     async def wait_idle(self, within: float) -> bool:
         """Wait until nothing is in flight (True) or `within` seconds pass (False)."""
+        if not self._active:
+            return True
+        if self._idle is None or self._idle.is_set():
+            self._idle = asyncio.Event()
         try:
             async with asyncio.timeout(max(within, 0.0)):
                 await self._idle.wait()
