@@ -105,8 +105,10 @@ def add_forwarding(
 ) -> None:
     """Append the peer to `X-Forwarded-For`; set `X-Forwarded-Proto` and `X-Forwarded-Host`."""
     if peer:
-        previous = ", ".join(headers.getall("X-Forwarded-For", ()))
-        headers.popall("X-Forwarded-For", None)
+        previous = ""
+        if "X-Forwarded-For" in headers:  # (a miss is cheaper than getall's default)
+            previous = ", ".join(headers.getall("X-Forwarded-For"))
+            headers.popall("X-Forwarded-For")
         headers["X-Forwarded-For"] = f"{previous}, {peer}" if previous else peer
     headers["X-Forwarded-Proto"] = proto
     if host:
