@@ -17,6 +17,12 @@ aiohttp has no public hook for two things the SPEC asks for:
    (the session's `response_class`) watches the messages `start` reads from the connection's
    protocol and hands each 1xx to the callback in `ON_INFORMATIONAL`, set per request.
 
+4. The upstream request carries only the client's headers: the session's `skip_auto_headers`
+   keeps aiohttp from adding User-Agent, Accept and the like, but `ClientRequest` rebuilds a
+   case-insensitive copy of that set and of the request's headers for every request.
+   `LeanClientRequest` (the session's `request_class`) makes the same decision from one copy
+   built once per set (a pass-through request's CPU is mostly such per-request overhead).
+
 `check_aiohttp()` verifies that each of these still looks as relied on and raises
 `AiohttpChanged` naming what moved; the gateway calls it at start and tests/test_aiohttp_adapter.py
 runs it, so a new aiohttp release fails loudly instead of silently answering in text or dropping
@@ -29,11 +35,13 @@ import asyncio
 import contextvars
 import inspect
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
 import aiohttp
-from aiohttp import http_writer, web
+from aiohttp import hdrs, http_writer, web
+from aiohttp.http import SERVER_SOFTWARE
 from aiohttp.web_protocol import RequestHandler
 from multidict import CIMultiDict, CIMultiDictProxy
 
@@ -63,6 +71,8 @@ def check_aiohttp() -> None:
         start_source = ""
     if "protocol.read()" not in start_source:
         raise AiohttpChanged("ClientResponse.start no longer reads messages from protocol.read()")
+    if "_skip_auto_headers" not in aiohttp.ClientRequest.update_auto_headers.__code__.co_names:
+        raise AiohttpChanged("ClientRequest.update_auto_headers no longer sets _skip_auto_headers")
     parameters = list(inspect.signature(RequestHandler.handle_error).parameters)
     if parameters != ["self", "request", "status", "exc", "message"]:
         raise AiohttpChanged(f"RequestHandler.handle_error takes {parameters} now")
@@ -177,3 +187,26 @@ class InformationalResponse(aiohttp.ClientResponse):
             return await super().start(connection)
         finally:
             del protocol.read
+
+
+@lru_cache(maxsize=16)
+def _skipped(names: frozenset[str]) -> CIMultiDict[None]:
+    # read-only once built: aiohttp only tests membership in it
+    return CIMultiDict((name, None) for name in sorted(names))
+
+
+class LeanClientRequest(aiohttp.ClientRequest):
+    """`ClientRequest.update_auto_headers` without its two per-request multidict copies (4)."""
+
+    def update_auto_headers(self, skip_auto_headers: Iterable[str] | None) -> None:
+        if skip_auto_headers is None:
+            super().update_auto_headers(None)
+            return
+        skipped = _skipped(frozenset(skip_auto_headers))
+        self._skip_auto_headers = skipped
+        headers = self.headers
+        for name, value in self.DEFAULT_HEADERS.items():
+            if name not in headers and name not in skipped:
+                headers[name] = value
+        if hdrs.USER_AGENT not in headers and hdrs.USER_AGENT not in skipped:
+            headers[hdrs.USER_AGENT] = SERVER_SOFTWARE

@@ -15,7 +15,7 @@ import aiohttp
 import yarl
 from multidict import CIMultiDict
 
-from gateway.aiohttp_adapter import InformationalResponse
+from gateway.aiohttp_adapter import InformationalResponse, LeanClientRequest
 from gateway.upstream_boundary import Phase, translate
 
 READ_CHUNK = 256 * 1024  # streamed bodies move in chunks of at least 64 KiB
@@ -43,6 +43,7 @@ def make_session(connect_timeout: float) -> aiohttp.ClientSession:
         max_line_size=16 * 1024,
         max_field_size=16 * 1024,
         response_class=InformationalResponse,  # 1xx interim responses are relayed (SPEC 2)
+        request_class=LeanClientRequest,  # skip_auto_headers without per-request copies
     )
 
 
@@ -65,9 +66,26 @@ class Upstream:
     async def send(
         self, method: str, url: yarl.URL, headers: CIMultiDict[str], body: Any
     ) -> aiohttp.ClientResponse:
-        """Send the request and return once response headers arrive (or raise a GatewayError)."""
+        """Send the request and return once response headers arrive (or raise a GatewayError).
+
+        The head timeout is `asyncio.timeout` inlined (the same timer, cancel, uncancel and
+        TimeoutError) without its context-manager object and two coroutines: this runs once per
+        request, and that machinery cost as much as the rest of the timing.
+        """
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        cancelling = task.cancelling()
+        expired = False
+
+        def expire() -> None:
+            nonlocal expired
+            expired = True
+            task.cancel()
+
+        timer = loop.call_at(loop.time() + self.timeout, expire)
         try:
-            async with asyncio.timeout(self.timeout):
+            try:
                 return await self.session.request(
                     method,
                     url,
@@ -77,6 +95,13 @@ class Upstream:
                     compress=False,
                     auto_decompress=False,
                 )
+            except asyncio.CancelledError:
+                # ours unless another cancel is pending too (the client went away): then that
+                if expired and task.uncancel() <= cancelling:
+                    raise TimeoutError from None
+                raise
+            finally:
+                timer.cancel()
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             error = translate(exc, Phase.SEND)
             if error is None:

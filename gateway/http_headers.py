@@ -49,14 +49,44 @@ def end_to_end(headers: Headers, also_drop: Iterable[str] = ()) -> CIMultiDict[s
 
     SECURITY: this runs before the gateway adds its own headers, so a client naming
     `X-Forwarded-For` or `X-Request-Id` in `Connection` cannot make the gateway's values vanish.
+
+    Which names go depends only on the header names, the `Connection` tokens and `also_drop`:
+    it is decided once per such combination (`_drop_plan`) and remembered, since clients repeat
+    the same few; per request this is one copy and a lookup (the decision walks a dozen names).
     """
     kept = CIMultiDict(headers)  # a C-level copy; then drop only what is present
-    named = [
+    named = _connection_tokens(headers) if "Connection" in headers else ()
+    also = also_drop if isinstance(also_drop, tuple) else tuple(also_drop)
+    key = (tuple(headers.keys()), named, also)
+    drop = _PLANS.get(key)
+    if drop is None:
+        drop = _drop_plan(key[0], named, also)
+        if len(_PLANS) >= _MAX_PLANS:  # names come from clients: bounded
+            _PLANS.clear()
+        _PLANS[key] = drop
+    for name in drop:
+        kept.popall(name, None)
+    return kept
+
+
+_MAX_PLANS = 1024
+_PLANS: dict[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]], tuple[str, ...]] = {}
+
+
+def _connection_tokens(headers: Headers) -> tuple[str, ...]:
+    return tuple(
         token.strip()
         for value in headers.getall("Connection", ())
         for token in value.split(",")
         if token.strip() and token.strip().lower() != "host"  # Host is never hop-by-hop
-    ]
+    )
+
+
+def _drop_plan(
+    names: tuple[str, ...], named: tuple[str, ...], also_drop: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The present names `end_to_end` removes, for headers with these `names` (in order)."""
+    kept: CIMultiDict[str] = CIMultiDict((name, "") for name in names)
     dropped = (*HOP_BY_HOP, *ALWAYS_DROPPED, *named, *also_drop)
     for name in dropped:
         if name in kept:
@@ -67,7 +97,7 @@ def end_to_end(headers: Headers, also_drop: Iterable[str] = ()) -> CIMultiDict[s
         for name in underscored:
             if fold(name) in folded and name in kept:
                 kept.popall(name)
-    return kept
+    return tuple(dict.fromkeys(name for name in names if name not in kept))
 
 
 def add_forwarding(
@@ -75,8 +105,10 @@ def add_forwarding(
 ) -> None:
     """Append the peer to `X-Forwarded-For`; set `X-Forwarded-Proto` and `X-Forwarded-Host`."""
     if peer:
-        previous = ", ".join(headers.getall("X-Forwarded-For", ()))
-        headers.popall("X-Forwarded-For", None)
+        previous = ""
+        if "X-Forwarded-For" in headers:  # (a miss is cheaper than getall's default)
+            previous = ", ".join(headers.getall("X-Forwarded-For"))
+            headers.popall("X-Forwarded-For")
         headers["X-Forwarded-For"] = f"{previous}, {peer}" if previous else peer
     headers["X-Forwarded-Proto"] = proto
     if host:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
@@ -21,6 +21,7 @@ from gateway.web_errors import render_error
 from gateway.web_expect import expect_handler
 from gateway.web_proxy import handle
 from gateway.web_request import request_id_of
+from gateway.web_runner import RENDER_HTTP_ERROR
 from gateway.web_state import STATE, GatewayState
 
 
@@ -34,9 +35,9 @@ def build_app(state: GatewayState, *, watch: bool = True) -> web.Application:
             "max_line_size": 16 * 1024,
             "auto_decompress": False,
         },
-        middlewares=[render_http_errors],
     )
     app[STATE] = state
+    app[RENDER_HTTP_ERROR] = render_http_error  # by GatewayRunner's gate, not a middleware
     app.cleanup_ctx.append(_upstream_session)
     app.cleanup_ctx.append(_masking_pool)
     if watch:
@@ -47,18 +48,10 @@ def build_app(state: GatewayState, *, watch: bool = True) -> web.Application:
     return app
 
 
-@web.middleware
-async def render_http_errors(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
+def render_http_error(exc: web.HTTPException, request: web.BaseRequest) -> web.StreamResponse:
     """aiohttp's own answers (no route for `OPTIONS *`, a bad `Expect`) in the SPEC 6 shape."""
-    try:
-        return await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        error = HttpRefusal(exc.reason or "bad request", exc.status)
-        return render_error(error, request_id_of(request))
+    error = HttpRefusal(exc.reason or "bad request", exc.status)
+    return render_error(error, request_id_of(request))
 
 
 async def _upstream_session(app: web.Application) -> AsyncIterator[None]:

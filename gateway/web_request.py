@@ -24,25 +24,43 @@ from gateway.web_state import STATE
 _ID_PREFIX = os.urandom(10).hex()
 _ID_COUNTER = itertools.count(1)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:/+=@-]{1,200}$")
-_DECISION = web.RequestKey("omnigate_decision", object)
-_REQUEST_ID_KEY = web.RequestKey("omnigate_request_id", str)
 _NOTHING: dict[str, str] = {}  # cookies and query are parsed only when a token may be there
+
+
+class _Memo:
+    """What `request_id_of` and `decide` remember on a request: ONE storage entry, made with the
+    id, so the decision's lookup hits it (a missed lookup costs a KeyError raised and caught)."""
+
+    __slots__ = ("decision", "request_id")
+
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+        self.decision: Decision | None = None
+
+
+_MEMO = web.RequestKey("omnigate_memo", _Memo)
+
+
+def _memo(request: web.BaseRequest) -> _Memo | None:
+    # `len` first: a request's storage stays empty until `request_id_of` runs.
+    return request.get(_MEMO) if len(request) else None
 
 
 def request_id_of(request: web.BaseRequest) -> str:
     """The client's X-Request-Id when it is sane, else a new one; remembered on the request."""
-    cached = request.get(_REQUEST_ID_KEY)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
+    memo = _memo(request)
+    if memo is not None:
+        return memo.request_id
     given = request.headers.get("X-Request-Id", "")
     rid = given if given and _REQUEST_ID.match(given) else f"{_ID_PREFIX}{next(_ID_COUNTER):012x}"
-    request[_REQUEST_ID_KEY] = rid
+    request[_MEMO] = _Memo(rid)
     return rid
 
 
 def decided(request: web.BaseRequest) -> Decision | None:
     """The decision `decide` made for this request, if it ran."""
-    return request.get(_DECISION)
+    memo = _memo(request)
+    return memo.decision if memo is not None else None
 
 
 async def decide(request: web.Request, exchange: Exchange) -> Decision:
@@ -50,9 +68,9 @@ async def decide(request: web.Request, exchange: Exchange) -> Decision:
 
     A refused token is tallied on `exchange` (token failures by reason) before the error goes on.
     """
-    cached = request.get(_DECISION)
+    cached = decided(request)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     rid = exchange.request_id
     plan = request.app[STATE].plan
     if plan is None:
@@ -81,7 +99,10 @@ async def decide(request: web.Request, exchange: Exchange) -> Decision:
         # upstream may honour a method override the gateway does not know.
         policy = plan.policy(request.method, path, caller)
         decision = ApiRequest(rid, plan, path, query, caller, policy)
-    request[_DECISION] = decision
+    memo = _memo(request)
+    if memo is None:
+        request[_MEMO] = memo = _Memo(rid)
+    memo.decision = decision
     return decision
 
 

@@ -44,6 +44,11 @@ MAX_FIELD_BYTES = 16 * 1024
 MAX_HEADERS = 128
 
 Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+HttpErrorRenderer = Callable[[web.HTTPException, web.BaseRequest], web.StreamResponse]
+# An app that answers aiohttp's own HTTP errors (no route for `OPTIONS *`) in its own shape sets
+# this; the gate calls it. (A middleware would do the same at the cost of two coroutine layers
+# per request: aiohttp wraps every middleware chain in one of its own.)
+RENDER_HTTP_ERROR: web.AppKey[HttpErrorRenderer] = web.AppKey("omnigate_render_http_error")
 
 
 class ParseRefused(GatewayError):
@@ -87,11 +92,14 @@ class _JsonErrorHandler(RequestHandler):
 class RequestGate:
     """Wraps the app's handler: refuses non-conforming requests, tracks the ones in flight."""
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(
+        self, handler: Handler, render_http_error: HttpErrorRenderer | None = None
+    ) -> None:
         self._handler = handler
+        self._render_http_error = render_http_error
         self._active: set[asyncio.Task[Any]] = set()
-        self._idle = asyncio.Event()
-        self._idle.set()
+        # made by `wait_idle` only: a drain is rare, requests are not (no Event work per request)
+        self._idle: asyncio.Event | None = None
 
     @property
     def in_flight(self) -> int:
@@ -115,16 +123,23 @@ class RequestGate:
         task = asyncio.current_task()
         assert task is not None
         self._active.add(task)
-        self._idle.clear()
         try:
             return await self._handler(request)
+        except web.HTTPException as exc:
+            if self._render_http_error is None or exc.status < 400:
+                raise
+            return self._render_http_error(exc, request)
         finally:
             self._active.discard(task)
-            if not self._active:
+            if not self._active and self._idle is not None:
                 self._idle.set()
 
     async def wait_idle(self, within: float) -> bool:
         """Wait until nothing is in flight (True) or `within` seconds pass (False)."""
+        if not self._active:
+            return True
+        if self._idle is None or self._idle.is_set():
+            self._idle = asyncio.Event()
         try:
             async with asyncio.timeout(max(within, 0.0)):
                 await self._idle.wait()
@@ -175,7 +190,7 @@ class GatewayRunner(ServerBuildingRunner):
         install_exact_header_writer()
 
     def rebuild_server(self, built: web.Server) -> web.Server:
-        self.gate = RequestGate(built.request_handler)
+        self.gate = RequestGate(built.request_handler, self.app.get(RENDER_HTTP_ERROR))
         return HandlerServer(
             self.gate,
             handler_class=_JsonErrorHandler,

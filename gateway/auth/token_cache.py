@@ -4,7 +4,8 @@ Only successes are cached (a failure is re-checked every time, so nothing stale 
 out). An entry lives until the token expires (exp + leeway) but at most `MAX_AGE` seconds, and
 is dropped as soon as the key set drops or replaces a key (its generation changes; the key set is
 polled on every request, cache hit or not), so the cache never outlives a revoked JWKS key.
-Entries are keyed by the token's SHA-256, never by the token itself.
+Entries are keyed by the token's BLAKE2b-256 digest, never by the token itself (collision-resistant
+like SHA-256, and about half its CPU here: no OpenSSL context per call on the request path).
 """
 
 from __future__ import annotations
@@ -57,4 +58,4 @@ class TokenCache(Generic[T]):
 
 
 def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+    return hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=32).digest()
