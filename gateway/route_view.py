@@ -84,6 +84,7 @@ def build_policy(
     text_mask: Mask | None,
     stamping: tuple[Route, ...] | None = None,
     residual: ResidualPlan | None = None,
+    builtin_headers: tuple[HeaderRule, ...] = (),
 ) -> RoutePolicy:
     """The policy of `matched` (every route on the path, SPEC 3.2) for `role`.
 
@@ -127,8 +128,19 @@ def build_policy(
         masker=DocumentMasker(
             rules, revealable, stampers, masking, text_mask, residual=masker_residual
         ),
-        headers=tuple(h for r in matched for h in r.headers) if masking else (),
+        headers=_header_rules(matched, builtin_headers) if masking else (),
     )
+
+
+def _header_rules(
+    matched: tuple[Route, ...], builtin: tuple[HeaderRule, ...]
+) -> tuple[HeaderRule, ...]:
+    """SPEC 3.10: the matched routes' `headers:`, then the built-in rules they do not name."""
+    own: dict[str, HeaderRule] = {}
+    for route in matched:
+        for rule in route.headers:
+            own.setdefault(rule.name, rule)
+    return (*own.values(), *(rule for rule in builtin if rule.name not in own))
 
 
 def protected_policy(residual: ResidualPlan, role: str, text_mask: Mask | None) -> RoutePolicy:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from gateway.auth import Authenticator, Caller
 from gateway.channels import CompiledWebhook, compile_webhook
 from gateway.errors import ConfigError, ConfigErrors, GatewayError, KeyPath
+from gateway.header_rules import builtin_header_rules
 from gateway.http_path import normalise_path
 from gateway.identity import IdentityResolver
 from gateway.identity.stamp import compile_stamps
@@ -50,6 +51,7 @@ class Plan:
     text_mask: Mask
     tests: tuple[Mapping[str, Any], ...]
     residual: ResidualPlan | None = None  # known values and the sentinel (SPEC 3.9)
+    header_rules: tuple[HeaderRule, ...] = ()  # the built-in header rules (SPEC 3.10)
     loaded_at: float = field(default_factory=time.time)
 
     def __post_init__(self) -> None:
@@ -92,12 +94,24 @@ class Plan:
         if cached is not None:
             return cached[1]
         policy = build_policy(
-            matched, caller.role, caller.masking, self.text_mask, stamping, self.residual
+            matched,
+            caller.role,
+            caller.masking,
+            self.text_mask,
+            stamping,
+            self.residual,
+            self.header_rules,
         )
         if len(policies) >= 4096:
             policies.clear()
         policies[key] = (matched + stamping, policy)
         return policy
+
+    def first_template(self, path: str) -> str | None:
+        """The template of the first route (in file order) matching `path`: the access log's
+        path (SPEC 3.10)."""
+        matched: tuple[Route, ...] = self._match(None, path)  # type: ignore[attr-defined]
+        return matched[0].template.template if matched else None
 
     def _protected(self, role: str) -> RoutePolicy:
         policies: dict[tuple[Any, ...], tuple[tuple[Route, ...], RoutePolicy]]
@@ -162,8 +176,10 @@ def compile_plan(source: RuleSource, environ: Mapping[str, str] = os.environ) ->
         compile_mask, "text", ctx or MaskContext(), ("omnichannel", "default_region")
     )
     residual = None
+    header_rules: tuple[HeaderRule, ...] = ()
     if ctx is not None and text_mask is not None:
         residual = attempt(_residual_plan, data, ctx)
+        header_rules = attempt(builtin_header_rules, ctx) or ()
     if errors or auth is None or text_mask is None:
         raise RuleLoadError(errors)
     return Plan(
@@ -176,6 +192,7 @@ def compile_plan(source: RuleSource, environ: Mapping[str, str] = os.environ) ->
         text_mask=text_mask,
         tests=tuple(data.get("tests", [])),
         residual=residual,
+        header_rules=header_rules,
     )
 
 
