@@ -158,8 +158,10 @@ def compile_plan(source: RuleSource, environ: Mapping[str, str] = os.environ) ->
     webhooks: dict[str, CompiledWebhook] = {}
     if ctx is not None:
         seen: dict[str, int] = {}
+        # A route's `sentinel:` keys override the top level's; the rest are inherited.
+        inherited = {k: v for k, v in (data.get("sentinel") or {}).items() if k != "protect"}
         for index, spec in enumerate(data.get("routes", [])):
-            route = attempt(_compile_route, spec, index, ctx, resolver, roles, seen)
+            route = attempt(_compile_route, spec, index, ctx, resolver, roles, seen, inherited)
             if route is not None:
                 routes.append(route)
     for index, spec in enumerate(data.get("webhooks", [])):
@@ -320,6 +322,7 @@ def _compile_route(
     resolver: IdentityResolver | None,
     roles: Mapping[str, bool],
     seen: dict[str, int],
+    inherited: Mapping[str, Any] | None = None,
 ) -> Route:
     key: KeyPath = ("routes", index)
     name = spec["name"]
@@ -362,7 +365,7 @@ def _compile_route(
         headers=tuple(headers),
         sentinel=None
         if own_sentinel is None
-        else _sentinel_settings(own_sentinel, (*key, "sentinel"), ctx),
+        else _sentinel_settings({**(inherited or {}), **own_sentinel}, (*key, "sentinel"), ctx),
         known_values=spec.get("known_values"),
     )
 
