@@ -72,31 +72,43 @@ def builtin_header_rules(ctx: MaskContext) -> tuple[HeaderRule, ...]:
 def _filename(match: re.Match[str], text: Mask) -> str:
     quoted, bare = match.group(2), match.group(3)
     if quoted is not None:
-        return f'{match.group(1)}"{text(quoted)}"'
-    return match.group(1) + str(text(bare))
+        return f'{match.group(1)}"{_file_name(quoted, text)}"'
+    return match.group(1) + _file_name(bare, text)
+
+
+def _file_name(name: str, text: Mask) -> str:
+    """A file name's stem and extension masked apart (`jane@example.com.pdf`: the extension
+    would otherwise read as the address's top-level domain)."""
+    stem, dot, extension = name.rpartition(".")
+    if not stem:
+        return str(text(name))
+    return str(text(stem)) + dot + str(text(extension))
 
 
 def _filename_ext(match: re.Match[str], text: Mask) -> str:
     charset, language, encoded = match.group(2), match.group(3), match.group(4)
     name = unquote(encoded, errors="replace")
-    masked = str(text(name))
+    masked = _file_name(name, text)
     if masked == name:
         return match.group(0)
     return f"{match.group(1)}{charset}'{language}'{quote(masked, safe='')}"
 
 
 def mask_headers(headers: CIMultiDict[str], rules: tuple[HeaderRule, ...]) -> None:
-    """Mask, in place, every value of every header a rule names."""
-    for rule in rules:
-        values = headers.getall(rule.name, None)
-        if not values:
-            continue
-        masked = [_masked(rule.mask, value) for value in values]
-        if masked == values:
-            continue
-        del headers[rule.name]
-        for value in masked:
-            headers.add(rule.name, value)
+    """Mask, in place, every value of every header a rule names (names and order kept)."""
+    by_name = {rule.name: rule.mask for rule in rules}
+    items = list(headers.items())
+    changed = False
+    for index, (name, value) in enumerate(items):
+        mask = by_name.get(name.lower())
+        if mask is not None:
+            masked = _masked(mask, value)
+            if masked != value:
+                items[index] = (name, masked)
+                changed = True
+    if changed:
+        headers.clear()
+        headers.extend(items)
 
 
 def _masked(mask: Mask, value: str) -> str:

@@ -8,8 +8,11 @@ flags, or that holds a digit run of seven or more, replaced by `{redacted}`.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import TYPE_CHECKING, Final
 from urllib.parse import unquote
+
+from gateway.detect import Detector
 
 if TYPE_CHECKING:
     from gateway.rules_plan import Plan
@@ -24,16 +27,20 @@ def log_path(plan: Plan | None, path: str) -> str:
     if template is not None:
         return template
     residual = None if plan is None else plan.residual
-    detector = residual.detector if residual is not None else None
+    detector = residual.detector if residual is not None else _default_detector()
     segments = path.split("/")
     changed = False
     for index, segment in enumerate(segments):
         if not segment:
             continue
         text = unquote(segment, errors="replace")
-        if _LONG_DIGITS.search(text) or (
-            detector is not None and detector.glance(text) and detector.find(text)
-        ):
+        if _LONG_DIGITS.search(text) or (detector.glance(text) and detector.find(text)):
             segments[index] = REDACTED
             changed = True
     return "/".join(segments) if changed else path
+
+
+@cache
+def _default_detector() -> Detector:
+    """For a request refused before any plan was read (none loaded yet)."""
+    return Detector("US")
