@@ -117,7 +117,7 @@ def _phone(text: str, region: str) -> list[tuple[str, str]]:
     prefix = rf"(?:(?:\+|00|011){_SEPARATORS}{code}{_SEPARATORS}|{code}{_SEPARATORS})?"
     trunk = rf"(?:\(?0\)?{_SEPARATORS})?"
     body = _SEPARATORS.join(digits)
-    return [(rf"(?<![\d+]){prefix}{trunk}{body}(?!\d)", mask_phone_text(digits))]
+    return [(rf"(?<![\d+]){prefix}{trunk}\(?{body}(?!\d)", mask_phone_text(digits))]
 
 
 def _country_code(text: str, region: str) -> str:
