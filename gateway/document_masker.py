@@ -6,9 +6,11 @@ frames (`web_websocket`) and the offline `omnigate mask` / `omnigate test` all c
 `mask_text` for text that is not a document) and nothing else masks, so whatever a later issue
 adds here applies to every transport at once.
 
-Order (SPEC 3.7, 3.9): stamps from the clear values, then the route's rules, then the
-post-rule steps (`post_steps`). A bare JSON string or number is chat text: it gets the `text`
-mask, as a stream frame holding only text would.
+Order (SPEC 3.7, 3.9): stamps from the clear values, then the route's rules (those feeding
+known values record what they mask, for this call only), then the residual pass
+(`gateway.sentinel.Residual`: known values, then the sentinel), then any further `post_steps`.
+A bare JSON string or number is chat text: it gets the `text` mask, as a stream frame holding
+only text would.
 """
 
 from __future__ import annotations
