@@ -147,9 +147,10 @@ class Residual:
 
 
 class _Walk:
-    __slots__ = ("known", "residual", "tally")
+    __slots__ = ("known", "plain_keys", "residual", "tally")
 
     def __init__(self, residual: Residual, known: KnownValues | None, tally: Outcome) -> None:
+        self.plain_keys: set[str] = set()  # keys that hold nothing, whatever the path
         self.residual = residual
         self.known = known
         self.tally = tally
@@ -176,11 +177,15 @@ class _Walk:
 
     def object(self, node: dict[Any, Any], path: tuple[str, ...], scan: bool) -> dict[Any, Any]:
         renamed = False
+        plain_keys = self.plain_keys
         for key, item in node.items():
             if isinstance(item, str | dict | list | _Held) or _big(item):
                 node[key] = self.value(item, (*path, str(key)), scan)
-            if isinstance(key, str) and self.text(key, (*path, "<key>"), scan) is not key:
-                renamed = True
+            if isinstance(key, str) and key not in plain_keys:
+                if self.text(key, (*path, "<key>"), scan) is not key:
+                    renamed = True
+                elif scan:
+                    plain_keys.add(key)  # keys repeat across objects: read once a document
         return self._renamed(node, path, scan) if renamed else node
 
     def _renamed(self, node: dict[Any, Any], path: tuple[str, ...], scan: bool) -> dict[Any, Any]:
