@@ -203,7 +203,7 @@ class _Walk:
             return text
         residual = self.residual
         detector = residual.detector
-        if not detector.glance(text) or _is_stamp(text):
+        if not detector.glance(text) or _is_stamp(text) or _is_email_output(text):
             return text
         findings = [
             f for f in detector.find(text) if not _not_a_finding(text, f, residual.settings.allow)
@@ -253,6 +253,17 @@ def _step(part: str) -> str:
 
 def _big(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _BIG_NUMBER
+
+
+def _is_email_output(text: str) -> bool:
+    """A whole `email` mask output (`****@example.com`, one `@`, no digit that could be a
+    phone): a rule masked it; no find needed."""
+    return (
+        text.startswith(LOCAL_PART)
+        and text.count("@") == 1
+        and " " not in text
+        and not any(char.isdigit() for char in text)
+    )
 
 
 def _is_stamp(text: str) -> bool:

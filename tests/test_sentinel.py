@@ -245,6 +245,7 @@ _DETECTOR = Detector("US")
         ("h_0123456789abcdef", 0),  # a hash mask output
         ("order 2024-11-29, id 5f3a9c", 0),  # ordinary digits
         ("ring +1 415 555 7890", 1),  # a phone no rule knows
+        ("****@example.com,+14155557890", 1),  # a mask output does not hide what follows it
     ],
 )
 def test_what_counts_as_a_finding(text: str, found: int) -> None:
