@@ -4,9 +4,11 @@ Every figure is process CPU time (time.process_time) per response and includes o
 serialise, because the gateway pays them for every masked body. Cases per document:
 
 - `orjson_floor`: parse + serialise only, the floor no masking approach can go under;
-- `gateway_cold`: gateway.rules_plan.load_plan + gateway.transform.transform_document on a
-  document whose texts the gateway has not seen (documents cycle through `COLD_VARIANTS`
-  variants, more texts than the text mask's cache holds, so every text is parsed again);
+- `gateway_cold`: gateway.rules_plan.load_plan + the route's `DocumentMasker.mask` (rules, known
+  values, the residual sentinel) on a document whose texts the gateway has not seen (documents
+  cycle through `COLD_VARIANTS` variants, more texts than the text mask's cache holds, so every
+  text is parsed again);
+- `gateway_cold_rules_only`: the same without known values and the sentinel (SPEC 3.9);
 - `gateway_warm`: the same document again and again (a chat UI re-fetching a conversation);
 - `naive_regex`: jsonpath-ng parse + find + update per request, one regex per text;
 - `naive_regex_preparsed`: the same with the JSONPaths parsed once;
@@ -46,17 +48,23 @@ def measure(step: Callable[[int], Any], budget: float, min_runs: int) -> dict[st
     return {"ms_per_response": elapsed * 1000 / runs, "runs": runs}
 
 
-def gateway_view() -> tuple[Any, Callable[[Any], tuple[Any, int]]]:
+def gateway_view(residual: bool = True) -> tuple[Any, Callable[[Any], tuple[Any, int]]]:
+    """The messages route's masker for an agent. `residual=False`: without known values and
+    the sentinel (SPEC 3.9), the cost before they existed."""
+    import dataclasses
+
     from gateway.auth import Caller
     from gateway.rules_plan import load_plan
-    from gateway.transform import Outcome, transform_document
 
     plan = load_plan(RULES, dict(os.environ, **{SECRET_ENV: SECRET}))
+    if not residual:
+        plan = dataclasses.replace(plan, residual=None)
     view = plan.policy("GET", MESSAGES_PATH, Caller("agent", True, "bench", True))
+    masker = view.masker
 
     def mask(doc: Any) -> tuple[Any, int]:
-        outcome = Outcome()
-        return transform_document(doc, view, outcome), outcome.masked_total
+        masked = masker.mask(doc)
+        return masked.document, masked.tally.masked_total
 
     return view, mask
 
@@ -71,6 +79,7 @@ def run_kind(kind: str, budget: float, min_runs: int) -> dict[str, Any]:
     variants = [documents.with_variant(template, v) for v in range(COLD_VARIANTS)]
     fixed = variants[0]
     _, gateway_mask = gateway_view()
+    _, rules_only_mask = gateway_view(residual=False)
     regex_rules = naive_masking.rules(naive_masking.text_by_regex)
     matcher_rules = naive_masking.rules(naive_masking.text_by_matcher)
     preparsed = naive_masking.preparse(regex_rules)
@@ -83,8 +92,8 @@ def run_kind(kind: str, budget: float, min_runs: int) -> dict[str, Any]:
     def floor(i: int) -> bytes:
         return orjson.dumps(orjson.loads(variants[i % COLD_VARIANTS]))
 
-    def gateway(raw: bytes, name: str) -> bytes:
-        doc, masked = gateway_mask(orjson.loads(raw))
+    def gateway(raw: bytes, name: str, mask: Callable[[Any], tuple[Any, int]]) -> bytes:
+        doc, masked = mask(orjson.loads(raw))
         body = orjson.dumps(doc)
         check(name, body, masked)
         return body
@@ -98,8 +107,14 @@ def run_kind(kind: str, budget: float, min_runs: int) -> dict[str, Any]:
 
     cases: dict[str, Callable[[int], Any]] = {
         "orjson_floor": floor,
-        "gateway_cold": lambda i: gateway(variants[i % COLD_VARIANTS], "gateway_cold"),
-        "gateway_warm": lambda i: gateway(fixed, "gateway_warm"),
+        "gateway_cold": lambda i: gateway(
+            variants[i % COLD_VARIANTS], "gateway_cold", gateway_mask
+        ),
+        # The same without known values and the sentinel: what they add is the difference.
+        "gateway_cold_rules_only": lambda i: gateway(
+            variants[i % COLD_VARIANTS], "gateway_cold_rules_only", rules_only_mask
+        ),
+        "gateway_warm": lambda i: gateway(fixed, "gateway_warm", gateway_mask),
         "naive_regex": lambda i: naive(fixed, "naive_regex", regex_rules, None),
         "naive_regex_preparsed": lambda i: naive(
             fixed, "naive_regex_preparsed", regex_rules, preparsed

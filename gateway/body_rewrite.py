@@ -23,6 +23,7 @@ from gateway.body_codec import UndecodableBody, decode_body
 from gateway.errors import UnmaskableResponse
 from gateway.identity.linker import settle_async
 from gateway.route_view import RoutePolicy
+from gateway.sentinel import ResidualPII
 from gateway.transform import Outcome, TransformFailed
 
 T = TypeVar("T")
@@ -84,6 +85,11 @@ def rewrite_json(
     try:
         masked = tracing.mask(masker, document, outcome)  # masker.mask, in a span when tracing
         return Rewritten(json_codec.dumps(masked.document), revealed)
+    except ResidualPII as exc:
+        # PII: the sentinel's `block` (SPEC 3.9), on a protected path too.
+        raise UnmaskableResponse(
+            "the upstream response holds PII no rule masks", "residual_pii"
+        ) from exc
     except (TransformFailed, ValueError):
         return _refuse(policy, "the upstream response could not be masked", "transform", revealed)
 
@@ -100,7 +106,8 @@ async def _run(pool: Executor | None, work: Callable[..., T], *args: Any) -> T:
 def _refuse(
     policy: RoutePolicy, message: str, reason: str, revealed: int | None = None
 ) -> Rewritten:
-    if policy.masking:
-        # PII: fail closed; never the clear body.
+    if policy.masking and not policy.protected:
+        # PII: fail closed; never the clear body. (A path only `sentinel.protect` names has no
+        # rules to fail: what it cannot scan passes, as it did before it was protected.)
         raise UnmaskableResponse(message, reason)
     return Rewritten(None, revealed)  # stamping is best effort; the bytes go on as they came

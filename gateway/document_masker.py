@@ -6,16 +6,20 @@ frames (`web_websocket`) and the offline `omnigate mask` / `omnigate test` all c
 `mask_text` for text that is not a document) and nothing else masks, so whatever a later issue
 adds here applies to every transport at once.
 
-Order (SPEC 3.7, 3.9): stamps from the clear values, then the route's rules, then the
-post-rule steps (`post_steps`). A bare JSON string or number is chat text: it gets the `text`
-mask, as a stream frame holding only text would.
+Order (SPEC 3.7, 3.9): stamps from the clear values, then the route's rules (those feeding
+known values record what they mask, for this call only), then the residual pass
+(`gateway.sentinel.Residual`: known values, then the sentinel), then any further `post_steps`.
+A bare JSON string or number is chat text: it gets the `text` mask, as a stream frame holding
+only text would.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
+from gateway.known_values import RECORD, RECORDED_KINDS, RecordingMask
 from gateway.transform import (
     Outcome,
     TransformFailed,
@@ -28,6 +32,7 @@ if TYPE_CHECKING:
     from gateway.identity.stamp import Stamper
     from gateway.masks import Mask
     from gateway.route_view import MaskRule
+    from gateway.sentinel import Residual
 
 
 class PostStep(Protocol):
@@ -50,7 +55,15 @@ class Masked(NamedTuple):
 class DocumentMasker:
     """Stamps and masks parsed documents for one route policy (immutable once built)."""
 
-    __slots__ = ("masking", "post_steps", "revealable", "rules", "stampers", "text_mask")
+    __slots__ = (
+        "masking",
+        "post_steps",
+        "residual",
+        "revealable",
+        "rules",
+        "stampers",
+        "text_mask",
+    )
 
     def __init__(
         self,
@@ -60,9 +73,14 @@ class DocumentMasker:
         masking: bool,
         text_mask: Mask | None,
         post_steps: tuple[PostStep, ...] = (),
+        residual: Residual | None = None,
     ) -> None:
         self.masking = masking
         self.stampers = stampers
+        # Known values (SPEC 3.9): the rules that feed them record what they mask, per call.
+        self.residual = residual if masking and residual is not None and residual.active else None
+        if self.residual is not None and self.residual.known_values:
+            rules = tuple(_recording(rule) for rule in rules)
         self.rules = rules
         self.revealable = revealable  # for a role with masking off: what it is shown in clear
         self.text_mask: Callable[[str], Any] = text_mask if text_mask is not None else str
@@ -84,9 +102,26 @@ class DocumentMasker:
         tally = Outcome() if tally is None else tally
         if not self.masking:
             return Masked(transform_document(document, self, tally), tally)
-        document = mask_document(
-            document, lambda doc: transform_document(doc, self, tally), self._text
-        )
+        residual = self.residual
+        if residual is None:
+            document = mask_document(
+                document, lambda doc: transform_document(doc, self, tally), self._text
+            )
+        else:
+            recorded: list[tuple[str, str]] = []
+            token = RECORD.set(recorded)
+            try:
+                document = mask_document(
+                    document, lambda doc: transform_document(doc, self, tally), self._text
+                )
+            finally:
+                RECORD.reset(token)
+            try:
+                document = residual.run(document, tally, recorded)
+            except TransformFailed:
+                raise
+            except Exception as exc:  # PII: fail closed, whatever the scan ran into
+                raise TransformFailed(type(exc).__name__) from exc
         for step in self.post_steps:
             document = step(document, tally)
         return Masked(document, tally)
@@ -103,6 +138,13 @@ class DocumentMasker:
 
     def _text(self, text: str) -> str:
         try:
+            # A bare text needs no sentinel: the `text` mask ran the same detector over all of it.
             return str(self.text_mask(text))
         except Exception as exc:  # PII: fail closed, whatever the mask ran into
             raise TransformFailed(type(exc).__name__) from exc
+
+
+def _recording(rule: MaskRule) -> MaskRule:
+    if rule.mask.name not in RECORDED_KINDS:
+        return rule
+    return dataclasses.replace(rule, mask=RecordingMask(rule.mask))

@@ -14,6 +14,7 @@ from typing import Any
 
 from gateway import metrics, tracing
 from gateway.exchange import ApiRequest, Exchange, WebhookDelivery
+from gateway.log_path import log_path
 from gateway.web_state import GatewayState
 
 CLIENT_GONE = 499  # the client left before it was answered (nginx's convention)
@@ -104,6 +105,8 @@ def record(state: GatewayState, exchange: Exchange) -> None:
         masked = outcome.masked_total
         for (route_name, mask), count in outcome.masked.items():
             metrics.child(metrics.VALUES_MASKED, route_name, mask).inc(count)
+        for (route_name, kind, action), count in outcome.findings.items():
+            metrics.child(metrics.SENTINEL_FINDINGS, route_name, kind, action).inc(count)
         if outcome.stamped:
             metrics.child(metrics.IDENTITIES_STAMPED, "api", "response").inc(outcome.stamped)
     if tally.token_failure is not None:
@@ -125,7 +128,13 @@ def record(state: GatewayState, exchange: Exchange) -> None:
         "trace_id": None,
         "method": request.method,
         "route": route,
-        "path": decision.path if decision is not None else request.path,
+        # PII: a route's template, or the path with PII-like segments redacted (SPEC 3.10).
+        "path": decision.path
+        if isinstance(decision, WebhookDelivery)
+        else log_path(
+            state.plan if decision is None else decision.plan,
+            request.path if decision is None else decision.path,
+        ),
         "status": status,
         "role": role,
         "sub": sub,
@@ -154,12 +163,9 @@ def record(state: GatewayState, exchange: Exchange) -> None:
 
 
 def _findings(tally: Any) -> int:
-    """Residual-sentinel findings (SPEC 3.9): a count, or counts by kind, once the sentinel
-    adds them to the tally; 0 before that."""
-    found = getattr(tally, "sentinel_findings", None)
-    if not found:
-        return 0
-    return found if isinstance(found, int) else sum(found.values())
+    """Residual-sentinel findings (SPEC 3.9) of this exchange."""
+    outcome = tally.counted()[0]
+    return 0 if outcome is None else sum(outcome.findings.values())
 
 
 def _record_webhook(delivery: WebhookDelivery, outcome: str, kinds: tuple[str, ...]) -> None:

@@ -62,6 +62,11 @@ STREAM_ITEMS = Counter(
 STREAMS_CLOSED = Counter(
     "omnigate_streams_closed", "Masked streams closed by the gateway, by reason", ["reason"]
 )
+SENTINEL_FINDINGS = Counter(
+    "omnigate_sentinel_findings",
+    "Residual PII the sentinel found after the rules, by route, kind and action",
+    ["route", "kind", "action"],
+)
 # With several workers, the lowest live worker's value: 0 as soon as any one rejected a reload.
 RELOAD_OK = Gauge(
     "omnigate_rules_last_reload_successful",
@@ -78,7 +83,14 @@ BUILD_INFO = Gauge(
 # The label values known before any event. Reasons and outcomes are the gateway's own
 # vocabulary (errors.UnmaskableResponse, auth InvalidToken/MissingToken, channels.contract);
 # a test keeps these lists in step with the code that counts them.
-FAIL_CLOSED_REASONS = ("content_type", "encoding", "invalid_json", "too_large", "transform")
+FAIL_CLOSED_REASONS = (
+    "content_type",
+    "encoding",
+    "invalid_json",
+    "too_large",
+    "transform",
+    "residual_pii",
+)
 TOKEN_FAILURE_REASONS = (
     "bad_audience",
     "bad_issuer",
@@ -111,7 +123,7 @@ STREAM_ITEM_KEYS = (
     ("websocket", "dropped"),
     ("websocket", "write_refused"),
 )
-STREAM_CLOSE_REASONS = ("event_too_large", "transform")
+STREAM_CLOSE_REASONS = ("event_too_large", "transform", "residual_pii")
 
 
 @lru_cache(maxsize=4096)
@@ -142,6 +154,9 @@ def prime(plan: Plan) -> None:
         UPSTREAM_SECONDS.labels(route.name)
         for rule in route.rules:
             child(VALUES_MASKED, route.name, rule.mask.name)
+        _prime_sentinel(plan, route.name, route.sentinel, bool(route.rules))
+    if plan.residual is not None and plan.residual.protect:
+        _prime_sentinel(plan, "-", None, True)  # paths only `sentinel.protect` names
     shadow_mode.prime(plan)  # SPEC 3.11: omnigate_shadow_verdicts_total
     if plan.resolver is not None:
         child(IDENTITIES_STAMPED, "api", "response")  # stamps in API responses
@@ -152,6 +167,17 @@ def prime(plan: Plan) -> None:
         for kind in IDENTITY_KINDS:
             child(IDENTITIES_STAMPED, channel, kind)
         child(IDENTITY_FAILURES, channel)
+
+
+def _prime_sentinel(plan: Plan, route: str, own: Any, guarded: bool) -> None:
+    """`omnigate_sentinel_findings_total` of a masked route, at zero for its action (SPEC 3.9)."""
+    residual = plan.residual
+    if residual is None or not guarded:
+        return
+    action = (own or residual.settings).action
+    if action != "off":
+        for kind in IDENTITY_KINDS:
+            child(SENTINEL_FINDINGS, route, kind, action)
 
 
 def render_metrics(accept: str | None = None) -> tuple[bytes, str]:

@@ -14,6 +14,7 @@ from gateway.identity.stamp import Stamper
 from gateway.jsonpath_plan import Selector
 from gateway.masks import Mask
 from gateway.route_match import PathTemplate
+from gateway.sentinel import ResidualPlan, SentinelSettings
 
 GUARD_ORDER = {"reject": 2, "strip": 1, "off": 0}
 
@@ -46,6 +47,8 @@ class Route:
     binary_pass: bool
     headers: tuple[HeaderRule, ...] = ()  # response headers to mask, in file order
     shadow: bool = False  # `mode: shadow` (SPEC 3.11): computed and counted, never applied
+    sentinel: SentinelSettings | None = None  # the route's own `sentinel:` (SPEC 3.9)
+    known_values: bool | None = None  # the route's own `known_values:`; None: the top level's
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class RoutePolicy:
     masker: DocumentMasker
     # SPEC 3.11: every matched route is in shadow (one enforcing route on the path enforces).
     shadow: bool = False
+    headers: tuple[HeaderRule, ...] = ()  # the matched routes' `headers:` (masked roles only)
+    protected: bool = False  # no route matched, but `sentinel.protect` does (SPEC 3.9)
 
     @property
     def transforms(self) -> bool:
@@ -81,6 +86,8 @@ def build_policy(
     role_masks: bool,
     text_mask: Mask | None,
     stamping: tuple[Route, ...] | None = None,
+    residual: ResidualPlan | None = None,
+    builtin_headers: tuple[HeaderRule, ...] = (),
 ) -> RoutePolicy:
     """The policy of `matched` (every route on the path, SPEC 3.2) for `role`.
 
@@ -98,8 +105,18 @@ def build_policy(
     stampers = tuple(
         r.stamper for r in (matched if stamping is None else stamping) if r.stamper is not None
     )
+    label = (guarded_routes or matched)[0].name
+    masker_residual = None
+    if masking and residual is not None:
+        own = next((r.sentinel for r in matched if r.sentinel is not None), None)
+        known = next((r.known_values for r in matched if r.known_values is not None), None)
+        # PII: a rule for other roles only is a deliberate reveal for this one (SPEC 3.9).
+        reveals = tuple(
+            r.selector for r in every_rule if r.roles is not None and role not in r.roles
+        )
+        masker_residual = residual.residual(label, own, known, reveals)
     return RoutePolicy(
-        route_label=(guarded_routes or matched)[0].name,
+        route_label=label,
         rules=rules,
         revealable=revealable,
         stampers=stampers,
@@ -111,6 +128,29 @@ def build_policy(
         if guarded
         else "off",
         binary_pass=all(r.binary_pass for r in guarded_routes),
-        masker=DocumentMasker(rules, revealable, stampers, masking, text_mask),
+        masker=DocumentMasker(
+            rules, revealable, stampers, masking, text_mask, residual=masker_residual
+        ),
+        headers=_header_rules(matched, builtin_headers) if masking else (),
         shadow=all(r.shadow for r in (guarded_routes or matched)),
     )
+
+
+def _header_rules(
+    matched: tuple[Route, ...], builtin: tuple[HeaderRule, ...]
+) -> tuple[HeaderRule, ...]:
+    """SPEC 3.10: the matched routes' `headers:`, then the built-in rules they do not name."""
+    own: dict[str, HeaderRule] = {}
+    for route in matched:
+        for rule in route.headers:
+            own.setdefault(rule.name, rule)
+    return (*own.values(), *(rule for rule in builtin if rule.name not in own))
+
+
+def protected_policy(residual: ResidualPlan, role: str, text_mask: Mask | None) -> RoutePolicy:
+    """A path no route matches but `sentinel.protect` names, for a masked role: JSON bodies
+    are scanned by the sentinel (no rules, so no known values); everything else passes."""
+    masker = DocumentMasker(
+        (), (), (), True, text_mask, residual=residual.residual("-", None, False, ())
+    )
+    return RoutePolicy("-", (), (), (), False, True, True, "off", True, masker, protected=True)

@@ -16,12 +16,14 @@ from typing import Any, TypeVar
 from gateway.auth import Authenticator, Caller
 from gateway.channels import CompiledWebhook, compile_webhook
 from gateway.errors import ConfigError, ConfigErrors, GatewayError, KeyPath
+from gateway.header_rules import builtin_header_rules
 from gateway.http_path import normalise_path
 from gateway.identity import IdentityResolver
 from gateway.identity.stamp import compile_stamps
 from gateway.jsonpath_plan import compile_selector
 from gateway.masks import Mask, MaskContext, compile_mask
 from gateway.masks.attributes import DEFAULT_KEY, PATTERN_PREFIX, compile_pattern
+from gateway.masks.text import text_masker, text_regions
 from gateway.route_match import PathTemplate, compile_template
 from gateway.route_view import (
     PASS_POLICY,
@@ -30,8 +32,10 @@ from gateway.route_view import (
     Route,
     RoutePolicy,
     build_policy,
+    protected_policy,
 )
 from gateway.rules_source import RuleLoadError, RuleSource, load_rules
+from gateway.sentinel import ACTIONS, ResidualPlan, SentinelSettings, allowed_values
 
 T = TypeVar("T")
 
@@ -46,6 +50,8 @@ class Plan:
     resolver: IdentityResolver | None
     text_mask: Mask
     tests: tuple[Mapping[str, Any], ...]
+    residual: ResidualPlan | None = None  # known values and the sentinel (SPEC 3.9)
+    header_rules: tuple[HeaderRule, ...] = ()  # the built-in header rules (SPEC 3.10)
     loaded_at: float = field(default_factory=time.time)
     mode: str = "enforce"  # the top-level `mode:` (SPEC 3.11); routes may set their own
 
@@ -75,6 +81,9 @@ class Plan:
         whatever its `match.method`; the method narrows only which routes stamp)."""
         matched: tuple[Route, ...] = self._match(None, path)  # type: ignore[attr-defined]
         if not matched:
+            residual = self.residual
+            if caller.masking and residual is not None and residual.protects(path):
+                return self._protected(caller.role)
             return PASS_POLICY
         stamping: tuple[Route, ...] = self._match(method, path)  # type: ignore[attr-defined]
         # Policies depend only on the matched routes and the role: built once, then reused. The
@@ -85,11 +94,36 @@ class Plan:
         cached = policies.get(key)
         if cached is not None:
             return cached[1]
-        policy = build_policy(matched, caller.role, caller.masking, self.text_mask, stamping)
+        policy = build_policy(
+            matched,
+            caller.role,
+            caller.masking,
+            self.text_mask,
+            stamping,
+            self.residual,
+            self.header_rules,
+        )
         if len(policies) >= 4096:
             policies.clear()
         policies[key] = (matched + stamping, policy)
         return policy
+
+    def first_template(self, path: str) -> str | None:
+        """The template of the first route (in file order) matching `path`: the access log's
+        path (SPEC 3.10)."""
+        matched: tuple[Route, ...] = self._match(None, path)  # type: ignore[attr-defined]
+        return matched[0].template.template if matched else None
+
+    def _protected(self, role: str) -> RoutePolicy:
+        policies: dict[tuple[Any, ...], tuple[tuple[Route, ...], RoutePolicy]]
+        policies = self._policies  # type: ignore[attr-defined]
+        key = ("protect", role)
+        cached = policies.get(key)
+        if cached is None:
+            assert self.residual is not None
+            cached = ((), protected_policy(self.residual, role, self.text_mask))
+            policies[key] = cached
+        return cached[1]
 
     def _match_uncached(self, method: str | None, path: str) -> tuple[Route, ...]:
         return tuple(r for r in self.routes if r.template.matches(method, path))
@@ -126,8 +160,12 @@ def compile_plan(source: RuleSource, environ: Mapping[str, str] = os.environ) ->
     webhooks: dict[str, CompiledWebhook] = {}
     if ctx is not None:
         seen: dict[str, int] = {}
+        # A route's `sentinel:` keys override the top level's; the rest are inherited.
+        inherited = {k: v for k, v in (data.get("sentinel") or {}).items() if k != "protect"}
         for index, spec in enumerate(data.get("routes", [])):
-            route = attempt(_compile_route, spec, index, ctx, resolver, roles, seen, mode)
+            route = attempt(
+                _compile_route, spec, index, ctx, resolver, roles, seen, inherited, mode
+            )
             if route is not None:
                 routes.append(route)
     for index, spec in enumerate(data.get("webhooks", [])):
@@ -143,6 +181,11 @@ def compile_plan(source: RuleSource, environ: Mapping[str, str] = os.environ) ->
     text_mask = attempt(
         compile_mask, "text", ctx or MaskContext(), ("omnichannel", "default_region")
     )
+    residual = None
+    header_rules: tuple[HeaderRule, ...] = ()
+    if ctx is not None and text_mask is not None:
+        residual = attempt(_residual_plan, data, ctx)
+        header_rules = attempt(builtin_header_rules, ctx) or ()
     if errors or auth is None or text_mask is None:
         raise RuleLoadError(errors)
     return Plan(
@@ -155,6 +198,38 @@ def compile_plan(source: RuleSource, environ: Mapping[str, str] = os.environ) ->
         text_mask=text_mask,
         tests=tuple(data.get("tests", [])),
         mode=mode,
+        residual=residual,
+        header_rules=header_rules,
+    )
+
+
+def _residual_plan(data: Mapping[str, Any], ctx: MaskContext) -> ResidualPlan:
+    """Top-level `sentinel:` and `known_values:` (SPEC 3.9), compiled once."""
+    spec = data.get("sentinel") or {}
+    masker = text_masker(ctx.default_region.upper(), text_regions(ctx))
+    protect = tuple(
+        compile_template(path, None, ("sentinel", "protect", i))
+        for i, path in enumerate(spec.get("protect", ()))
+    )
+    return ResidualPlan(
+        settings=_sentinel_settings(spec, ("sentinel",), ctx),
+        known_values=bool(data.get("known_values", True)),
+        detector=masker.detector,
+        protect=protect,
+    )
+
+
+def _sentinel_settings(spec: Mapping[str, Any], key: KeyPath, ctx: MaskContext) -> SentinelSettings:
+    action = spec.get("action", "mask")
+    if action not in ACTIONS:
+        raise ConfigError((*key, "action"), f"sentinel action must be one of {', '.join(ACTIONS)}")
+    return SentinelSettings(
+        action=action,
+        allow=allowed_values(spec.get("allow", ()), ctx.default_region.upper()),
+        ignore=tuple(
+            compile_selector(path, (*key, "ignore", i))
+            for i, path in enumerate(spec.get("ignore", ()))
+        ),
     )
 
 
@@ -252,6 +327,7 @@ def _compile_route(
     resolver: IdentityResolver | None,
     roles: Mapping[str, bool],
     seen: dict[str, int],
+    inherited: Mapping[str, Any] | None = None,
     mode: str = "enforce",
 ) -> Route:
     key: KeyPath = ("routes", index)
@@ -283,6 +359,7 @@ def _compile_route(
         if resolver is None:
             raise ConfigError((*key, "stamp"), "stamp rules need an omnichannel: section")
         stamper = compile_stamps(spec["stamp"], (*key, "stamp"), resolver)
+    own_sentinel = spec.get("sentinel")
     return Route(
         name=name,
         template=template,
@@ -293,6 +370,10 @@ def _compile_route(
         binary_pass=spec.get("binary", "drop") == "pass",
         headers=tuple(headers),
         shadow=spec.get("mode", mode) == "shadow",
+        sentinel=None
+        if own_sentinel is None
+        else _sentinel_settings({**(inherited or {}), **own_sentinel}, (*key, "sentinel"), ctx),
+        known_values=spec.get("known_values"),
     )
 
 

@@ -40,6 +40,8 @@ class Outcome:
     masked: Counter[tuple[str, str]] = field(default_factory=Counter)  # (route, mask) -> values
     fired: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (route, path, mask)
     stamped: int = 0
+    # Residual-sentinel findings (SPEC 3.9): (route, kind, action) -> count.
+    findings: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
     @property
     def masked_total(self) -> int:

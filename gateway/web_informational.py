@@ -11,6 +11,7 @@ from aiohttp import HttpVersion11, web
 from multidict import CIMultiDictProxy
 
 from gateway.exchange import ApiRequest
+from gateway.header_rules import mask_headers
 from gateway.http_headers import end_to_end
 from gateway.web_request import decided
 
@@ -21,12 +22,15 @@ async def relay_informational(
     if request.version != HttpVersion11:  # RFC 9110 15.2: never to an HTTP/1.0 client
         return
     decision = decided(request)  # made before the upstream was called
-    if decision is None or (isinstance(decision, ApiRequest) and decision.policy.masking):
-        # PII: the response-header rules (SPEC 3.10) are not applied to interim responses yet,
-        # so a masked role on a masked route gets none (a `Link` may name a clear value).
+    if decision is None:
         return
+    relayed = end_to_end(headers)
+    if isinstance(decision, ApiRequest) and decision.policy.headers:
+        # PII: the header rules (SPEC 3.10) apply to interim responses too (a `Link` of a
+        # `103 Early Hints` may name a clear value).
+        mask_headers(relayed, decision.policy.headers)
     lines = [f"HTTP/1.1 {status} {reason}"]
-    lines += [f"{name}: {value}" for name, value in end_to_end(headers).items()]
+    lines += [f"{name}: {value}" for name, value in relayed.items()]
     # obs-text bytes were decoded with surrogateescape: this writes the received bytes back.
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8", "surrogateescape")
     await request.writer.write(head)

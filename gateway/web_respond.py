@@ -15,7 +15,9 @@ from gateway.body_rewrite import rewrite_settled
 from gateway.client_upstream import iter_body, read_upto, read_whole
 from gateway.errors import UnmaskableResponse
 from gateway.exchange import ApiRequest, Exchange
+from gateway.header_rules import mask_headers
 from gateway.http_headers import end_to_end
+from gateway.sentinel import ResidualPII
 from gateway.shadow_mode import MODE_HEADER, SHADOW, in_shadow, note
 from gateway.sse import EventSplitter, EventTooLarge, mask_event
 from gateway.transform import TransformFailed
@@ -45,17 +47,19 @@ async def respond(
     policy = api.policy
     has_body = request.method != "HEAD" and upstream.status not in _NO_BODY_STATUSES
     has_body = has_body and upstream.status >= 200
-    if (not policy.guarded and not policy.stampers) or not has_body:
+    # A path only `sentinel.protect` names (no route: nothing fails closed) scans JSON bodies.
+    masked_route = policy.masking and policy.guarded
+    if (not policy.guarded and not policy.stampers and not policy.protected) or not has_body:
         # PII: a HEAD or 304 for a masked role must not describe the clear body either.
-        drop = _BYTE_HEADERS if policy.masking and not policy.shadow else ()
+        drop = _BYTE_HEADERS if masked_route and not policy.shadow else ()
         return await stream_through(exchange, upstream, guarded=policy.guarded, drop=drop)
     if policy.shadow and policy.transforms:
         return await _shadow(exchange, upstream, max_body, idle)
     content_type = upstream.content_type
-    if policy.masking and len(set(upstream.headers.getall("Content-Type", []))) > 1:
+    if masked_route and len(set(upstream.headers.getall("Content-Type", []))) > 1:
         # PII: clients disagree on which of several Content-Types counts; none is trusted.
         raise UnmaskableResponse("the upstream response has several Content-Types", "content_type")
-    if policy.masking and content_type == "text/event-stream":
+    if masked_route and content_type == "text/event-stream":
         return await _mask_sse(exchange, upstream, max_body)
     if not is_json_type(content_type):
         if policy.masking and not policy.non_json_pass:
@@ -63,7 +67,7 @@ async def respond(
         return await stream_through(exchange, upstream, guarded=policy.guarded)
     raw, complete = await read_upto(upstream, max_body, idle)
     if not complete:
-        if policy.masking:
+        if masked_route:
             raise UnmaskableResponse("the upstream response is too large to mask", "too_large")
         return await stream_through(exchange, upstream, guarded=policy.guarded, prefix=raw)
     encoding = upstream.headers.get("Content-Encoding")
@@ -90,6 +94,9 @@ def response_headers(
     headers["X-Request-Id"] = exchange.request_id
     if in_shadow(exchange.decision):
         headers[MODE_HEADER] = SHADOW  # SPEC 3.11
+    decision = exchange.decision
+    if isinstance(decision, ApiRequest) and decision.policy.headers and not decision.policy.shadow:
+        mask_headers(headers, decision.policy.headers)  # PII: SPEC 3.10
     if guarded and isinstance(exchange.decision, ApiRequest):
         # SECURITY: a shared cache must never serve one role's view of a body to another role.
         headers["Cache-Control"] = private_cache_control(headers.get("Cache-Control"))
@@ -212,8 +219,9 @@ async def _mask_sse(
         tally.stream_closed, tally.fail_closed = "event_too_large", "too_large"
         abort_client(request)
         return response
-    except TransformFailed:
-        tally.stream_closed = tally.fail_closed = "transform"
+    except TransformFailed as exc:
+        reason = "residual_pii" if isinstance(exc, ResidualPII) else "transform"
+        tally.stream_closed = tally.fail_closed = reason
         abort_client(request)
         return response
     except UPSTREAM_ERRORS:

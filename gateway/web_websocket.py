@@ -15,6 +15,7 @@ from aiohttp import WSMsgType, web
 from gateway import json_codec
 from gateway.document_masker import DocumentMasker
 from gateway.exchange import Exchange, Tally
+from gateway.sentinel import ResidualPII
 from gateway.transform import TransformFailed
 from gateway.web_forward import checked_query, forwarded_headers, write_guard_mode
 from gateway.web_state import GatewayState
@@ -125,10 +126,11 @@ async def _pump(
 ) -> None:
     try:
         await _relay_frames(source, sink, frames, guard)
-    except (TransformFailed, ValueError, TypeError, RecursionError):
+    except (TransformFailed, ValueError, TypeError, RecursionError) as exc:
         # PII: a frame that cannot be masked ends the stream rather than pass through (1011).
         if frames is not None:
-            frames.tally.stream_closed = frames.tally.fail_closed = "transform"
+            reason = "residual_pii" if isinstance(exc, ResidualPII) else "transform"
+            frames.tally.stream_closed = frames.tally.fail_closed = reason
         await sink.close(code=_UNMASKABLE, message=b"unmaskable frame")
 
 

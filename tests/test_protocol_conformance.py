@@ -261,8 +261,8 @@ routes:
     [
         ("GET /other HTTP/1.1", "agent", True),  # a route without rules: relayed as sent
         ("GET /contacts/1 HTTP/1.1", "admin", True),  # masked route, role with masking off
-        # masked route, masked role: header rules do not cover interim responses yet
-        ("GET /contacts/1 HTTP/1.1", "agent", False),
+        # masked route, masked role: relayed with the header rules applied (SPEC 3.10)
+        ("GET /contacts/1 HTTP/1.1", "agent", True),
         ("GET /other HTTP/1.0", "agent", False),  # never a 1xx to an HTTP/1.0 client
     ],
 )

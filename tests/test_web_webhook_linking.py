@@ -135,7 +135,7 @@ async def test_first_response_on_a_fresh_process_gets_the_cluster_id(
     assert payload["email"] != EMAIL  # masked as usual
     # rewritten twice (before and after the lookup), counted once: one email masked
     access = [orjson.loads(line) for line in gw.access.getvalue().splitlines()]
-    assert [line["masked"] for line in access if line.get("path") == "/api/contacts/1"] == [1]
+    assert [line["masked"] for line in access if line.get("path") == "/api/contacts/{id}"] == [1]
 
 
 async def test_a_contact_learned_from_a_response_stamps_a_twilio_get_webhook(

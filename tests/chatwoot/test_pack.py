@@ -19,13 +19,14 @@ import pytest
 from gateway.auth import Caller
 from gateway.cli import main
 from gateway.rules_plan import Plan, load_plan
-from gateway.rules_source import RULES_SCHEMA
 from tests.chatwoot import fixtures
 from tests.conftest import JWT_SECRET
 
 PACK = Path(__file__).resolve().parents[2] / "rules" / "chatwoot"
 # Free text: where a customer's name can only be found by the known-values defence (SPEC 3.9),
-# which masks a name that a rule masked wherever it recurs in the document.
+# which masks a name that a rule masked wherever it recurs in the document. A name the document
+# renders only in free text (a contact's notes, which carry no contact) is known to no rule: the
+# known limit of the defence, documented in the pack's README.
 FREE_TEXT_KEYS = {
     "content",
     "processed_message_content",
@@ -37,7 +38,6 @@ FREE_TEXT_KEYS = {
     "feedback_message",
     "en",
 }
-KNOWN_VALUES = "known_values" in RULES_SCHEMA["properties"]
 
 
 def checked_pii() -> list[str]:
@@ -86,6 +86,11 @@ def test_agent_sees_no_clear_customer_pii(plan: Plan, request_line: str, body: A
     assert view.masking, f"no route of the pack masks {request_line}"
     masked = view.masker.mask(copy.deepcopy(body)).document
     checked = checked_pii()
+    rendered = {
+        text
+        for path, text in strings(body)
+        if not any(key in FREE_TEXT_KEYS for key in path if isinstance(key, str))
+    }
     leaks = []
     for path, text in strings(masked):
         free = any(key in FREE_TEXT_KEYS for key in path if isinstance(key, str))
@@ -93,7 +98,8 @@ def test_agent_sees_no_clear_customer_pii(plan: Plan, request_line: str, body: A
             if value in text:
                 leaks.append((path, value))
         for name in fixtures.names():
-            if (not free or KNOWN_VALUES) and name in text:
+            known = any(name in field for field in rendered)  # a rule masked it somewhere
+            if (not free or known) and name in text:
                 leaks.append((path, name))
     assert not leaks  # PII: the path and the value that survived
 

@@ -1,0 +1,274 @@
+"""Known values (SPEC 3.9): what a rule masked in a document is masked wherever it recurs in it.
+
+While the rules run, the clear values that `phone`, `email`, `name` and `attributes` rules masked
+are recorded (`recording`, a mask wrapper writing to a per-call list). Afterwards one `KnownValues`
+is compiled for the document, only when something was recorded: one combined regular expression
+(the longest alternatives first), so each further string costs one search:
+
+- phones: the digits of the national significant number in order, any separators between them,
+  with or without the country code (`+`, `00`, `011`) or a national trunk `0` in front;
+- emails: case-insensitively, `@` also as `%40` (and any character percent-encoded);
+- names: as whole words, case-sensitively: the full name and each word of three letters or more.
+
+Each recurrence is replaced with the mask the rule wrote (`XXX-XXX-7890`, `****@example.com`,
+`J*** D***`, a word's `J***`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from contextvars import ContextVar
+from typing import Any, Final
+
+import phonenumbers
+
+from gateway.detect import national_digits
+from gateway.masks.email import mask_email_text
+from gateway.masks.mask import Mask, scalar_text
+from gateway.masks.name import mask_name_text
+from gateway.masks.phone import mask_phone_text
+
+RECORDED_KINDS: Final = frozenset({"phone", "email", "name", "attributes"})
+# One recorded value: (kind, clear text). A list per `DocumentMasker.mask` call.
+RECORD: ContextVar[list[tuple[str, str]] | None] = ContextVar("omnigate_known", default=None)
+_SEPARATORS: Final = r"[\s.\-/()\u00a0\u2009\u202f]*"
+_WORD: Final = re.compile(r"\w{3,}")
+_MIN_PHONE_DIGITS: Final = 6  # shorter national numbers would match ordinary digit runs
+_QUIRKS: Final = frozenset({"52", "55"})  # Mexico's `1`, Brazil's 9th digit: parsed (SPEC 4)
+_NON_DIGIT: Final = re.compile(r"\D+")
+
+
+class RecordingMask:
+    """Wraps a rule's mask: each value it changes is recorded (PII: held for one call only)."""
+
+    __slots__ = ("inner", "name")
+
+    def __init__(self, inner: Mask) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    def __call__(self, value: Any) -> Any:
+        result = self.inner(value)
+        if result is not value:
+            record = RECORD.get()
+            if record is not None:
+                _record(record, self.inner, value, result)
+        return result
+
+
+def _record(record: list[tuple[str, str]], mask: Mask, value: Any, result: Any) -> None:
+    if mask.name != "attributes":
+        text = scalar_text(value)
+        if text is not None and text.strip():
+            record.append((mask.name, text))
+        return
+    if not isinstance(value, dict) or not isinstance(result, dict):
+        return
+    mask_for = getattr(mask, "_mask_for", None)
+    for key, clear in value.items():
+        if result.get(key, None) is clear or mask_for is None:
+            continue
+        inner = mask_for(key)
+        text = scalar_text(clear)
+        if inner is not None and inner.name in ("phone", "email", "name") and text:
+            record.append((inner.name, text))
+
+
+class KnownValues:
+    """The recorded values of one document, compiled into a few trie-shaped searches.
+
+    A string costs one C-level search per kind in the common case: names and emails by one
+    trie-shaped regular expression of their literal forms each (emails on the lower-cased
+    text); phones by a trie of their national numbers over the string's digits, and only on a
+    hit by the separators-tolerant expression of the numbers that hit.
+    """
+
+    __slots__ = ("_emails", "_hits", "_names", "_phone_digits", "_phones", "_short_names")
+
+    def __init__(self, values: Iterable[tuple[str, str]], region: str) -> None:
+        names: dict[str, str] = {}
+        short_names: dict[str, str] = {}
+        emails: dict[str, str] = {}
+        seen_phones: set[str] = set()
+        self._hits: dict[frozenset[str], _Alternation] = {}
+        self._phones: dict[str, tuple[str, str]] = {}  # national digits -> (pattern, mask)
+        for kind, text in values:
+            if kind == "phone":
+                if text in seen_phones:
+                    continue
+                seen_phones.add(text)
+                for digits, pattern, replacement in _phone(text, region):
+                    self._phones.setdefault(digits, (pattern, replacement))
+            elif kind == "email":
+                address = text.strip().lower()
+                if "@" in address and len(address) >= 5:
+                    masked = mask_email_text(address)
+                    emails.setdefault(address, masked)
+                    emails.setdefault(address.replace("@", "%40"), masked)
+            elif kind == "name":
+                words = text.split()
+                for word in words:
+                    for part in _WORD.findall(word):
+                        if not part.isdigit():
+                            names.setdefault(part, mask_name_text(part))
+                if any(len(word) < 3 for word in words):
+                    for pattern, replacement in _name(text)[:1]:
+                        short_names.setdefault(pattern, replacement)
+        self._names = _Literals(names)
+        self._emails = _Literals(emails)
+        self._short_names = _Alternation(short_names)
+        self._phone_digits = re.compile(_trie(sorted(self._phones))) if self._phones else None
+
+    def __bool__(self) -> bool:
+        return bool(self._names or self._emails or self._phones or self._short_names)
+
+    def mask(self, text: str) -> str:
+        """`text` with every recurrence replaced; `text` itself when none is in it."""
+        if self._phone_digits is not None:
+            digits = _NON_DIGIT.sub("", text)
+            if len(digits) >= _MIN_PHONE_DIGITS:
+                hits = frozenset(m.group() for m in self._phone_digits.finditer(digits))
+                if hits:
+                    search = self._hits.get(hits)
+                    if search is None:
+                        search = self._hits[hits] = _Alternation(
+                            dict(self._phones[d] for d in hits)
+                        )
+                    text = search.sub(text)
+        if self._emails and ("@" in text or "%" in text):
+            lowered = text.lower()
+            if len(lowered) == len(text):  # offsets hold (a few characters change length)
+                text = self._emails.sub(text, lowered, word=False)
+        if self._short_names:
+            text = self._short_names.sub(text)
+        if self._names:
+            text = self._names.sub(text, text, word=True)
+        return text
+
+
+class _Literals:
+    """Literal strings -> replacements, found by one trie-shaped expression."""
+
+    __slots__ = ("_bounded", "_plain", "_replacements")  # one _Literals is used one way
+
+    def __init__(self, replacements: dict[str, str]) -> None:
+        self._replacements = replacements
+        trie = _trie(sorted(replacements)) if replacements else ""
+        self._plain = trie or None  # compiled on first use, in the form it is used
+        self._bounded: re.Pattern[str] | None = None
+
+    def __bool__(self) -> bool:
+        return self._plain is not None
+
+    def sub(self, text: str, searched: str, *, word: bool) -> str:
+        """`text` with each literal found in `searched` (the same length) replaced."""
+        if self._plain is None:
+            return text
+        pattern = self._bounded
+        if pattern is None:
+            trie = self._plain
+            pattern = self._bounded = re.compile(rf"(?<!\w)(?:{trie})(?!\w)" if word else trie)
+        if pattern.search(searched) is None:
+            return text
+        out: list[str] = []
+        pos = 0
+        for match in pattern.finditer(searched):
+            out += (text[pos : match.start()], self._replacements[match.group()])
+            pos = match.end()
+        out.append(text[pos:])
+        return "".join(out)
+
+
+class _Alternation:
+    """Patterns -> replacements, searched as one expression (longest first)."""
+
+    __slots__ = ("_pattern", "_replacements")
+
+    def __init__(self, alternatives: dict[str, str]) -> None:
+        ordered = sorted(alternatives, key=len, reverse=True)
+        self._replacements = [alternatives[p] for p in ordered]
+        self._pattern = re.compile("|".join(f"({p})" for p in ordered)) if ordered else None
+
+    def __bool__(self) -> bool:
+        return self._pattern is not None
+
+    def sub(self, text: str) -> str:
+        pattern = self._pattern
+        if pattern is None or pattern.search(text) is None:
+            return text
+        replacements = self._replacements
+        return pattern.sub(lambda m: replacements[(m.lastindex or 1) - 1], text)
+
+
+def _trie(words: list[str]) -> str:
+    """One regular expression for a set of literal words, shaped as a trie (no backtracking
+    over alternatives that share a prefix)."""
+    root: dict[str, Any] = {}
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    return _trie_pattern(root)
+
+
+def _trie_pattern(node: dict[str, Any]) -> str:
+    branches = [re.escape(char) + _trie_pattern(child) for char, child in node.items() if char]
+    optional = "" in node
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    if optional:
+        return "(?:" + body + ")?"
+    return body
+
+
+def _phone(text: str, region: str) -> list[tuple[str, str, str]]:
+    """(national digits, pattern, mask) of a recorded phone; one parse."""
+    digits, code = _parsed(text, region)
+    if len(digits) < _MIN_PHONE_DIGITS:
+        return []
+    prefix = rf"(?:(?:\+|00|011){_SEPARATORS}{code}{_SEPARATORS}|{code}{_SEPARATORS})?"
+    trunk = rf"(?:\(?0\)?{_SEPARATORS})?"
+    body = _SEPARATORS.join(digits)
+    pattern = rf"(?<![\d+]){prefix}{trunk}\(?{body}(?!\d)"
+    return [(digits, pattern, mask_phone_text(digits))]
+
+
+def _parsed(text: str, region: str) -> tuple[str, str]:
+    """The national digits and country code of a phone value (SPEC 4's reading)."""
+    value = text.strip()
+    for prefix in ("whatsapp:", "tel:"):
+        if value.lower().startswith(prefix):
+            value = value[len(prefix) :]
+    if value.startswith("+"):
+        # E.164, as chat APIs store phones: country codes are prefix-free, so the first 1-3
+        # digits that are one split it exactly, without a parse (~100 us each, per document).
+        digits = _NON_DIGIT.sub("", value)
+        for size in (1, 2, 3):
+            if int(digits[:size] or 0) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+                if digits[:size] not in _QUIRKS:
+                    return digits[size:], digits[:size]
+                break
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        code = phonenumbers.country_code_for_region(region) or 1
+        return _NON_DIGIT.sub("", text), str(code)
+    repaired = None if phonenumbers.is_valid_number(number) else national_digits(text, region)
+    nsn = repaired or phonenumbers.national_significant_number(number)
+    return nsn, str(number.country_code)
+
+
+def _name(text: str) -> list[tuple[str, str]]:
+    words = text.split()
+    if not words:
+        return []
+    found = [(r"(?<!\w)" + r"\s+".join(map(re.escape, words)) + r"(?!\w)", mask_name_text(text))]
+    for word in words:
+        for part in _WORD.findall(word):
+            if part.isdigit():
+                continue
+            found.append((rf"(?<!\w){re.escape(part)}(?!\w)", mask_name_text(part)))
+    return found
