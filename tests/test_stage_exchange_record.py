@@ -42,8 +42,8 @@ async def test_one_access_line_and_one_count_however_often_it_is_called(tmp_path
         "agent",
         200,
     )
-    # PII: the path is logged without its query string
-    assert line["path"] == CONTACT and "secret" not in str(line)
+    # PII: the path is logged as the route's template (SPEC 3.10), without its query string
+    assert line["path"] == "/api/contacts/{id}" and "secret" not in str(line)
     assert line["sub"] == "user-agent" and line["upstream_ms"] == 2.0
     assert sample("omnigate_requests_total", **labels) == before + 1
     assert stage.audit() == []  # a masked role reveals nothing
@@ -68,7 +68,7 @@ async def test_a_request_refused_before_a_decision_has_no_route(tmp_path: Path) 
         "-",
         "-",
         None,
-        "/api/contacts/7",
+        "/api/contacts/{id}",  # PII: SPEC 3.10, the matching route's template, not the id
     )
     assert sample("omnigate_token_failures_total", reason="expired") == before + 1
 

@@ -51,11 +51,17 @@ async def test_early_hints_are_relayed_without_hop_by_hop_headers(
     assert writer_of(request).output_size == 0  # an interim answer is not the response
 
 
-async def test_a_masked_role_on_a_masked_route_gets_none(tmp_path: Path) -> None:
-    # PII: header rules are not applied to interim responses, and a Link may name a clear value
+async def test_a_masked_role_on_a_masked_route_gets_it_through_the_header_rules(
+    tmp_path: Path,
+) -> None:
+    # PII: SPEC 3.10's header rules apply to interim responses too (a Link may name a value)
     request = await decided_request(tmp_path, "agent", "/api/contacts/7")
-    await relay_informational(request, 103, "Early Hints", HINTS)
-    assert writer_of(request).written == b""
+    hints = CIMultiDictProxy(CIMultiDict([("Link", "</contacts/jane@example.com>; rel=preload")]))
+    await relay_informational(request, 103, "Early Hints", hints)
+    written = writer_of(request).written
+    assert written.startswith(b"HTTP/1.1 103 Early Hints\r\n")
+    assert b"jane@example.com" not in written
+    assert b"****@example.com" in written
 
 
 async def test_nothing_before_a_decision(tmp_path: Path) -> None:
