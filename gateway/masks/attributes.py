@@ -17,7 +17,7 @@ key name, so a request pays for one dict look-up per attribute.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from gateway.errors import ConfigError, KeyPath
@@ -50,40 +50,9 @@ class AttributesMask:
         if not isinstance(value, dict):
             return REDACTED
         if not self._patterns and self._default is None:
-            return self._listed(value)
-        masked: dict[str, Any] | None = None  # copied on the first change, never mutated in place
-        for key, old in value.items():
-            mask = self._mask_for(key)
-            if mask is None:
-                continue
-            new = mask(old)
-            if new is old:
-                continue
-            if masked is None:
-                masked = dict(value)
-            if new is REMOVE:
-                del masked[key]
-            else:
-                masked[key] = new
-        return value if masked is None else masked
-
-    def _listed(self, value: dict[str, Any]) -> Any:
-        """Names only: look each listed name up (the common, cheapest case)."""
-        masked: dict[str, Any] | None = None
-        for key, mask in self._masks.items():
-            if key not in value:
-                continue
-            old = value[key]
-            new = mask(old)
-            if new is old:
-                continue
-            if masked is None:
-                masked = dict(value)
-            if new is REMOVE:
-                del masked[key]
-            else:
-                masked[key] = new
-        return value if masked is None else masked
+            # Names only: look each listed name up (the common, cheapest case).
+            return _apply(value, ((k, m) for k, m in self._masks.items() if k in value))
+        return _apply(value, ((k, m) for k in value if (m := self._mask_for(k)) is not None))
 
     def _mask_for(self, key: Any) -> Mask | None:
         if not isinstance(key, str):  # JSON keys are strings; anything else gets the default
@@ -138,3 +107,20 @@ def build(options: Options, ctx: MaskContext, key_path: KeyPath) -> Mask:
 
 
 TYPE: Final = MaskType(NAME, frozenset(), build)
+
+
+def _apply(value: dict[str, Any], masks: Iterable[tuple[Any, Mask]]) -> Any:
+    """`value` with each named key masked; copied on the first change, never mutated in place."""
+    masked: dict[str, Any] | None = None
+    for key, mask in masks:
+        old = value[key]
+        new = mask(old)
+        if new is old:
+            continue
+        if masked is None:
+            masked = dict(value)
+        if new is REMOVE:
+            del masked[key]
+        else:
+            masked[key] = new
+    return value if masked is None else masked
