@@ -138,7 +138,7 @@ class KnownValues:
 
     def mask(self, text: str) -> str:
         """`text` with every recurrence replaced; `text` itself when none is in it."""
-        if self._phone_digits is not None:
+        if self._phone_digits is not None and len(text) >= _MIN_PHONE_DIGITS:
             digits = _NON_DIGIT.sub("", text)
             if len(digits) >= _MIN_PHONE_DIGITS:
                 hits = frozenset(m.group() for m in self._phone_digits.finditer(digits))
