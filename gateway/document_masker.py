@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from gateway.known_values import RECORD, RECORDED_KINDS, RecordingMask
+from gateway.sentinel import SCANNED, ScannedMask
 from gateway.transform import (
     Outcome,
     TransformFailed,
@@ -81,6 +82,8 @@ class DocumentMasker:
         self.residual = residual if masking and residual is not None and residual.active else None
         if self.residual is not None and self.residual.known_values:
             rules = tuple(_recording(rule) for rule in rules)
+        if self.residual is not None:
+            rules = tuple(_scanning(rule, self.residual) for rule in rules)
         self.rules = rules
         self.revealable = revealable  # for a role with masking off: what it is shown in clear
         self.text_mask: Callable[[str], Any] = text_mask if text_mask is not None else str
@@ -109,15 +112,18 @@ class DocumentMasker:
             )
         else:
             recorded: list[tuple[str, str]] = []
+            scanned: dict[int, str] = {}
             token = RECORD.set(recorded)
+            scanned_token = SCANNED.set(scanned)
             try:
                 document = mask_document(
                     document, lambda doc: transform_document(doc, self, tally), self._text
                 )
             finally:
+                SCANNED.reset(scanned_token)
                 RECORD.reset(token)
             try:
-                document = residual.run(document, tally, recorded)
+                document = residual.run(document, tally, recorded, scanned)
             except TransformFailed:
                 raise
             except Exception as exc:  # PII: fail closed, whatever the scan ran into
@@ -142,6 +148,15 @@ class DocumentMasker:
             return str(self.text_mask(text))
         except Exception as exc:  # PII: fail closed, whatever the mask ran into
             raise TransformFailed(type(exc).__name__) from exc
+
+
+def _scanning(rule: MaskRule, residual: Residual) -> MaskRule:
+    """A `text` rule reading with the sentinel's detector notes what it returned (SPEC 3.9):
+    the sentinel does not read those strings a second time."""
+    detector = getattr(getattr(rule.mask, "_masker", None), "detector", None)
+    if rule.mask.name != "text" or detector is None or not residual.scans_like(detector):
+        return rule
+    return dataclasses.replace(rule, mask=ScannedMask(rule.mask))
 
 
 def _recording(rule: MaskRule) -> MaskRule:

@@ -37,6 +37,7 @@ _WORD: Final = re.compile(r"\w{3,}")
 _MIN_PHONE_DIGITS: Final = 6  # shorter national numbers would match ordinary digit runs
 _QUIRKS: Final = frozenset({"52", "55"})  # Mexico's `1`, Brazil's 9th digit: parsed (SPEC 4)
 _NON_DIGIT: Final = re.compile(r"\D+")
+_WORD_RUN: Final = re.compile(r"\w+")
 
 
 class RecordingMask:
@@ -76,15 +77,25 @@ def _record(record: list[tuple[str, str]], mask: Mask, value: Any, result: Any) 
 
 
 class KnownValues:
-    """The recorded values of one document, compiled into a few trie-shaped searches.
+    """The recorded values of one document, compiled into a few cheap searches.
 
-    A string costs one C-level search per kind in the common case: names and emails by one
-    trie-shaped regular expression of their literal forms each (emails on the lower-cased
-    text); phones by a trie of their national numbers over the string's digits, and only on a
-    hit by the separators-tolerant expression of the numbers that hit.
+    A string costs about one C-level step per kind in the common case: name words by a set test
+    of its word runs; emails by a set test of the characters around each `@` (`%40`), and only
+    then a trie-shaped regular expression of their literal forms (on the lower-cased text, built
+    on first use); phones by a trie of their national numbers over the string's digits, and only
+    on a hit by the separators-tolerant expression of the numbers that hit.
     """
 
-    __slots__ = ("_emails", "_hits", "_names", "_phone_digits", "_phones", "_short_names")
+    __slots__ = (
+        "_email_windows",
+        "_emails",
+        "_hits",
+        "_name_set",
+        "_names",
+        "_phone_digits",
+        "_phones",
+        "_short_names",
+    )
 
     def __init__(self, values: Iterable[tuple[str, str]], region: str) -> None:
         names: dict[str, str] = {}
@@ -115,8 +126,10 @@ class KnownValues:
                 if any(len(word) < 3 for word in words):
                     for pattern, replacement in _name(text)[:1]:
                         short_names.setdefault(pattern, replacement)
-        self._names = _Literals(names)
+        self._names = names
+        self._name_set = frozenset(names)
         self._emails = _Literals(emails)
+        self._email_windows = _windows(emails)
         self._short_names = _Alternation(short_names)
         self._phone_digits = re.compile(_trie(sorted(self._phones))) if self._phones else None
 
@@ -125,7 +138,7 @@ class KnownValues:
 
     def mask(self, text: str) -> str:
         """`text` with every recurrence replaced; `text` itself when none is in it."""
-        if self._phone_digits is not None:
+        if self._phone_digits is not None and len(text) >= _MIN_PHONE_DIGITS:
             digits = _NON_DIGIT.sub("", text)
             if len(digits) >= _MIN_PHONE_DIGITS:
                 hits = frozenset(m.group() for m in self._phone_digits.finditer(digits))
@@ -138,37 +151,69 @@ class KnownValues:
                     text = search.sub(text)
         if self._emails and ("@" in text or "%" in text):
             lowered = text.lower()
-            if len(lowered) == len(text):  # offsets hold (a few characters change length)
-                text = self._emails.sub(text, lowered, word=False)
+            # Offsets hold only when lower-casing keeps the length (a few characters change it).
+            if len(lowered) == len(text) and self._may_hold_email(lowered):
+                text = self._emails.sub(text, lowered)
         if self._short_names:
             text = self._short_names.sub(text)
         if self._names:
-            text = self._names.sub(text, text, word=True)
+            # A name part is all word characters, matched as a whole word: exactly a maximal
+            # run of word characters. One C-level findall + set test per string, no trie to
+            # build for the document's (often ~500) names.
+            words = _WORD.findall(text)
+            if words and not self._name_set.isdisjoint(words):
+                names = self._names
+                text = _WORD_RUN.sub(lambda m: names.get(m.group(), m.group()), text)
         return text
+
+    def _may_hold_email(self, lowered: str) -> bool:
+        """False when no recorded address can be in `lowered`: each one's `@` (or `%40`) with the
+        character before and after it would be (one set test per `@`, no trie to build)."""
+        windows = self._email_windows
+        if windows is None:
+            return True
+        for marker in ("@", "%40"):
+            at = lowered.find(marker, 1)
+            while at != -1:
+                if lowered[at - 1 : at + len(marker) + 1] in windows:
+                    return True
+                at = lowered.find(marker, at + 1)
+        return False
+
+
+def _windows(addresses: Iterable[str]) -> frozenset[str] | None:
+    """Each address's first `@` (`%40` if none) with its two neighbours; None when one has
+    no neighbour there (no screen then)."""
+    out: set[str] = set()
+    for address in addresses:
+        marker = "@" if "@" in address else "%40"
+        at = address.find(marker)
+        if at < 1 or at + len(marker) >= len(address):
+            return None
+        out.add(address[at - 1 : at + len(marker) + 1])
+    return frozenset(out)
 
 
 class _Literals:
     """Literal strings -> replacements, found by one trie-shaped expression."""
 
-    __slots__ = ("_bounded", "_plain", "_replacements")  # one _Literals is used one way
+    __slots__ = ("_pattern", "_replacements")  # one _Literals is used one way
 
     def __init__(self, replacements: dict[str, str]) -> None:
         self._replacements = replacements
-        trie = _trie(sorted(replacements)) if replacements else ""
-        self._plain = trie or None  # compiled on first use, in the form it is used
-        self._bounded: re.Pattern[str] | None = None
+        # Built and compiled on first use, in the form it is used: most documents never need it.
+        self._pattern: re.Pattern[str] | None = None
 
     def __bool__(self) -> bool:
-        return self._plain is not None
+        return bool(self._replacements)
 
-    def sub(self, text: str, searched: str, *, word: bool) -> str:
+    def sub(self, text: str, searched: str) -> str:
         """`text` with each literal found in `searched` (the same length) replaced."""
-        if self._plain is None:
+        if not self._replacements:
             return text
-        pattern = self._bounded
+        pattern = self._pattern
         if pattern is None:
-            trie = self._plain
-            pattern = self._bounded = re.compile(rf"(?<!\w)(?:{trie})(?!\w)" if word else trie)
+            pattern = self._pattern = re.compile(_trie(sorted(self._replacements)))
         if pattern.search(searched) is None:
             return text
         out: list[str] = []

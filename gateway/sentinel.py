@@ -20,6 +20,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -40,6 +41,29 @@ _HASH_OUTPUT: Final = re.compile(r"h_[0-9a-f]{16}")
 _BIG_NUMBER: Final = 1_000_000  # numbers below seven digits are never phones
 log = logging.getLogger("omnigate")
 _LOGGED: dict[tuple[str, str, str], float] = {}  # (route, pattern, kind) -> when last logged
+_PHONE_OUTPUT: Final = re.compile(r"XXX-XXX-(?:\d{4}|XXXX)")
+# Strings a `text` rule with the sentinel's own detector returned in this `DocumentMasker.mask`
+# call, by id (the objects are held too, so no id is reused while the walk runs).
+SCANNED: ContextVar[dict[int, str] | None] = ContextVar("omnigate_scanned", default=None)
+
+
+class ScannedMask:
+    """Wraps a `text` rule's mask: what it returns was read whole by the sentinel's detector
+    (and masked), so the sentinel need not read it again (known values still apply)."""
+
+    __slots__ = ("inner", "name")
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    def __call__(self, value: Any) -> Any:
+        result = self.inner(value)
+        if isinstance(result, str):
+            scanned = SCANNED.get()
+            if scanned is not None:
+                scanned[id(result)] = result
+        return result
 
 
 class ResidualPII(TransformFailed):
@@ -130,7 +154,21 @@ class Residual:
     def active(self) -> bool:
         return self.known_values or self.action != "off"
 
-    def run(self, document: Any, tally: Outcome, recorded: list[tuple[str, str]]) -> Any:
+    def scans_like(self, detector: Detector) -> bool:
+        """Whether a `text` mask reading with `detector` finds what the sentinel would."""
+        mine = self.detector
+        return self.action != "off" and (detector.default_region, detector.text_regions) == (
+            mine.default_region,
+            mine.text_regions,
+        )
+
+    def run(
+        self,
+        document: Any,
+        tally: Outcome,
+        recorded: list[tuple[str, str]],
+        scanned: dict[int, str] | None = None,
+    ) -> Any:
         """`document` after known values and the sentinel; raises `ResidualPII` for `block`."""
         known = KnownValues(recorded, self.region) if self.known_values and recorded else None
         if known is not None and not known:
@@ -142,14 +180,21 @@ class Residual:
         if self.action != "off":
             for selector in self.settings.ignore:
                 document, _ = selector.transform(document, lambda v: _Held(v, False))
-        walk = _Walk(self, known, tally)
+        walk = _Walk(self, known, tally, scanned)
         return walk.value(document, ("$",), self.action != "off")
 
 
 class _Walk:
-    __slots__ = ("known", "plain_keys", "residual", "tally")
+    __slots__ = ("known", "plain_keys", "residual", "scanned", "tally")
 
-    def __init__(self, residual: Residual, known: KnownValues | None, tally: Outcome) -> None:
+    def __init__(
+        self,
+        residual: Residual,
+        known: KnownValues | None,
+        tally: Outcome,
+        scanned: dict[int, str] | None,
+    ) -> None:
+        self.scanned = scanned or {}
         self.plain_keys: set[str] = set()  # keys that hold nothing, whatever the path
         self.residual = residual
         self.known = known
@@ -196,6 +241,10 @@ class _Walk:
         return out
 
     def text(self, text: str, path: tuple[str, ...], scan: bool, count: bool = True) -> str:
+        # PII: skipped only when this very object came out of a same-detector `text` rule;
+        # known values below bring in mask outputs only, never a phone or an email.
+        if scan and self.scanned.get(id(text)) is text:
+            scan = False
         known = self.known
         if known is not None:
             text = known.mask(text)
@@ -267,7 +316,13 @@ def _is_email_output(text: str) -> bool:
 
 
 def _is_stamp(text: str) -> bool:
-    return is_omni_id(text) or _HASH_OUTPUT.fullmatch(text) is not None
+    """The gateway's own outputs: stamps, hashes and whole phone masks (whose only digits are
+    the four a finding after `XXX-XXX-` is never counted for)."""
+    return (
+        is_omni_id(text)
+        or _HASH_OUTPUT.fullmatch(text) is not None
+        or _PHONE_OUTPUT.fullmatch(text) is not None
+    )
 
 
 def _not_a_finding(text: str, finding: Finding, allow: frozenset[str]) -> bool:
