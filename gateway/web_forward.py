@@ -87,9 +87,8 @@ async def request_body(
     content_type = _content_type(request)
     raw = b""
     if request.body_exists:
-        kind = body_kind(content_type)
-        first = await _prefix(request) if kind == "sniff" else b""
-        if kind == "skip" or (kind == "sniff" and not looks_like_json(first)):
+        binary, first = await _sniff(request, content_type)
+        if binary:
             # a binary upload streams on untouched; only the query is checked
             verdict = check(b"", content_type, query, mode)
             _raise_if_refused(verdict)
@@ -116,21 +115,14 @@ async def _shadow_body(request: web.Request, api: ApiRequest, mode: Mode, max_bo
     content_type = _content_type(request)
     raw = b""
     if request.body_exists:
-        kind = body_kind(content_type)
-        first = await _prefix(request) if kind == "sniff" else b""
-        if kind == "skip" or (kind == "sniff" and not looks_like_json(first)):
+        binary, first = await _sniff(request, content_type)
+        if binary:
             # a binary upload: only the query is checked, as in enforce mode
             _note_verdict(api, check(b"", content_type, api.query, mode), mode)
             return _chained(first, request)
-        parts, size = [first], len(first)
-        while size <= max_body:  # read as enforce would, but keep what is read to send it
-            chunk = await request.content.readany()
-            if not chunk:
-                break
-            parts.append(chunk)
-            size += len(chunk)
-        raw = b"".join(parts)
-        if size > max_body:
+        # read as enforce would, but keep what is read to send it
+        raw = await _read_past(request, first, max_body)
+        if len(raw) > max_body:
             note(api, "write_refused", "too_large")
             return _chained(raw, request)
     try:
@@ -147,6 +139,27 @@ def _note_verdict(api: ApiRequest, verdict: Verdict, mode: Mode) -> None:
         note(api, "write_refused", "unreadable")
     elif verdict.paths:
         note(api, "write_refused" if mode == "reject" else "write_stripped", "masked_value")
+
+
+async def _sniff(request: web.Request, content_type: str | None) -> tuple[bool, bytes]:
+    """Whether the body is a binary upload the guard passes by (SPEC 3.5), and the bytes read
+    to decide it (to be sent on first)."""
+    kind = body_kind(content_type)
+    first = await _prefix(request) if kind == "sniff" else b""
+    return kind == "skip" or (kind == "sniff" and not looks_like_json(first)), first
+
+
+async def _read_past(request: web.Request, first: bytes, max_body: int) -> bytes:
+    """`first` and the body after it, read until it ends or has grown past `max_body` (the
+    caller decides what an oversized body means)."""
+    parts, size = [first], len(first)
+    while size <= max_body:
+        chunk = await request.content.readany()
+        if not chunk:
+            break
+        parts.append(chunk)
+        size += len(chunk)
+    return b"".join(parts)
 
 
 async def _prefix(request: web.Request) -> bytes:
@@ -192,14 +205,10 @@ async def _chained(first: bytes, request: web.Request) -> AsyncIterator[bytes]:
 async def read_request_body(request: web.Request, max_body: int) -> bytes:
     if request.content_length is not None and request.content_length > max_body:
         raise PayloadTooLarge(f"request body larger than {max_body} bytes")
-    parts: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_chunked(READ_CHUNK):
-        size += len(chunk)
-        if size > max_body:
-            raise PayloadTooLarge(f"request body larger than {max_body} bytes")
-        parts.append(chunk)
-    return b"".join(parts)
+    raw = await _read_past(request, b"", max_body)
+    if len(raw) > max_body:
+        raise PayloadTooLarge(f"request body larger than {max_body} bytes")
+    return raw
 
 
 def is_json_type(content_type: str) -> bool:
