@@ -59,6 +59,23 @@ def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("META_APP_SECRET", "test-meta-secret")
 
 
+def loopback_settings(
+    upstream: yarl.URL, rules: Path, *, max_body: int, upstream_timeout: float = 5.0
+) -> Settings:
+    """`serve` settings for an in-process gateway: loopback listeners, JSON logs."""
+    return Settings(
+        upstream=upstream,
+        listen=Listen("127.0.0.1", 0),
+        admin_listen=Listen("127.0.0.1", 0),
+        rules=rules,
+        workers=1,
+        upstream_timeout=upstream_timeout,
+        max_body=max_body,
+        log_format="json",
+        audit_log="-",
+    )
+
+
 class GatewayTestServer(TestServer):
     """A loopback test server that runs the app on the gateway's own runner."""
 
@@ -101,16 +118,8 @@ async def make_gateway(
         rules_dir.mkdir(exist_ok=True)
         (rules_dir / "rules.yaml").write_text(textwrap.dedent(rules))
         url = upstream if isinstance(upstream, str) else str(upstream.make_url("/"))
-        settings = Settings(
-            upstream=yarl.URL(url),
-            listen=Listen("127.0.0.1", 0),
-            admin_listen=Listen("127.0.0.1", 0),
-            rules=rules_dir,
-            workers=1,
-            upstream_timeout=upstream_timeout,
-            max_body=max_body,
-            log_format="json",
-            audit_log="-",
+        settings = loopback_settings(
+            yarl.URL(url), rules_dir, max_body=max_body, upstream_timeout=upstream_timeout
         )
         access, audit = io.StringIO(), io.StringIO()
         state = GatewayState(

@@ -23,10 +23,9 @@ from aiohttp.test_utils import make_mocked_request
 from gateway.event_log import EventLog
 from gateway.exchange import Exchange
 from gateway.rules_plan import Plan, load_plan
-from gateway.settings import Listen, Settings
 from gateway.web_request import decide, request_id_of
 from gateway.web_state import STATE, GatewayState
-from tests.conftest import JWT_SECRET, MINIMAL_RULES
+from tests.conftest import JWT_SECRET, MINIMAL_RULES, loopback_settings
 
 RULES = (
     MINIMAL_RULES
@@ -89,17 +88,7 @@ class Logs:
 
 def state_of(plan: Plan | None, folder: Path) -> Logs:
     """A gateway state on `plan`, with its logs kept in memory."""
-    settings = Settings(
-        upstream=yarl.URL("http://upstream.test/"),
-        listen=Listen("127.0.0.1", 0),
-        admin_listen=Listen("127.0.0.1", 0),
-        rules=folder,
-        workers=1,
-        upstream_timeout=5.0,
-        max_body=64 * 1024,
-        log_format="json",
-        audit_log="-",
-    )
+    settings = loopback_settings(yarl.URL("http://upstream.test/"), folder, max_body=64 * 1024)
     access, audit = io.StringIO(), io.StringIO()
     state = GatewayState(
         settings=settings,

@@ -23,10 +23,9 @@ from prometheus_client import REGISTRY
 
 from gateway.event_log import EventLog
 from gateway.rules_plan import load_plan
-from gateway.settings import Listen, Settings
 from gateway.web_app import build_app
 from gateway.web_state import GatewayState
-from tests.conftest import MINIMAL_RULES, Gateway, GatewayTestServer, bearer
+from tests.conftest import MINIMAL_RULES, Gateway, GatewayTestServer, bearer, loopback_settings
 
 RULES = (
     MINIMAL_RULES
@@ -137,16 +136,8 @@ async def recording_gateway(
     rules_dir = tmp_path / "rules"
     rules_dir.mkdir()
     (rules_dir / "rules.yaml").write_text(textwrap.dedent(RULES))
-    settings = Settings(
-        upstream=yarl.URL(str(server.make_url("/"))),
-        listen=Listen("127.0.0.1", 0),
-        admin_listen=Listen("127.0.0.1", 0),
-        rules=rules_dir,
-        workers=1,
-        upstream_timeout=5.0,
-        max_body=1024 * 1024,
-        log_format="json",
-        audit_log="-",
+    settings = loopback_settings(
+        yarl.URL(str(server.make_url("/"))), rules_dir, max_body=1024 * 1024
     )
     access, audit = io.StringIO(), io.StringIO()
     state = GatewayState(

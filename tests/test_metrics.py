@@ -21,10 +21,9 @@ from prometheus_client import REGISTRY
 from gateway import __version__, metrics
 from gateway.event_log import EventLog
 from gateway.rules_plan import load_plan
-from gateway.settings import Listen, Settings
 from gateway.web_admin import build_admin_app
 from gateway.web_state import GatewayState
-from tests.conftest import MINIMAL_RULES
+from tests.conftest import MINIMAL_RULES, loopback_settings
 
 GATEWAY = Path(__file__).resolve().parents[1] / "gateway"
 RULES = (
@@ -172,17 +171,7 @@ async def _admin(
     plan_dir: Path,
     aiohttp_client: Callable[..., Awaitable[TestClient[web.Request, web.Application]]],
 ) -> TestClient[web.Request, web.Application]:
-    settings = Settings(
-        upstream=yarl.URL("http://127.0.0.1:9"),
-        listen=Listen("127.0.0.1", 0),
-        admin_listen=Listen("127.0.0.1", 0),
-        rules=plan_dir,
-        workers=1,
-        upstream_timeout=5.0,
-        max_body=1 << 20,
-        log_format="json",
-        audit_log="-",
-    )
+    settings = loopback_settings(yarl.URL("http://127.0.0.1:9"), plan_dir, max_body=1 << 20)
     state = GatewayState(
         settings=settings,
         access_log=EventLog(io.StringIO(), "json"),

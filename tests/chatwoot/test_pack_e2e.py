@@ -14,12 +14,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from gateway.event_log import EventLog
 from gateway.rules_plan import load_plan
-from gateway.settings import Listen, Settings
 from gateway.web_app import build_app
 from gateway.web_state import GatewayState
 from tests.chatwoot import fixtures
 from tests.chatwoot.test_pack import PACK, checked_pii
-from tests.conftest import JWT_SECRET, GatewayTestServer, token
+from tests.conftest import JWT_SECRET, GatewayTestServer, loopback_settings, token
 
 DOCUMENTS = dict(fixtures.documents())
 CONTACT = "GET /api/v1/accounts/1/contacts/11"
@@ -55,16 +54,8 @@ async def chatwoot(
         app.router.add_get(request_line.split(" ", 1)[1], answer(request_line))
     app.router.add_get("/cable", cable)
     upstream = await aiohttp_server(app)
-    settings = Settings(
-        upstream=yarl.URL(str(upstream.make_url("/"))),
-        listen=Listen("127.0.0.1", 0),
-        admin_listen=Listen("127.0.0.1", 0),
-        rules=PACK,
-        workers=1,
-        upstream_timeout=5.0,
-        max_body=16 * 1024 * 1024,
-        log_format="json",
-        audit_log="-",
+    settings = loopback_settings(
+        yarl.URL(str(upstream.make_url("/"))), PACK, max_body=16 * 1024 * 1024
     )
     state = GatewayState(
         settings=settings,
