@@ -1,83 +1,46 @@
 """Records an exchange: the access log line, every request metric and the audit event.
 
-The one place they are written (SPEC 6), once per exchange, whichever way it ended. Metric
-children are resolved once per (route, role) and kept, not looked up per request.
+The one place they are written (SPEC 6), once per exchange, whichever way it ended. The
+request metrics go through one `metrics.RequestSeries` per (route, role), batched until the
+registry is next collected.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from bisect import bisect_left
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway import metrics, tracing
 from gateway.exchange import ApiRequest, Exchange, WebhookDelivery
 from gateway.log_path import log_path
 from gateway.web_state import GatewayState
 
+if TYPE_CHECKING:
+    from gateway.rules_plan import Plan
+
 CLIENT_GONE = 499  # the client left before it was answered (nginx's convention)
 
 
-class _RouteMetrics:
-    """The labelled children one (route, role) pair writes to, resolved on first use."""
-
-    __slots__ = ("requests", "role", "route", "seconds", "upstream")
-
-    def __init__(self, route: str, role: str) -> None:
-        self.route, self.role = route, role
-        self.requests: dict[int, Callable[[float], None]] = {}
-        self.seconds = _observer(metrics.REQUEST_SECONDS.labels(route))
-        self.upstream = _observer(metrics.UPSTREAM_SECONDS.labels(route))
-
-    def count(self, status: int) -> None:
-        inc = self.requests.get(status)
-        if inc is None:
-            child = metrics.REQUESTS.labels(self.route, self.role, str(status))
-            # the child's value itself: Counter.inc only checks, then calls this
-            value: Any = getattr(child, "_value", child)
-            inc = value.inc
-            self.requests[status] = inc
-        inc(1)
+_LOGGED: tuple[Plan | None, dict[str, str]] = (None, {})
 
 
-def _observer(child: Any) -> Callable[[float], None]:
-    """`child.observe`, as prometheus-client does it (the sum, then the first bucket whose bound
-    is >= the amount) minus its per-call checks and Python loop over the bounds: one pass-through
-    request records three metrics, and each public call costs more than its update. Falls back to
-    the public method if the client's internals are not as expected."""
-    bounds = getattr(child, "_upper_bounds", None)
-    buckets = getattr(child, "_buckets", None)
-    total = getattr(child, "_sum", None)
-    if not (
-        isinstance(bounds, list)
-        and isinstance(buckets, list)
-        and len(bounds) == len(buckets)
-        and bounds
-        and bounds[-1] == math.inf
-        and callable(getattr(total, "inc", None))
-    ):
-        return child.observe  # type: ignore[no-any-return]
-    add = total.inc  # type: ignore[union-attr]
-    incs = [bucket.inc for bucket in buckets]
+def _logged_path(plan: Plan | None, path: str) -> str:
+    """`log_path`, remembered per path for the current plan: on a path no route matches it runs
+    the text detector over every segment, the same work for every request to that path.
 
-    def observe(amount: float) -> None:
-        add(amount)
-        incs[bisect_left(bounds, amount)](1)
-
-    return observe
-
-
-_ROUTES: dict[tuple[str, str], _RouteMetrics] = {}
-
-
-def _route_metrics(route: str, role: str) -> _RouteMetrics:
-    found = _ROUTES.get((route, role))
+    PII: the keys are request paths as received, in this process's memory only, as the plan's
+    own route-match cache keeps them; never written anywhere."""
+    global _LOGGED
+    cached_plan, paths = _LOGGED
+    if cached_plan is not plan:
+        paths = {}
+        _LOGGED = (plan, paths)
+    found = paths.get(path)
     if found is None:
-        if len(_ROUTES) >= 4096:  # route names and roles come from rules: bounded, but reloads
-            _ROUTES.clear()
-        found = _ROUTES[(route, role)] = _RouteMetrics(route, role)
+        found = log_path(plan, path)
+        if len(paths) >= 4096:  # paths come from clients: bounded
+            paths.clear()
+        paths[path] = found
     return found
 
 
@@ -94,11 +57,7 @@ def record(state: GatewayState, exchange: Exchange) -> None:
     caller = decision.caller if isinstance(decision, ApiRequest) else None
     sub = caller.sub if caller is not None else None
 
-    children = _route_metrics(route, role)
-    children.count(status)
-    children.seconds(elapsed)
-    if tally.upstream_seconds is not None:
-        children.upstream(tally.upstream_seconds)
+    metrics.request_series(route, role).add(status, elapsed, tally.upstream_seconds)
     outcome, stream_items = tally.counted()
     masked = 0
     if outcome is not None:
@@ -131,7 +90,7 @@ def record(state: GatewayState, exchange: Exchange) -> None:
         # PII: a route's template, or the path with PII-like segments redacted (SPEC 3.10).
         "path": decision.path
         if isinstance(decision, WebhookDelivery)
-        else log_path(
+        else _logged_path(
             state.plan if decision is None else decision.plan,
             request.path if decision is None else decision.path,
         ),
