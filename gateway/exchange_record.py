@@ -8,7 +8,7 @@ registry is next collected.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gateway import metrics, tracing
 from gateway.exchange import ApiRequest, Exchange, WebhookDelivery
@@ -17,6 +17,7 @@ from gateway.web_state import GatewayState
 
 if TYPE_CHECKING:
     from gateway.rules_plan import Plan
+    from gateway.transform import Outcome
 
 CLIENT_GONE = 499  # the client left before it was answered (nginx's convention)
 
@@ -45,68 +46,69 @@ def _logged_path(plan: Plan | None, path: str) -> str:
 
 
 def record(state: GatewayState, exchange: Exchange) -> None:
-    """Write what `exchange` did; a second call for the same exchange does nothing."""
+    """Write what `exchange` did; a second call for the same exchange does nothing.
+
+    Runs once per request on every path, pass-through included: written for few steps (locals,
+    the common case first, the rare counters behind one test each)."""
     if exchange.recorded:
         return
     exchange.recorded = True
     elapsed = time.perf_counter() - exchange.started
     request, decision, tally = exchange.request, exchange.decision, exchange.tally
-    status = exchange.status if exchange.status is not None else CLIENT_GONE
-    route = decision.route_label if decision is not None else "-"
-    role = decision.role if decision is not None else "-"
-    caller = decision.caller if isinstance(decision, ApiRequest) else None
-    sub = caller.sub if caller is not None else None
-
-    metrics.request_series(route, role).add(status, elapsed, tally.upstream_seconds)
+    status = exchange.status
+    if status is None:
+        status = CLIENT_GONE
+    caller = sub = None
+    if isinstance(decision, ApiRequest):
+        caller = decision.caller
+        route, role, sub = decision.policy.route_label, caller.role, caller.sub
+        # PII: a route's template, or the path with PII-like segments redacted (SPEC 3.10).
+        path = _logged_path(decision.plan, decision.path)
+    elif decision is None:
+        route = role = "-"
+        path = _logged_path(state.plan, request.path)
+    else:
+        route, role, path = decision.route_label, decision.role, decision.path
+    upstream = tally.upstream_seconds
+    metrics.request_series(route, role).add(status, elapsed, upstream)
     outcome, stream_items = tally.counted()
-    masked = 0
+    masked = findings = 0
     if outcome is not None:
         masked = outcome.masked_total
-        for (route_name, mask), count in outcome.masked.items():
-            metrics.child(metrics.VALUES_MASKED, route_name, mask).inc(count)
-        for (route_name, kind, action), count in outcome.findings.items():
-            metrics.child(metrics.SENTINEL_FINDINGS, route_name, kind, action).inc(count)
-        if outcome.stamped:
-            metrics.child(metrics.IDENTITIES_STAMPED, "api", "response").inc(outcome.stamped)
+        findings = sum(outcome.findings.values())  # residual-sentinel findings (SPEC 3.9)
+        _record_outcome(outcome)
+    if stream_items is not None:
+        for (kind, action), count in stream_items.items():
+            metrics.child(metrics.STREAM_ITEMS, kind, action).inc(count)
     if tally.token_failure is not None:
         metrics.child(metrics.TOKEN_FAILURES, tally.token_failure).inc()
     if tally.fail_closed is not None:
         metrics.child(metrics.FAIL_CLOSED, tally.fail_closed).inc()
     if tally.stream_closed is not None:
         metrics.child(metrics.STREAMS_CLOSED, tally.stream_closed).inc()
-    if stream_items is not None:
-        for (kind, action), count in stream_items.items():
-            metrics.child(metrics.STREAM_ITEMS, kind, action).inc(count)
-    if isinstance(decision, WebhookDelivery) and tally.webhook_outcome is not None:
+    if tally.webhook_outcome is not None and isinstance(decision, WebhookDelivery):
         _record_webhook(decision, tally.webhook_outcome, tally.webhook_stamped)
 
-    upstream = tally.upstream_seconds
+    tracer = tracing.TRACER
+    # no tracing: the trace the client's traceparent names, which goes upstream as is
+    traceparent = None if tracer is not None else request.headers.get("traceparent")
     # PII: the path has no query string; bodies, tokens and headers are never logged.
     fields = {
         "request_id": exchange.request_id,
-        "trace_id": None,
+        "trace_id": tracing.trace_id_of(traceparent) if traceparent else None,
         "method": request.method,
         "route": route,
-        # PII: a route's template, or the path with PII-like segments redacted (SPEC 3.10).
-        "path": decision.path
-        if isinstance(decision, WebhookDelivery)
-        else _logged_path(
-            state.plan if decision is None else decision.plan,
-            request.path if decision is None else decision.path,
-        ),
+        "path": path,
         "status": status,
         "role": role,
         "sub": sub,
-        "duration_ms": round(elapsed * 1000, 3),
-        "upstream_ms": round(upstream * 1000, 3) if upstream else None,
+        "duration_ms": milliseconds(elapsed),
+        "upstream_ms": milliseconds(upstream) if upstream else None,
         "masked": masked,
-        "sentinel_findings": _findings(tally),
+        "sentinel_findings": findings,
     }
-    tracer = tracing.TRACER
     if tracer is not None:  # the server span's trace (which continues the client's, if any)
         fields["trace_id"] = tracer.annotate(fields)
-    else:  # no tracing: the trace the client's traceparent names, which goes upstream as is
-        fields["trace_id"] = tracing.trace_id_of(request.headers.get("traceparent"))
     state.access_log.write("access", fields)
     if caller is not None and not caller.masking and exchange.api.policy.guarded:
         state.audit_log.write(
@@ -121,10 +123,20 @@ def record(state: GatewayState, exchange: Exchange) -> None:
         )
 
 
-def _findings(tally: Any) -> int:
-    """Residual-sentinel findings (SPEC 3.9) of this exchange."""
-    outcome = tally.counted()[0]
-    return 0 if outcome is None else sum(outcome.findings.values())
+def milliseconds(seconds: float) -> float:
+    """`round(seconds * 1000, 3)`, at a fifth of its cost (no decimal string made and parsed):
+    the nearest double to a whole number of microseconds, the same value but where the product
+    lies within a rounding error of a half microsecond."""
+    return round(seconds * 1000 * 1000) / 1000
+
+
+def _record_outcome(outcome: Outcome) -> None:
+    for (route_name, mask), count in outcome.masked.items():
+        metrics.child(metrics.VALUES_MASKED, route_name, mask).inc(count)
+    for (route_name, kind, action), count in outcome.findings.items():
+        metrics.child(metrics.SENTINEL_FINDINGS, route_name, kind, action).inc(count)
+    if outcome.stamped:
+        metrics.child(metrics.IDENTITIES_STAMPED, "api", "response").inc(outcome.stamped)
 
 
 def _record_webhook(delivery: WebhookDelivery, outcome: str, kinds: tuple[str, ...]) -> None:

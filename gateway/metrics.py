@@ -281,16 +281,28 @@ class RequestSeries:
         self.pending = False
 
     def add(self, status: int, seconds: float, upstream: float | None) -> None:
+        if not BATCHED:
+            self._write_through(status, seconds, upstream)
+            return
         statuses = self.statuses
         statuses[status] = statuses.get(status, 0) + 1
-        self.seconds.observe(seconds)
+        durations = self.seconds  # `_Durations.observe`, inlined: this runs once per request
+        durations.total += seconds
+        durations.counts[bisect_left(_BOUNDS, seconds)] += 1
         if upstream is not None:
-            self.upstream.observe(upstream)
+            durations = self.upstream
+            durations.total += upstream
+            durations.counts[bisect_left(_BOUNDS, upstream)] += 1
         if not self.pending:
             self.pending = True
             _PENDING.append(self)
-            if not BATCHED:
-                flush_requests()
+
+    def _write_through(self, status: int, seconds: float, upstream: float | None) -> None:
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        self.seconds.observe(seconds)
+        if upstream is not None:
+            self.upstream.observe(upstream)
+        self.flush()
 
     def flush(self) -> None:
         self.pending = False
