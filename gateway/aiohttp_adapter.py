@@ -167,26 +167,36 @@ ON_INFORMATIONAL: contextvars.ContextVar[Informational | None] = contextvars.Con
 
 
 class InformationalResponse(aiohttp.ClientResponse):
-    """A ClientResponse that hands 1xx interim responses (not 100, not 101) to ON_INFORMATIONAL."""
+    """A ClientResponse that hands 1xx interim responses (not 100, not 101) to ON_INFORMATIONAL.
 
-    async def start(self, connection: Any) -> aiohttp.ClientResponse:
-        relay = ON_INFORMATIONAL.get()
+    The reader that watches them is put on each upstream connection's protocol once, the first
+    time a response is read from it, and stays for the connection's life: per request this is
+    one attribute test, and `start` adds no coroutine layer of its own (it returns aiohttp's).
+    """
+
+    def start(self, connection: Any) -> Any:  # aiohttp awaits what this returns
         protocol = getattr(connection, "protocol", None)
-        if relay is None or protocol is None:
-            return await super().start(connection)
-        read = protocol.read
+        if protocol is not None and not getattr(protocol, _RELAYING, False):
+            # the private hook of (3): start() calls protocol.read()
+            protocol.read = _relaying_reader(protocol.read)
+            setattr(protocol, _RELAYING, True)
+        return super().start(connection)
 
-        async def read_and_relay() -> Any:
-            message, payload = await read()
-            if 100 < message.code < 200 and message.code != 101:
-                await relay(message.code, message.reason, message.headers)
-            return message, payload
 
-        protocol.read = read_and_relay  # the private hook of (3): start() calls protocol.read()
-        try:
-            return await super().start(connection)
-        finally:
-            del protocol.read
+_RELAYING = "_omnigate_relaying"
+
+
+def _relaying_reader(read: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+    async def read_and_relay() -> Any:
+        message, payload = await read()
+        code = message.code
+        if 100 < code < 200 and code != 101:
+            relay = ON_INFORMATIONAL.get()  # the request this response is read for, if any
+            if relay is not None:
+                await relay(code, message.reason, message.headers)
+        return message, payload
+
+    return read_and_relay
 
 
 @lru_cache(maxsize=16)
