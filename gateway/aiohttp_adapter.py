@@ -15,7 +15,7 @@ aiohttp has no public hook for two things the SPEC asks for:
 3. 1xx informational responses from the upstream (`103 Early Hints`) are relayed (SPEC 2), but
    aiohttp's client reads and discards them inside `ClientResponse.start`. `InformationalResponse`
    (the session's `response_class`) watches the messages `start` reads from the connection's
-   protocol and hands each 1xx to the callback in `ON_INFORMATIONAL`, set per request.
+   protocol and hands each 1xx to the callback set once with `on_informational`.
 
 4. The upstream request carries only the client's headers: the session's `skip_auto_headers`
    keeps aiohttp from adding User-Agent, Accept and the like, but `ClientRequest` rebuilds a
@@ -32,7 +32,6 @@ bytes.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable
@@ -159,15 +158,20 @@ def install_exact_header_writer() -> None:
         http_writer._serialize_headers = _serialize_exact
 
 
-# (status, reason, headers) of one interim response -> relayed to the client
+# (status, reason, headers) of one interim response -> relayed to the client of the request that
+# the current task serves (the gateway's runner sets this once; it finds that request itself)
 Informational = Callable[[int, str, CIMultiDictProxy[str]], Awaitable[None]]
-ON_INFORMATIONAL: contextvars.ContextVar[Informational | None] = contextvars.ContextVar(
-    "omnigate_on_informational", default=None
-)
+_on_informational: list[Informational] = []
+
+
+def on_informational(relay: Informational) -> None:
+    """Hand every 1xx interim response (not 100, not 101) read from the upstream to `relay`."""
+    _on_informational[:] = [relay]
 
 
 class InformationalResponse(aiohttp.ClientResponse):
-    """A ClientResponse that hands 1xx interim responses (not 100, not 101) to ON_INFORMATIONAL.
+    """A ClientResponse that hands 1xx interim responses (not 100, not 101) to the relay set with
+    `on_informational`, in the task that reads the response.
 
     The reader that watches them is put on each upstream connection's protocol once, the first
     time a response is read from it, and stays for the connection's life: per request this is
@@ -191,8 +195,7 @@ def _relaying_reader(read: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitab
         message, payload = await read()
         code = message.code
         if 100 < code < 200 and code != 101:
-            relay = ON_INFORMATIONAL.get()  # the request this response is read for, if any
-            if relay is not None:
+            for relay in _on_informational:
                 await relay(code, message.reason, message.headers)
         return message, payload
 

@@ -42,8 +42,14 @@ _MEMO = web.RequestKey("omnigate_memo", _Memo)
 
 
 def _memo(request: web.BaseRequest) -> _Memo | None:
-    # `len` first: a request's storage stays empty until `request_id_of` runs.
-    return request.get(_MEMO) if len(request) else None
+    # `len` first: a request's storage stays empty until `request_id_of` runs. (A request's
+    # `get` is the Mapping mixin's: two Python calls; the lookup below is one.)
+    if not len(request):
+        return None
+    try:
+        return request[_MEMO]
+    except KeyError:
+        return None
 
 
 def request_id_of(request: web.BaseRequest) -> str:
@@ -52,7 +58,10 @@ def request_id_of(request: web.BaseRequest) -> str:
     if memo is not None:
         return memo.request_id
     given = request.headers.get("X-Request-Id", "")
-    rid = given if given and _REQUEST_ID.match(given) else f"{_ID_PREFIX}{next(_ID_COUNTER):012x}"
+    if given and _REQUEST_ID.match(given):
+        rid = given
+    else:  # (`%` formatting: a format spec goes through int.__format__, twice the work)
+        rid = "%s%012x" % (_ID_PREFIX, next(_ID_COUNTER))  # noqa: UP031
     request[_MEMO] = _Memo(rid)
     return rid
 
@@ -68,9 +77,9 @@ async def decide(request: web.Request, exchange: Exchange) -> Decision:
 
     A refused token is tallied on `exchange` (token failures by reason) before the error goes on.
     """
-    cached = decided(request)
-    if cached is not None:
-        return cached
+    memo = _memo(request)
+    if memo is not None and memo.decision is not None:
+        return memo.decision
     rid = exchange.request_id
     plan = request.app[STATE].plan
     if plan is None:
@@ -99,7 +108,6 @@ async def decide(request: web.Request, exchange: Exchange) -> Decision:
         # upstream may honour a method override the gateway does not know.
         policy = plan.policy(request.method, path, caller)
         decision = ApiRequest(rid, plan, path, query, caller, policy)
-    memo = _memo(request)
     if memo is None:
         request[_MEMO] = memo = _Memo(rid)
     memo.decision = decision
