@@ -128,10 +128,11 @@ _original_serialize: Callable[[str, CIMultiDict[str]], bytes] | None = None
 
 
 def _serialize_exact(status_line: str, headers: CIMultiDict[str]) -> bytes:
-    assert _original_serialize is not None
+    original = _original_serialize
+    assert original is not None
     # Fast path: ASCII-only heads are written exactly by aiohttp's C writer.
-    if (status_line + "".join(headers.values())).isascii():
-        return _original_serialize(status_line, headers)
+    if status_line.isascii() and "".join(headers.values()).isascii():
+        return original(status_line, headers)
     lines = [status_line]
     for name, value in headers.items():
         lines.append(f"{name}: {value}")
@@ -146,7 +147,7 @@ def _serialize_exact(status_line: str, headers: CIMultiDict[str]) -> bytes:
         # obs-text bytes were decoded as U+DC80..U+DCFF: this gives the received bytes back.
         return head.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:  # a lone surrogate made up in Python: aiohttp drops it
-        return _original_serialize(status_line, headers)
+        return original(status_line, headers)
 
 
 def install_exact_header_writer() -> None:

@@ -102,8 +102,11 @@ def record(state: GatewayState, exchange: Exchange) -> None:
         "status": status,
         "role": role,
         "sub": sub,
-        "duration_ms": milliseconds(elapsed),
-        "upstream_ms": milliseconds(upstream) if upstream else None,
+        # round(ms, 3) without its decimal string made and parsed (a fifth of the cost): the
+        # nearest double to a whole number of microseconds, the same value save where the
+        # product lies within a rounding error of half a microsecond
+        "duration_ms": round(elapsed * 1000 * 1000) / 1000,
+        "upstream_ms": round(upstream * 1000 * 1000) / 1000 if upstream else None,
         "masked": masked,
         "sentinel_findings": findings,
     }
@@ -121,13 +124,6 @@ def record(state: GatewayState, exchange: Exchange) -> None:
                 "values_revealed": tally.revealed,
             },
         )
-
-
-def milliseconds(seconds: float) -> float:
-    """`round(seconds * 1000, 3)`, at a fifth of its cost (no decimal string made and parsed):
-    the nearest double to a whole number of microseconds, the same value but where the product
-    lies within a rounding error of a half microsecond."""
-    return round(seconds * 1000 * 1000) / 1000
 
 
 def _record_outcome(outcome: Outcome) -> None:

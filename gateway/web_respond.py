@@ -89,20 +89,27 @@ def response_headers(
 ) -> CIMultiDict[str]:
     if guarded:
         # SECURITY: CDN-specific cache headers would override `private` on shared caches.
-        drop = (*drop, "Surrogate-Control", "CDN-Cache-Control")
-    headers = end_to_end(upstream.headers, also_drop=("Content-Length", *drop))
+        also_drop = ("Content-Length", *drop, "Surrogate-Control", "CDN-Cache-Control")
+    else:
+        also_drop = ("Content-Length", *drop) if drop else _CONTENT_LENGTH
+    headers = end_to_end(upstream.headers, also_drop=also_drop)
     headers["X-Request-Id"] = exchange.request_id
-    if in_shadow(exchange.decision):
-        headers[MODE_HEADER] = SHADOW  # SPEC 3.11
     decision = exchange.decision
-    if isinstance(decision, ApiRequest) and decision.policy.headers and not decision.policy.shadow:
-        mask_headers(headers, decision.policy.headers)  # PII: SPEC 3.10
-    if guarded and isinstance(exchange.decision, ApiRequest):
-        # SECURITY: a shared cache must never serve one role's view of a body to another role.
-        headers["Cache-Control"] = private_cache_control(headers.get("Cache-Control"))
-        for name in vary_names(exchange.decision):
-            headers["Vary"] = _vary_with(headers.getall("Vary", []), name)
+    if in_shadow(decision):
+        headers[MODE_HEADER] = SHADOW  # SPEC 3.11
+    if isinstance(decision, ApiRequest):
+        policy = decision.policy
+        if policy.headers and not policy.shadow:
+            mask_headers(headers, policy.headers)  # PII: SPEC 3.10
+        if guarded:
+            # SECURITY: a shared cache must never serve one role's view of a body to another.
+            headers["Cache-Control"] = private_cache_control(headers.get("Cache-Control"))
+            for name in vary_names(decision):
+                headers["Vary"] = _vary_with(headers.getall("Vary", []), name)
     return headers
+
+
+_CONTENT_LENGTH = ("Content-Length",)
 
 
 def private_cache_control(existing: str | None) -> str:
@@ -172,9 +179,8 @@ def abort_client(request: web.BaseRequest) -> None:
 def _buffered(
     exchange: Exchange, upstream: aiohttp.ClientResponse, raw: bytes, *, guarded: bool
 ) -> web.Response:
-    response = web.Response(status=upstream.status, reason=upstream.reason, body=raw)
-    response.headers.extend(response_headers(exchange, upstream, guarded=guarded))
-    return response
+    headers = response_headers(exchange, upstream, guarded=guarded)
+    return web.Response(status=upstream.status, reason=upstream.reason, body=raw, headers=headers)
 
 
 def _transformed(
