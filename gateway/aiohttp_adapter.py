@@ -204,23 +204,31 @@ def _relaying_reader(read: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitab
 
 
 @lru_cache(maxsize=16)
-def _skipped(names: frozenset[str]) -> CIMultiDict[None]:
-    # read-only once built: aiohttp only tests membership in it
-    return CIMultiDict((name, None) for name in sorted(names))
+def _auto_headers(
+    names: frozenset[str], defaults: tuple[tuple[str, str], ...]
+) -> tuple[CIMultiDict[None], tuple[tuple[str, str], ...]]:
+    """The skip set as aiohttp keeps it (read-only once built: aiohttp only tests membership in
+    it), and the default headers it does not skip (added where the request lacks them)."""
+    skipped: CIMultiDict[None] = CIMultiDict((name, None) for name in sorted(names))
+    added = [(name, value) for name, value in defaults if name not in skipped]
+    if hdrs.USER_AGENT not in skipped:
+        added.append((hdrs.USER_AGENT, SERVER_SOFTWARE))
+    return skipped, tuple(added)
 
 
 class LeanClientRequest(aiohttp.ClientRequest):
-    """`ClientRequest.update_auto_headers` without its two per-request multidict copies (4)."""
+    """`ClientRequest.update_auto_headers` without its two per-request multidict copies (4):
+    what a skip set leaves to add is decided once per set (the gateway's: nothing)."""
+
+    _DEFAULTS = tuple(aiohttp.ClientRequest.DEFAULT_HEADERS.items())
 
     def update_auto_headers(self, skip_auto_headers: Iterable[str] | None) -> None:
         if skip_auto_headers is None:
             super().update_auto_headers(None)
             return
-        skipped = _skipped(frozenset(skip_auto_headers))
+        skipped, added = _auto_headers(frozenset(skip_auto_headers), self._DEFAULTS)
         self._skip_auto_headers = skipped
         headers = self.headers
-        for name, value in self.DEFAULT_HEADERS.items():
-            if name not in headers and name not in skipped:
+        for name, value in added:
+            if name not in headers:
                 headers[name] = value
-        if hdrs.USER_AGENT not in headers and hdrs.USER_AGENT not in skipped:
-            headers[hdrs.USER_AGENT] = SERVER_SOFTWARE

@@ -100,17 +100,20 @@ class Upstream:
     timeout: float
     deadlines: HeadDeadlines = field(init=False, repr=False, compare=False)
 
+    _parts: tuple[str, str, str] = field(init=False, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "deadlines", HeadDeadlines(self.timeout))
+        base = self.base
+        object.__setattr__(
+            self, "_parts", (base.scheme, base.raw_authority, base.raw_path.rstrip("/"))
+        )
 
     def url_for(self, path: str, query: str) -> yarl.URL:
         """The upstream URL for a normalised `path` and the client's raw query string."""
+        scheme, authority, prefix = self._parts
         return yarl.URL.build(
-            scheme=self.base.scheme,
-            authority=self.base.raw_authority,
-            path=self.base.raw_path.rstrip("/") + path,
-            query_string=query,
-            encoded=True,
+            scheme=scheme, authority=authority, path=prefix + path, query_string=query, encoded=True
         )
 
     async def send(

@@ -29,7 +29,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
     exchange = Exchange(request, request_id_of(request))
     try:
         try:
-            exchange.decision = await decide(request, exchange)
+            exchange.decision = await decide(request, exchange, state)
             if isinstance(exchange.decision, WebhookDelivery):
                 response = await forward_webhook(exchange, state)
             elif is_websocket_upgrade(request):

@@ -18,7 +18,7 @@ from gateway.auth import Caller
 from gateway.errors import BadRequest, GatewayError
 from gateway.exchange import ApiRequest, Decision, Exchange, WebhookDelivery
 from gateway.http_path import normalise_path
-from gateway.web_state import STATE
+from gateway.web_state import STATE, GatewayState
 
 # Ids need to be unique, not secret: a random per-process prefix and a counter (no syscall).
 _ID_PREFIX = os.urandom(10).hex()
@@ -72,16 +72,19 @@ def decided(request: web.BaseRequest) -> Decision | None:
     return memo.decision if memo is not None else None
 
 
-async def decide(request: web.Request, exchange: Exchange) -> Decision:
+async def decide(
+    request: web.Request, exchange: Exchange, state: GatewayState | None = None
+) -> Decision:
     """What this request is: a webhook delivery, or an API request with its caller and policy.
 
     A refused token is tallied on `exchange` (token failures by reason) before the error goes on.
+    `state` is the app's (read from the request when not given).
     """
     memo = _memo(request)
     if memo is not None and memo.decision is not None:
         return memo.decision
     rid = exchange.request_id
-    plan = request.app[STATE].plan
+    plan = (state if state is not None else request.app[STATE]).plan
     if plan is None:
         raise GatewayError("rules are not loaded")
     if "Content-Length" in request.headers and "Transfer-Encoding" in request.headers:

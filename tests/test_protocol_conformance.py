@@ -299,7 +299,8 @@ async def test_interim_responses_on_a_reused_upstream_connection_go_to_their_own
 ) -> None:
     # The 1xx reader stays on an upstream connection once installed: each request's hints still
     # reach the client of that request, once, on every reuse of the keep-alive connection.
-    async with CountingUpstream(EARLY_HINTS) as upstream:
+    counting = CountingUpstream(EARLY_HINTS)
+    async with counting as upstream:
         gw = await make_gateway(upstream.url, MASKED_ROUTE)
         answers = []
         for path in ("/other/1", "/other/2", "/other/3"):
@@ -308,7 +309,7 @@ async def test_interim_responses_on_a_reused_upstream_connection_go_to_their_own
                 "Connection: close\r\n\r\n"
             ).encode()
             answers.append(await raw_http(gw.client.port, request))
-    assert (len(upstream.received), upstream.connections) == (3, 1)
+    assert (len(upstream.received), counting.connections) == (3, 1)
     for answer in answers:
         assert answer.count(b" 103 Early Hints\r\n") == 1
         assert answer.startswith(b"HTTP/1.1 103 Early Hints\r\n")
