@@ -6,6 +6,8 @@ masks the body or fails closed (SPEC 3.4); no other path writes upstream bytes t
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
@@ -40,19 +42,29 @@ _BYTE_HEADERS = (
 )
 
 
-async def respond(
+def respond(
     exchange: Exchange, upstream: aiohttp.ClientResponse, max_body: int, idle: float
-) -> web.StreamResponse:
-    request, api = exchange.request, exchange.api
-    policy = api.policy
+) -> Awaitable[web.StreamResponse]:
+    """The answer to relay `upstream`, to be awaited. Not a coroutine itself: it hands back the
+    coroutine of the branch it picks (one coroutine layer fewer on every request)."""
+    request, policy = exchange.request, exchange.api.policy
     has_body = request.method != "HEAD" and upstream.status not in _NO_BODY_STATUSES
     has_body = has_body and upstream.status >= 200
-    # A path only `sentinel.protect` names (no route: nothing fails closed) scans JSON bodies.
-    masked_route = policy.masking and policy.guarded
     if (not policy.guarded and not policy.stampers and not policy.protected) or not has_body:
         # PII: a HEAD or 304 for a masked role must not describe the clear body either.
+        masked_route = policy.masking and policy.guarded
         drop = _BYTE_HEADERS if masked_route and not policy.shadow else ()
-        return await stream_through(exchange, upstream, guarded=policy.guarded, drop=drop)
+        return stream_through(exchange, upstream, guarded=policy.guarded, drop=drop)
+    return _inspected(exchange, upstream, max_body, idle)
+
+
+async def _inspected(
+    exchange: Exchange, upstream: aiohttp.ClientResponse, max_body: int, idle: float
+) -> web.StreamResponse:
+    """A response the routes' policy looks into: masked, stamped, scanned or failed closed."""
+    request, policy = exchange.request, exchange.api.policy
+    # A path only `sentinel.protect` names (no route: nothing fails closed) scans JSON bodies.
+    masked_route = policy.masking and policy.guarded
     if policy.shadow and policy.transforms:
         return await _shadow(exchange, upstream, max_body, idle)
     content_type = upstream.content_type
