@@ -29,15 +29,15 @@ async def handle(request: web.Request) -> web.StreamResponse:
     exchange = Exchange(request, request_id_of(request))
     try:
         try:
-            exchange.decision = await decide(request, exchange, state)
-            if isinstance(exchange.decision, WebhookDelivery):
+            exchange.decision = decision = await decide(request, exchange, state)
+            if isinstance(decision, WebhookDelivery):
                 response = await forward_webhook(exchange, state)
             elif is_websocket_upgrade(request):
                 response = await relay_websocket(exchange, state)
             else:  # (the proxy stage, inline: one coroutine layer fewer per request)
                 upstream = state.upstream
                 assert upstream is not None, "the upstream session opens before the listener"
-                api = exchange.api
+                api = exchange.api  # (an ApiRequest: asserted)
                 headers = upstream_headers(request, api)
                 body, query = await request_body(request, api, headers, state.settings.max_body)
                 sent = time.perf_counter()

@@ -87,7 +87,8 @@ async def decide(
     plan = (state if state is not None else request.app[STATE]).plan
     if plan is None:
         raise GatewayError("rules are not loaded")
-    if "Content-Length" in request.headers and "Transfer-Encoding" in request.headers:
+    headers = request.headers
+    if "Content-Length" in headers and "Transfer-Encoding" in headers:
         # SECURITY: request smuggling precondition (RFC 9112 6.3); never forwarded.
         raise BadRequest("a request must not carry both Content-Length and Transfer-Encoding")
     path, query = split_target(request.raw_path)
@@ -100,7 +101,7 @@ async def decide(
         auth = plan.auth
         try:
             caller: Caller = await auth.authenticate(
-                request.headers,
+                headers,
                 request.cookies if auth.reads_cookies else _NOTHING,
                 request.rel_url.query if auth.reads_query else _NOTHING,
             )
