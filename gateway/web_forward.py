@@ -199,7 +199,9 @@ def _content_type(request: web.BaseRequest) -> str | None:
 
 
 def _streamed(request: web.Request) -> Any:
-    return request.content.iter_chunked(READ_CHUNK) if request.body_exists else None
+    # The stream itself: aiohttp sends what has arrived as it arrives (`iter_any`), with no
+    # per-chunk wrapper around a bounded read.
+    return request.content if request.body_exists else None
 
 
 async def _chained(first: bytes, request: web.Request) -> AsyncIterator[bytes]:
