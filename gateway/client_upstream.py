@@ -66,7 +66,7 @@ class HeadDeadlines:
         self._timer: asyncio.TimerHandle | None = None
 
     def watch(self, task: asyncio.Task[Any]) -> None:
-        loop = asyncio.get_running_loop()
+        loop = task.get_loop()
         deadline = loop.time() + self._timeout
         self._waiting[task] = deadline
         if self._timer is None:

@@ -32,7 +32,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
             exchange.decision = decision = await decide(request, exchange, state)
             if isinstance(decision, WebhookDelivery):
                 response = await forward_webhook(exchange, state)
-            elif is_websocket_upgrade(request):
+            elif "Upgrade" in request.headers and is_websocket_upgrade(request):
                 response = await relay_websocket(exchange, state)
             else:  # (the proxy stage, inline: one coroutine layer fewer per request)
                 upstream = state.upstream
