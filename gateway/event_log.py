@@ -23,8 +23,8 @@ class EventLog:
     With `flush_every` > 0, lines are flushed at most that often (plus by `flush()`): one write
     syscall per request costs more than the rest of the log line. Lines are formatted when they
     are flushed, not when they are written: the request path only keeps the fields. JSON lines
-    go to the stream's binary buffer when it has one: orjson's bytes as they are, no decoding
-    and encoding again per line.
+    go to the stream's binary buffer when it has one and is UTF-8: orjson's bytes as they are,
+    no decoding and encoding again per line.
     """
 
     def __init__(self, stream: IO[str], fmt: str, flush_every: float = 0.0) -> None:
@@ -33,6 +33,11 @@ class EventLog:
         self._flush_every = flush_every
         self._flushed_at = 0.0
         self._pending: list[tuple[float, str, str, dict[str, Any]]] = []
+        # orjson writes UTF-8: straight to the binary buffer only when the text layer would too
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        self._binary: IO[bytes] | None = (
+            getattr(stream, "buffer", None) if encoding in ("utf8", "utf_8") else None
+        )
 
     @classmethod
     def open(cls, target: str, fmt: str, flush_every: float = 0.0) -> EventLog:
@@ -57,7 +62,7 @@ class EventLog:
         with contextlib.suppress(OSError, ValueError):
             if self._json:
                 data = b"".join([_json_line(*line) for line in pending])
-                binary: IO[bytes] | None = getattr(self._stream, "buffer", None)
+                binary = self._binary
                 if binary is not None:
                     self._stream.flush()  # whatever was written as text goes first
                     binary.write(data)

@@ -147,3 +147,11 @@ def test_json_lines_go_to_the_binary_buffer_in_order() -> None:
     lines = raw.getvalue().decode().splitlines()
     assert lines[0] == "before"
     assert [orjson.loads(line)["path"] for line in lines[1:]] == ["/é", "/b"]
+
+
+def test_a_stream_in_another_encoding_gets_text_it_encodes_itself() -> None:
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="latin-1")
+    log = EventLog(stream, "json")
+    log.write("access", {"path": "/é"})  # orjson's UTF-8 would be two bytes here
+    assert orjson.loads(raw.getvalue().decode("latin-1"))["path"] == "/é"
