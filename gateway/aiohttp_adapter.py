@@ -15,7 +15,7 @@ aiohttp has no public hook for two things the SPEC asks for:
 3. 1xx informational responses from the upstream (`103 Early Hints`) are relayed (SPEC 2), but
    aiohttp's client reads and discards them inside `ClientResponse.start`. `InformationalResponse`
    (the session's `response_class`) watches the messages `start` reads from the connection's
-   protocol and hands each 1xx to the callback in `ON_INFORMATIONAL`, set per request.
+   protocol and hands each 1xx to the callback set once with `on_informational`.
 
 4. The upstream request carries only the client's headers: the session's `skip_auto_headers`
    keeps aiohttp from adding User-Agent, Accept and the like, but `ClientRequest` rebuilds a
@@ -32,7 +32,6 @@ bytes.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable
@@ -129,10 +128,11 @@ _original_serialize: Callable[[str, CIMultiDict[str]], bytes] | None = None
 
 
 def _serialize_exact(status_line: str, headers: CIMultiDict[str]) -> bytes:
-    assert _original_serialize is not None
+    original = _original_serialize
+    assert original is not None
     # Fast path: ASCII-only heads are written exactly by aiohttp's C writer.
-    if (status_line + "".join(headers.values())).isascii():
-        return _original_serialize(status_line, headers)
+    if status_line.isascii() and "".join(headers.values()).isascii():
+        return original(status_line, headers)
     lines = [status_line]
     for name, value in headers.items():
         lines.append(f"{name}: {value}")
@@ -147,7 +147,7 @@ def _serialize_exact(status_line: str, headers: CIMultiDict[str]) -> bytes:
         # obs-text bytes were decoded as U+DC80..U+DCFF: this gives the received bytes back.
         return head.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:  # a lone surrogate made up in Python: aiohttp drops it
-        return _original_serialize(status_line, headers)
+        return original(status_line, headers)
 
 
 def install_exact_header_writer() -> None:
@@ -159,54 +159,76 @@ def install_exact_header_writer() -> None:
         http_writer._serialize_headers = _serialize_exact
 
 
-# (status, reason, headers) of one interim response -> relayed to the client
+# (status, reason, headers) of one interim response -> relayed to the client of the request that
+# the current task serves (the gateway's runner sets this once; it finds that request itself)
 Informational = Callable[[int, str, CIMultiDictProxy[str]], Awaitable[None]]
-ON_INFORMATIONAL: contextvars.ContextVar[Informational | None] = contextvars.ContextVar(
-    "omnigate_on_informational", default=None
-)
+_on_informational: list[Informational] = []
+
+
+def on_informational(relay: Informational) -> None:
+    """Hand every 1xx interim response (not 100, not 101) read from the upstream to `relay`."""
+    _on_informational[:] = [relay]
 
 
 class InformationalResponse(aiohttp.ClientResponse):
-    """A ClientResponse that hands 1xx interim responses (not 100, not 101) to ON_INFORMATIONAL."""
+    """A ClientResponse that hands 1xx interim responses (not 100, not 101) to the relay set with
+    `on_informational`, in the task that reads the response.
 
-    async def start(self, connection: Any) -> aiohttp.ClientResponse:
-        relay = ON_INFORMATIONAL.get()
+    The reader that watches them is put on each upstream connection's protocol once, the first
+    time a response is read from it, and stays for the connection's life: per request this is
+    one attribute test, and `start` adds no coroutine layer of its own (it returns aiohttp's).
+    """
+
+    def start(self, connection: Any) -> Any:  # aiohttp awaits what this returns
         protocol = getattr(connection, "protocol", None)
-        if relay is None or protocol is None:
-            return await super().start(connection)
-        read = protocol.read
+        if protocol is not None and not getattr(protocol, _RELAYING, False):
+            # the private hook of (3): start() calls protocol.read()
+            protocol.read = _relaying_reader(protocol.read)
+            setattr(protocol, _RELAYING, True)
+        return super().start(connection)
 
-        async def read_and_relay() -> Any:
-            message, payload = await read()
-            if 100 < message.code < 200 and message.code != 101:
-                await relay(message.code, message.reason, message.headers)
-            return message, payload
 
-        protocol.read = read_and_relay  # the private hook of (3): start() calls protocol.read()
-        try:
-            return await super().start(connection)
-        finally:
-            del protocol.read
+_RELAYING = "_omnigate_relaying"
+
+
+def _relaying_reader(read: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+    async def read_and_relay() -> Any:
+        message, payload = await read()
+        code = message.code
+        if 100 < code < 200 and code != 101:
+            for relay in _on_informational:
+                await relay(code, message.reason, message.headers)
+        return message, payload
+
+    return read_and_relay
 
 
 @lru_cache(maxsize=16)
-def _skipped(names: frozenset[str]) -> CIMultiDict[None]:
-    # read-only once built: aiohttp only tests membership in it
-    return CIMultiDict((name, None) for name in sorted(names))
+def _auto_headers(
+    names: frozenset[str], defaults: tuple[tuple[str, str], ...]
+) -> tuple[CIMultiDict[None], tuple[tuple[str, str], ...]]:
+    """The skip set as aiohttp keeps it (read-only once built: aiohttp only tests membership in
+    it), and the default headers it does not skip (added where the request lacks them)."""
+    skipped: CIMultiDict[None] = CIMultiDict((name, None) for name in sorted(names))
+    added = [(name, value) for name, value in defaults if name not in skipped]
+    if hdrs.USER_AGENT not in skipped:
+        added.append((hdrs.USER_AGENT, SERVER_SOFTWARE))
+    return skipped, tuple(added)
 
 
 class LeanClientRequest(aiohttp.ClientRequest):
-    """`ClientRequest.update_auto_headers` without its two per-request multidict copies (4)."""
+    """`ClientRequest.update_auto_headers` without its two per-request multidict copies (4):
+    what a skip set leaves to add is decided once per set (the gateway's: nothing)."""
+
+    _DEFAULTS = tuple(aiohttp.ClientRequest.DEFAULT_HEADERS.items())
 
     def update_auto_headers(self, skip_auto_headers: Iterable[str] | None) -> None:
         if skip_auto_headers is None:
             super().update_auto_headers(None)
             return
-        skipped = _skipped(frozenset(skip_auto_headers))
+        skipped, added = _auto_headers(frozenset(skip_auto_headers), self._DEFAULTS)
         self._skip_auto_headers = skipped
         headers = self.headers
-        for name, value in self.DEFAULT_HEADERS.items():
-            if name not in headers and name not in skipped:
+        for name, value in added:
+            if name not in headers:
                 headers[name] = value
-        if hdrs.USER_AGENT not in headers and hdrs.USER_AGENT not in skipped:
-            headers[hdrs.USER_AGENT] = SERVER_SOFTWARE

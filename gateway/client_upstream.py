@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -47,20 +47,73 @@ def make_session(connect_timeout: float) -> aiohttp.ClientSession:
     )
 
 
+class HeadDeadlines:
+    """When each upstream send in flight must have its response head, and one loop timer for
+    all of them.
+
+    Every send waits the same `timeout`, so deadlines come in the order sends start: the dict of
+    waiting tasks is in deadline order, and one timer, armed for the earliest, cancels what has
+    expired and re-arms for the next. A timer per request (made, then cancelled) cost as much as
+    the rest of the send's own work.
+    """
+
+    SLACK = 0.001  # a loop timer may fire up to a millisecond early: that deadline has passed
+
+    def __init__(self, timeout: float) -> None:
+        self._timeout = timeout
+        self._waiting: dict[asyncio.Task[Any], float] = {}
+        self._expired: set[asyncio.Task[Any]] = set()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def watch(self, task: asyncio.Task[Any]) -> None:
+        loop = task.get_loop()
+        deadline = loop.time() + self._timeout
+        self._waiting[task] = deadline
+        if self._timer is None:
+            self._timer = loop.call_at(deadline, self._expire, loop)
+
+    def release(self, task: asyncio.Task[Any]) -> bool:
+        """Stop watching `task`; whether its deadline passed (and it was cancelled for that)."""
+        if self._waiting.pop(task, None) is not None or task not in self._expired:
+            return False
+        self._expired.discard(task)
+        return True
+
+    def _expire(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        waiting = self._waiting
+        now = loop.time() + self.SLACK
+        for task, deadline in waiting.items():
+            if deadline > now:
+                self._timer = loop.call_at(deadline, self._expire, loop)
+                break
+            self._expired.add(task)
+        for task in self._expired:
+            if waiting.pop(task, None) is not None:
+                task.cancel()
+
+
 @dataclass(frozen=True)
 class Upstream:
     base: yarl.URL
     session: aiohttp.ClientSession
     timeout: float
+    deadlines: HeadDeadlines = field(init=False, repr=False, compare=False)
+
+    _parts: tuple[str, str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "deadlines", HeadDeadlines(self.timeout))
+        base = self.base
+        object.__setattr__(
+            self, "_parts", (base.scheme, base.raw_authority, base.raw_path.rstrip("/"))
+        )
 
     def url_for(self, path: str, query: str) -> yarl.URL:
         """The upstream URL for a normalised `path` and the client's raw query string."""
+        scheme, authority, prefix = self._parts
         return yarl.URL.build(
-            scheme=self.base.scheme,
-            authority=self.base.raw_authority,
-            path=self.base.raw_path.rstrip("/") + path,
-            query_string=query,
-            encoded=True,
+            scheme=scheme, authority=authority, path=prefix + path, query_string=query, encoded=True
         )
 
     async def send(
@@ -68,22 +121,14 @@ class Upstream:
     ) -> aiohttp.ClientResponse:
         """Send the request and return once response headers arrive (or raise a GatewayError).
 
-        The head timeout is `asyncio.timeout` inlined (the same timer, cancel, uncancel and
-        TimeoutError) without its context-manager object and two coroutines: this runs once per
-        request, and that machinery cost as much as the rest of the timing.
+        Past `timeout` seconds without a response head the send is cancelled (`HeadDeadlines`)
+        and answered as a timeout, as `asyncio.timeout` would (cancel, `uncancel`, TimeoutError).
         """
-        loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         assert task is not None
         cancelling = task.cancelling()
-        expired = False
-
-        def expire() -> None:
-            nonlocal expired
-            expired = True
-            task.cancel()
-
-        timer = loop.call_at(loop.time() + self.timeout, expire)
+        deadlines = self.deadlines
+        deadlines.watch(task)
         try:
             try:
                 return await self.session.request(
@@ -97,11 +142,11 @@ class Upstream:
                 )
             except asyncio.CancelledError:
                 # ours unless another cancel is pending too (the client went away): then that
-                if expired and task.uncancel() <= cancelling:
+                if deadlines.release(task) and task.uncancel() <= cancelling:
                     raise TimeoutError from None
                 raise
             finally:
-                timer.cancel()
+                deadlines.release(task)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             error = translate(exc, Phase.SEND)
             if error is None:

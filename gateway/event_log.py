@@ -22,7 +22,9 @@ class EventLog:
 
     With `flush_every` > 0, lines are flushed at most that often (plus by `flush()`): one write
     syscall per request costs more than the rest of the log line. Lines are formatted when they
-    are flushed, not when they are written: the request path only keeps the fields.
+    are flushed, not when they are written: the request path only keeps the fields. JSON lines
+    go to the stream's binary buffer when it has one and is UTF-8: orjson's bytes as they are,
+    no decoding and encoding again per line.
     """
 
     def __init__(self, stream: IO[str], fmt: str, flush_every: float = 0.0) -> None:
@@ -31,6 +33,11 @@ class EventLog:
         self._flush_every = flush_every
         self._flushed_at = 0.0
         self._pending: list[tuple[float, str, str, dict[str, Any]]] = []
+        # orjson writes UTF-8: straight to the binary buffer only when the text layer would too
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        self._binary: IO[bytes] | None = (
+            getattr(stream, "buffer", None) if encoding in ("utf8", "utf_8") else None
+        )
 
     @classmethod
     def open(cls, target: str, fmt: str, flush_every: float = 0.0) -> EventLog:
@@ -40,9 +47,10 @@ class EventLog:
 
     def write(self, event: str, fields: dict[str, Any], level: str = "info") -> None:
         """Queue one event; `fields` must not change afterwards (it is formatted at flush)."""
-        self._pending.append((time.time(), level, event, fields))
-        now = time.monotonic()
-        if now - self._flushed_at >= self._flush_every:
+        now = time.time()
+        self._pending.append((now, level, event, fields))
+        # (wall-clock time: one clock read per line; a clock set back flushes at once)
+        if not 0.0 <= now - self._flushed_at < self._flush_every:
             self._flushed_at = now
             self.flush()
 
@@ -50,13 +58,20 @@ class EventLog:
         if not self._pending:
             return
         pending, self._pending = self._pending, []
-        lines = [
-            format_line(at, level, event, fields, self._json)
-            for at, level, event, fields in pending
-        ]
         # a closed or full log must not fail the request
         with contextlib.suppress(OSError, ValueError):
-            self._stream.write("\n".join(lines) + "\n")
+            if self._json:
+                data = b"".join([_json_line(*line) for line in pending])
+                binary = self._binary
+                if binary is not None:
+                    self._stream.flush()  # whatever was written as text goes first
+                    binary.write(data)
+                    binary.flush()
+                    return
+                self._stream.write(data.decode())
+            else:
+                text = [format_line(*line, json=False) for line in pending]
+                self._stream.write("\n".join(text) + "\n")
             self._stream.flush()
 
     def close(self) -> None:
@@ -71,6 +86,32 @@ def format_line(at: float, level: str, event: str, fields: dict[str, Any], json:
     if json:
         return orjson.dumps(record, default=str).decode()
     return " ".join(f"{k}={_text(v)}" for k, v in record.items())
+
+
+_HEADS: dict[tuple[str, str], bytes] = {}
+
+
+def _json_line(at: float, level: str, event: str, fields: dict[str, Any]) -> bytes:
+    """`format_line(..., json=True)` as bytes with its newline, made without the merged dict:
+    the time, level and event written ahead of orjson's output for `fields` (the same bytes)."""
+    if not fields or "time" in fields or "level" in fields or "event" in fields:
+        return format_line(at, level, event, fields, True).encode() + b"\n"
+    head = _HEADS.get((level, event))
+    if head is None:
+        if len(_HEADS) >= 256:  # levels and event names are the gateway's own: few
+            _HEADS.clear()
+        head = _HEADS[(level, event)] = b'",' + orjson.dumps({"level": level, "event": event})[1:-1]
+    body = orjson.dumps(fields, default=str, option=orjson.OPT_APPEND_NEWLINE)
+    whole = int(at)
+    if whole != _second_json[0]:
+        _second_json[:] = [whole, b'{"time":"' + _stamp(whole).encode()[:-4]]
+    return b"".join((_second_json[1], _MILLIS[int(at % 1 * 1000)], head, b",", body[1:]))
+
+
+# `{"time":"<second>.` of the current second, and the `<millisecond>Z` that follows it
+_second_json: list[Any] = [-1, b""]
+# (1000 too: `at % 1 * 1000` can round up to it, and `_stamp` then writes `1000Z` as well)
+_MILLIS = [b"%03dZ" % millisecond for millisecond in range(1001)]
 
 
 class LineHandler(logging.Handler):

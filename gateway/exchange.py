@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from aiohttp import web
 
@@ -27,9 +26,11 @@ if TYPE_CHECKING:
     from gateway.rules_plan import Plan
 
 
-@dataclass(frozen=True, slots=True)
-class ApiRequest:
-    """An API request: who calls, and what the matched routes do for that caller's role."""
+class ApiRequest(NamedTuple):
+    """An API request: who calls, and what the matched routes do for that caller's role.
+
+    (Immutable as a named tuple: made once per request, at a third of a frozen dataclass's cost.)
+    """
 
     request_id: str
     plan: Plan  # the plan the request started with (a reload swaps the state's, not this one)
@@ -47,8 +48,7 @@ class ApiRequest:
         return self.caller.role
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookDelivery:
+class WebhookDelivery(NamedTuple):
     """A channel webhook: verified, stamped and re-signed by the channel's adapter (SPEC 5)."""
 
     request_id: str

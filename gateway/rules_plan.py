@@ -82,7 +82,12 @@ class Plan:
         matched: tuple[Route, ...] = self._match(None, path)  # type: ignore[attr-defined]
         if not matched:
             residual = self.residual
-            if caller.masking and residual is not None and residual.protects(path):
+            if (
+                caller.masking
+                and residual is not None
+                and residual.protect
+                and residual.protects(path)
+            ):
                 return self._protected(caller.role)
             return PASS_POLICY
         stamping: tuple[Route, ...] = self._match(method, path)  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ buffered and inspected (SPEC 3.5).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from typing import Any, cast
 
 from aiohttp import web
@@ -22,37 +22,44 @@ from gateway.masked_values import suspect
 from gateway.shadow_mode import note
 from gateway.write_guard import SNIFF_BYTES, Mode, Verdict, body_kind, check, looks_like_json
 
-_CONDITIONALS = ("If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since")
-
 
 def forwarded_headers(
-    request: web.BaseRequest, decision: Decision, also_drop: Iterable[str] = ()
+    request: web.BaseRequest, decision: Decision, also_drop: tuple[str, ...] = ()
 ) -> CIMultiDict[str]:
     """The client's headers as every upstream request carries them (HTTP, WebSocket, webhook).
 
     Hop-by-hop headers and any inbound stamp header go first; the gateway's own headers
     (X-Forwarded-*, X-Request-Id) are added after, so a client cannot make them vanish.
     """
-    drop = [*also_drop, "Expect"]  # answered by the gateway itself (web_expect), SPEC 2
     resolver = decision.plan.resolver
+    # `Expect` is answered by the gateway itself (web_expect), SPEC 2.
     # SECURITY: only the gateway stamps identities, in any spelling, configured or not.
-    drop.append(resolver.header if resolver is not None else DEFAULT_HEADER)
-    headers = end_to_end(request.headers, also_drop=drop)
-    add_forwarding(
-        headers, peer=request.remote, proto=request.scheme, host=request.headers.get("Host")
-    )
+    drop = (*also_drop, "Expect", resolver.header if resolver is not None else DEFAULT_HEADER)
+    client = request.headers
+    headers = end_to_end(client, also_drop=drop)
+    add_forwarding(headers, peer=request.remote, proto=request.scheme, host=client.get("Host"))
     headers["X-Request-Id"] = decision.request_id
     return headers
 
 
+# SECURITY: a byte range of a masked body cannot be masked; and a 304 to a guessed ETag or
+# date would confirm a clear value unseen.
+_RANGE = ("Range", "If-Range")
+_RANGE_AND_CONDITIONALS = (
+    *_RANGE,
+    "If-None-Match",
+    "If-Modified-Since",
+    "If-Match",
+    "If-Unmodified-Since",
+)
+
+
 def upstream_headers(request: web.BaseRequest, api: ApiRequest) -> CIMultiDict[str]:
-    drop: list[str] = []
     policy = api.policy
+    drop: tuple[str, ...] = ()
     if policy.guarded and not policy.shadow:  # shadow: the client's request goes as sent
-        drop += ("Range", "If-Range")  # a byte range of a masked body cannot be masked
-        if api.caller.masking and request.method in ("GET", "HEAD"):
-            # SECURITY: a 304 to a guessed ETag or date would confirm a clear value unseen.
-            drop += _CONDITIONALS
+        masked_read = api.caller.masking and request.method in ("GET", "HEAD")
+        drop = _RANGE_AND_CONDITIONALS if masked_read else _RANGE
     headers = forwarded_headers(request, api, drop)
     if policy.transforms and "Accept-Encoding" in headers:
         # only codings the transform stage can undo (and the client can read, on pass-through)
@@ -192,7 +199,9 @@ def _content_type(request: web.BaseRequest) -> str | None:
 
 
 def _streamed(request: web.Request) -> Any:
-    return request.content.iter_chunked(READ_CHUNK) if request.body_exists else None
+    # The stream itself: aiohttp sends what has arrived as it arrives (`iter_any`), with no
+    # per-chunk wrapper around a bounded read.
+    return request.content if request.body_exists else None
 
 
 async def _chained(first: bytes, request: web.Request) -> AsyncIterator[bytes]:

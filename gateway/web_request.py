@@ -18,7 +18,7 @@ from gateway.auth import Caller
 from gateway.errors import BadRequest, GatewayError
 from gateway.exchange import ApiRequest, Decision, Exchange, WebhookDelivery
 from gateway.http_path import normalise_path
-from gateway.web_state import STATE
+from gateway.web_state import STATE, GatewayState
 
 # Ids need to be unique, not secret: a random per-process prefix and a counter (no syscall).
 _ID_PREFIX = os.urandom(10).hex()
@@ -42,8 +42,14 @@ _MEMO = web.RequestKey("omnigate_memo", _Memo)
 
 
 def _memo(request: web.BaseRequest) -> _Memo | None:
-    # `len` first: a request's storage stays empty until `request_id_of` runs.
-    return request.get(_MEMO) if len(request) else None
+    # `len` first: a request's storage stays empty until `request_id_of` runs. (A request's
+    # `get` is the Mapping mixin's: two Python calls; the lookup below is one.)
+    if not len(request):
+        return None
+    try:
+        return request[_MEMO]
+    except KeyError:
+        return None
 
 
 def request_id_of(request: web.BaseRequest) -> str:
@@ -52,7 +58,10 @@ def request_id_of(request: web.BaseRequest) -> str:
     if memo is not None:
         return memo.request_id
     given = request.headers.get("X-Request-Id", "")
-    rid = given if given and _REQUEST_ID.match(given) else f"{_ID_PREFIX}{next(_ID_COUNTER):012x}"
+    if given and _REQUEST_ID.match(given):
+        rid = given
+    else:  # (`%` formatting: a format spec goes through int.__format__, twice the work)
+        rid = "%s%012x" % (_ID_PREFIX, next(_ID_COUNTER))  # noqa: UP031
     request[_MEMO] = _Memo(rid)
     return rid
 
@@ -63,19 +72,23 @@ def decided(request: web.BaseRequest) -> Decision | None:
     return memo.decision if memo is not None else None
 
 
-async def decide(request: web.Request, exchange: Exchange) -> Decision:
+async def decide(
+    request: web.Request, exchange: Exchange, state: GatewayState | None = None
+) -> Decision:
     """What this request is: a webhook delivery, or an API request with its caller and policy.
 
     A refused token is tallied on `exchange` (token failures by reason) before the error goes on.
+    `state` is the app's (read from the request when not given).
     """
-    cached = decided(request)
-    if cached is not None:
-        return cached
+    memo = _memo(request)
+    if memo is not None and memo.decision is not None:
+        return memo.decision
     rid = exchange.request_id
-    plan = request.app[STATE].plan
+    plan = (state if state is not None else request.app[STATE]).plan
     if plan is None:
         raise GatewayError("rules are not loaded")
-    if "Content-Length" in request.headers and "Transfer-Encoding" in request.headers:
+    headers = request.headers
+    if "Content-Length" in headers and "Transfer-Encoding" in headers:
         # SECURITY: request smuggling precondition (RFC 9112 6.3); never forwarded.
         raise BadRequest("a request must not carry both Content-Length and Transfer-Encoding")
     path, query = split_target(request.raw_path)
@@ -88,7 +101,7 @@ async def decide(request: web.Request, exchange: Exchange) -> Decision:
         auth = plan.auth
         try:
             caller: Caller = await auth.authenticate(
-                request.headers,
+                headers,
                 request.cookies if auth.reads_cookies else _NOTHING,
                 request.rel_url.query if auth.reads_query else _NOTHING,
             )
@@ -99,7 +112,6 @@ async def decide(request: web.Request, exchange: Exchange) -> Decision:
         # upstream may honour a method override the gateway does not know.
         policy = plan.policy(request.method, path, caller)
         decision = ApiRequest(rid, plan, path, query, caller, policy)
-    memo = _memo(request)
     if memo is None:
         request[_MEMO] = memo = _Memo(rid)
     memo.decision = decision

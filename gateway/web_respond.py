@@ -6,6 +6,8 @@ masks the body or fails closed (SPEC 3.4); no other path writes upstream bytes t
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
@@ -40,19 +42,29 @@ _BYTE_HEADERS = (
 )
 
 
-async def respond(
+def respond(
     exchange: Exchange, upstream: aiohttp.ClientResponse, max_body: int, idle: float
-) -> web.StreamResponse:
-    request, api = exchange.request, exchange.api
-    policy = api.policy
+) -> Awaitable[web.StreamResponse]:
+    """The answer to relay `upstream`, to be awaited. Not a coroutine itself: it hands back the
+    coroutine of the branch it picks (one coroutine layer fewer on every request)."""
+    request, policy = exchange.request, exchange.api.policy
     has_body = request.method != "HEAD" and upstream.status not in _NO_BODY_STATUSES
     has_body = has_body and upstream.status >= 200
-    # A path only `sentinel.protect` names (no route: nothing fails closed) scans JSON bodies.
-    masked_route = policy.masking and policy.guarded
     if (not policy.guarded and not policy.stampers and not policy.protected) or not has_body:
         # PII: a HEAD or 304 for a masked role must not describe the clear body either.
+        masked_route = policy.masking and policy.guarded
         drop = _BYTE_HEADERS if masked_route and not policy.shadow else ()
-        return await stream_through(exchange, upstream, guarded=policy.guarded, drop=drop)
+        return stream_through(exchange, upstream, guarded=policy.guarded, drop=drop)
+    return _inspected(exchange, upstream, max_body, idle)
+
+
+async def _inspected(
+    exchange: Exchange, upstream: aiohttp.ClientResponse, max_body: int, idle: float
+) -> web.StreamResponse:
+    """A response the routes' policy looks into: masked, stamped, scanned or failed closed."""
+    request, policy = exchange.request, exchange.api.policy
+    # A path only `sentinel.protect` names (no route: nothing fails closed) scans JSON bodies.
+    masked_route = policy.masking and policy.guarded
     if policy.shadow and policy.transforms:
         return await _shadow(exchange, upstream, max_body, idle)
     content_type = upstream.content_type
@@ -89,20 +101,27 @@ def response_headers(
 ) -> CIMultiDict[str]:
     if guarded:
         # SECURITY: CDN-specific cache headers would override `private` on shared caches.
-        drop = (*drop, "Surrogate-Control", "CDN-Cache-Control")
-    headers = end_to_end(upstream.headers, also_drop=("Content-Length", *drop))
+        also_drop = ("Content-Length", *drop, "Surrogate-Control", "CDN-Cache-Control")
+    else:
+        also_drop = ("Content-Length", *drop) if drop else _CONTENT_LENGTH
+    headers = end_to_end(upstream.headers, also_drop=also_drop)
     headers["X-Request-Id"] = exchange.request_id
-    if in_shadow(exchange.decision):
-        headers[MODE_HEADER] = SHADOW  # SPEC 3.11
     decision = exchange.decision
-    if isinstance(decision, ApiRequest) and decision.policy.headers and not decision.policy.shadow:
-        mask_headers(headers, decision.policy.headers)  # PII: SPEC 3.10
-    if guarded and isinstance(exchange.decision, ApiRequest):
-        # SECURITY: a shared cache must never serve one role's view of a body to another role.
-        headers["Cache-Control"] = private_cache_control(headers.get("Cache-Control"))
-        for name in vary_names(exchange.decision):
-            headers["Vary"] = _vary_with(headers.getall("Vary", []), name)
+    if in_shadow(decision):
+        headers[MODE_HEADER] = SHADOW  # SPEC 3.11
+    if isinstance(decision, ApiRequest):
+        policy = decision.policy
+        if policy.headers and not policy.shadow:
+            mask_headers(headers, policy.headers)  # PII: SPEC 3.10
+        if guarded:
+            # SECURITY: a shared cache must never serve one role's view of a body to another.
+            headers["Cache-Control"] = private_cache_control(headers.get("Cache-Control"))
+            for name in vary_names(decision):
+                headers["Vary"] = _vary_with(headers.getall("Vary", []), name)
     return headers
+
+
+_CONTENT_LENGTH = ("Content-Length",)
 
 
 def private_cache_control(existing: str | None) -> str:
@@ -172,9 +191,8 @@ def abort_client(request: web.BaseRequest) -> None:
 def _buffered(
     exchange: Exchange, upstream: aiohttp.ClientResponse, raw: bytes, *, guarded: bool
 ) -> web.Response:
-    response = web.Response(status=upstream.status, reason=upstream.reason, body=raw)
-    response.headers.extend(response_headers(exchange, upstream, guarded=guarded))
-    return response
+    headers = response_headers(exchange, upstream, guarded=guarded)
+    return web.Response(status=upstream.status, reason=upstream.reason, body=raw, headers=headers)
 
 
 def _transformed(

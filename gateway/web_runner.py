@@ -14,19 +14,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
+import weakref
 from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Any
 
-from aiohttp import HttpVersion10, HttpVersion11, http_exceptions, web
+from aiohttp import HttpVersion10, HttpVersion11, hdrs, http_exceptions, web
 from aiohttp.web_protocol import RequestHandler
-from multidict import CIMultiDict
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from gateway.aiohttp_adapter import (
-    ON_INFORMATIONAL,
     HandlerServer,
     ServerBuildingRunner,
     install_exact_header_writer,
+    on_informational,
     server_arguments,
 )
 from gateway.errors import GatewayError
@@ -90,39 +90,49 @@ class _JsonErrorHandler(RequestHandler):
 
 
 class RequestGate:
-    """Wraps the app's handler: refuses non-conforming requests, tracks the ones in flight."""
+    """Wraps the app's handler: refuses non-conforming requests, tracks the ones in flight.
+
+    The tasks in flight map to their requests: an upstream's 1xx interim response, read in the
+    task of the request it answers, is relayed to that request's client (`_relay_informational`).
+    """
 
     def __init__(
         self, handler: Handler, render_http_error: HttpErrorRenderer | None = None
     ) -> None:
         self._handler = handler
         self._render_http_error = render_http_error
-        self._active: set[asyncio.Task[Any]] = set()
+        self._active: dict[asyncio.Task[Any], web.BaseRequest] = {}
         # made by `wait_idle` only: a drain is rare, requests are not (no Event work per request)
         self._idle: asyncio.Event | None = None
+        _GATES.add(self)
 
     @property
     def in_flight(self) -> int:
         return len(self._active)
 
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
-        try:
-            error = conformance_error(request)
-            if error is None:
-                request = with_target_host(request)
-        except GatewayError as exc:
-            error = exc
-        if error is not None:
-            response = render_error(error, request_id_of(request))
-            response.force_close()  # SECURITY: the body's framing is not trusted; no keep-alive
-            if request.version not in _HTTP1:
-                await send_as_http11(request, response)
-            return response
-        if isinstance(request, web.Request):  # 1xx from the upstream go to this client
-            ON_INFORMATIONAL.set(partial(relay_informational, request))
+        # The common request (HTTP/1.x, origin-form target, no Transfer-Encoding) passes every
+        # check below untouched: one cheap test, then the full checks only for the others.
+        if not (
+            request.version in _HTTP1
+            and request.raw_path[:1] == "/"
+            and hdrs.TRANSFER_ENCODING not in request.headers
+        ):
+            try:
+                error = conformance_error(request)
+                if error is None:
+                    request = with_target_host(request)
+            except GatewayError as exc:
+                error = exc
+            if error is not None:
+                response = render_error(error, request_id_of(request))
+                response.force_close()  # SECURITY: the body's framing is not trusted
+                if request.version not in _HTTP1:
+                    await send_as_http11(request, response)
+                return response
         task = asyncio.current_task()
         assert task is not None
-        self._active.add(task)
+        self._active[task] = request
         try:
             return await self._handler(request)
         except web.HTTPException as exc:
@@ -130,7 +140,7 @@ class RequestGate:
                 raise
             return self._render_http_error(exc, request)
         finally:
-            self._active.discard(task)
+            del self._active[task]
             if not self._active and self._idle is not None:
                 self._idle.set()
 
@@ -154,6 +164,20 @@ class RequestGate:
 
 
 _HTTP1 = frozenset({HttpVersion10, HttpVersion11})
+_GATES: weakref.WeakSet[RequestGate] = weakref.WeakSet()
+
+
+async def _relay_informational(status: int, reason: str, headers: CIMultiDictProxy[str]) -> None:
+    """A 1xx from the upstream, to the client of the request the current task serves."""
+    task = asyncio.current_task()
+    for gate in list(_GATES):
+        request = gate._active.get(task)  # type: ignore[arg-type]
+        if isinstance(request, web.Request):
+            await relay_informational(request, status, reason, headers)
+            return
+
+
+on_informational(_relay_informational)
 
 
 async def send_as_http11(request: web.BaseRequest, response: web.StreamResponse) -> None:

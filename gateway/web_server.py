@@ -125,14 +125,18 @@ def _install_uvloop() -> None:
 async def start_gateway(settings: Settings, plan: Plan, reuse_port: bool = False) -> Gateway:
     """Bind the client and admin listeners and start serving; `Gateway.stop()` drains them."""
     # Imported here: the metrics module must see PROMETHEUS_MULTIPROC_DIR first.
-    from gateway import metrics, tracing
+    from gateway import metrics
+
+    # At once: with several workers the gauge is the lowest live worker's, and it reads 0 from
+    # its creation (the import) until set, while other workers may already answer scrapes.
+    metrics.RELOAD_OK.set(1)
+    from gateway import tracing
     from gateway.web_admin import build_admin_app
     from gateway.web_app import build_app
     from gateway.web_state import GatewayState
 
     check_aiohttp()
     metrics.prime(plan)
-    metrics.RELOAD_OK.set(1)
     tracing.start(settings)  # before the app is built: it picks the traced hooks or not
     state = GatewayState(
         settings=settings,

@@ -141,3 +141,32 @@ def test_any_received_value_is_written_back_unchanged(raw: bytes) -> None:
     value = raw.decode("utf-8", "surrogateescape")  # what aiohttp's parsers hand over
     head = http_writer._serialize_headers("HTTP/1.1 200 OK", CIMultiDict({"X-V": value}))
     assert head == b"HTTP/1.1 200 OK\r\nX-V: " + raw + b"\r\n\r\n"
+
+
+_TEXT = st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=12)
+
+
+@given(
+    st.text(alphabet=st.characters(max_codepoint=0x7F), min_size=1, max_size=20),
+    st.lists(st.tuples(_TEXT.filter(bool), _TEXT), max_size=5),
+)
+def test_text_heads_are_the_c_writers_bytes_or_its_refusal(
+    status_line: str, fields: list[tuple[str, str]]
+) -> None:
+    # ASCII heads, control characters included: the same bytes as aiohttp's own C writer, or
+    # the same refusal (a CR, LF, NUL... anywhere in the status line, a name or a value)
+    install_exact_header_writer()
+    from gateway import aiohttp_adapter
+
+    original = aiohttp_adapter._original_serialize
+    assert original is not None
+    headers = CIMultiDict(fields)
+    try:
+        expected: bytes | str = original(status_line, headers)
+    except ValueError as exc:
+        expected = str(exc)
+    try:
+        written: bytes | str = http_writer._serialize_headers(status_line, headers)
+    except ValueError as exc:
+        written = str(exc)
+    assert written == expected

@@ -10,8 +10,10 @@ from collections.abc import Iterator
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from gateway.event_log import EventLog, LineHandler, configure_logging
+from gateway.event_log import EventLog, LineHandler, _json_line, configure_logging, format_line
 
 
 @pytest.fixture
@@ -108,3 +110,48 @@ def test_configure_logging_sends_every_record_and_warning_as_json(restored_loggi
         ("aiohttp.server", "error"),
         ("py.warnings", "warning"),
     ]
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(),
+)
+
+
+@given(
+    fields=st.dictionaries(st.text(), _VALUES, max_size=6),
+    level=st.sampled_from(["info", "warning", 'a "quoted" level']),
+    event=st.sampled_from(["access", "reveal", "ev\\ent\n"]),
+    at=st.floats(min_value=0, max_value=4e9),
+)
+def test_json_lines_are_the_bytes_of_format_line(
+    fields: dict[str, object], level: str, event: str, at: float
+) -> None:
+    # the flush writes orjson's bytes ahead-joined; a line must read as the merged record would
+    # (fields named time, level or event included: they take the merged record's path)
+    expected = format_line(at, level, event, fields, json=True).encode() + b"\n"
+    assert _json_line(at, level, event, fields) == expected
+
+
+def test_json_lines_go_to_the_binary_buffer_in_order() -> None:
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="utf-8", write_through=False)
+    stream.write("before\n")  # text written by someone else first stays first
+    log = EventLog(stream, "json", flush_every=3600.0)
+    log.write("access", {"path": "/é", "n": 1})  # the first write flushes at once
+    log.write("access", {"path": "/b", "n": 2})  # then it waits for the interval (or flush())
+    log.flush()
+    lines = raw.getvalue().decode().splitlines()
+    assert lines[0] == "before"
+    assert [orjson.loads(line)["path"] for line in lines[1:]] == ["/é", "/b"]
+
+
+def test_a_stream_in_another_encoding_gets_text_it_encodes_itself() -> None:
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="latin-1")
+    log = EventLog(stream, "json")
+    log.write("access", {"path": "/é"})  # orjson's UTF-8 would be two bytes here
+    assert orjson.loads(raw.getvalue().decode("latin-1"))["path"] == "/é"

@@ -1,4 +1,5 @@
-"""The request-path observer of exchange_record gives exactly what Histogram.observe gives."""
+"""The request metrics batched by `metrics.RequestSeries` read exactly what per-request
+`Histogram.observe` and `Counter.inc` calls give, whenever the registry is collected."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import itertools
 
 from hypothesis import given
 from hypothesis import strategies as st
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import REGISTRY, CollectorRegistry, Histogram
 
-from gateway.exchange_record import _observer
-from gateway.metrics import _BUCKETS
+from gateway import metrics
+from gateway.metrics import _BUCKETS, _Durations
 
 _NAMES = itertools.count()
 
@@ -25,28 +26,53 @@ def samples(registry: CollectorRegistry) -> list[tuple[str, dict[str, str], floa
 
 @given(
     st.lists(
-        st.one_of(
-            st.floats(min_value=0.0, max_value=100.0, allow_nan=False),
-            st.sampled_from(_BUCKETS),  # exactly on a bound: that bucket, not the next
+        st.tuples(
+            st.one_of(
+                st.floats(min_value=0.0, max_value=100.0, allow_nan=False),
+                st.sampled_from(_BUCKETS),  # exactly on a bound: that bucket, not the next
+            ),
+            st.booleans(),  # flush after this one (a scrape between two requests)
         ),
         max_size=30,
     )
 )
-def test_observer_matches_histogram_observe(amounts: list[float]) -> None:
+def test_batched_durations_match_histogram_observe(amounts: list[tuple[float, bool]]) -> None:
+    assert metrics.BATCHED  # the batched path is in use with this prometheus-client
     ours, theirs = CollectorRegistry(), CollectorRegistry()
     name = f"t{next(_NAMES)}"
-    fast = Histogram(name, "h", ["route"], buckets=_BUCKETS, registry=ours).labels("r")
+    batched = _Durations(
+        Histogram(name, "h", ["route"], buckets=_BUCKETS, registry=ours).labels("r")
+    )
     public = Histogram(name, "h", ["route"], buckets=_BUCKETS, registry=theirs).labels("r")
-    observe = _observer(fast)
-    assert observe != fast.observe  # the fast path is in use with this prometheus-client
-    for amount in amounts:
-        observe(amount)
+    for amount, flush in amounts:
+        batched.observe(amount)
         public.observe(amount)
-    assert samples(ours) == samples(theirs)
+        if flush:
+            batched.flush()
+            assert samples(ours) == samples(theirs)
+    batched.flush()
+    assert samples(ours) == samples(theirs)  # the sum too, bit for bit
 
 
-def test_observer_falls_back_to_the_public_method() -> None:
-    # a child without a histogram's internals (here a counter's) is observed through its API
-    counter = Counter("t_fallback", "c", registry=CollectorRegistry())
-    counter.observe = lambda amount: None  # type: ignore[attr-defined]
-    assert _observer(counter) == counter.observe  # type: ignore[attr-defined]
+def test_a_collection_writes_what_is_pending_first() -> None:
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, {"route": "t-pending", **labels}) or 0.0
+
+    before = (
+        sample("omnigate_requests_total", role="agent", status="200"),
+        sample("omnigate_requests_total", role="agent", status="404"),
+        sample("omnigate_request_duration_seconds_count"),
+        sample("omnigate_upstream_duration_seconds_bucket", le="0.1"),
+    )
+    series = metrics.request_series("t-pending", "agent")
+    series.add(200, 0.004, None)
+    series.add(200, 0.5, 0.1)
+    series.add(404, 0.002, 0.001)
+    # nothing flushed by hand: the registry's own collection (as a scrape's) writes the batch
+    assert (
+        sample("omnigate_requests_total", role="agent", status="200"),
+        sample("omnigate_requests_total", role="agent", status="404"),
+        sample("omnigate_request_duration_seconds_count"),
+        # 0.1 is in the bucket whose bound it equals, and 0.001 too (buckets are cumulative)
+        sample("omnigate_upstream_duration_seconds_bucket", le="0.1"),
+    ) == (before[0] + 2, before[1] + 1, before[2] + 3, before[3] + 2)

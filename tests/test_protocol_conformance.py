@@ -282,3 +282,34 @@ async def test_informational_responses_are_relayed(
     else:
         assert b" 103 " not in answer
         assert answer.split(b" ", 2)[1] == b"200"
+
+
+class CountingUpstream(RawUpstream):
+    """A RawUpstream that counts the connections it was opened."""
+
+    connections = 0
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        await super()._serve(reader, writer)
+
+
+async def test_interim_responses_on_a_reused_upstream_connection_go_to_their_own_client(
+    make_gateway: GatewayFactory,
+) -> None:
+    # The 1xx reader stays on an upstream connection once installed: each request's hints still
+    # reach the client of that request, once, on every reuse of the keep-alive connection.
+    counting = CountingUpstream(EARLY_HINTS)
+    async with counting as upstream:
+        gw = await make_gateway(upstream.url, MASKED_ROUTE)
+        answers = []
+        for path in ("/other/1", "/other/2", "/other/3"):
+            request = (
+                f"GET {path} HTTP/1.1\r\nHost: g\r\nAuthorization: Bearer {token('agent')}\r\n"
+                "Connection: close\r\n\r\n"
+            ).encode()
+            answers.append(await raw_http(gw.client.port, request))
+    assert (len(upstream.received), counting.connections) == (3, 1)
+    for answer in answers:
+        assert answer.count(b" 103 Early Hints\r\n") == 1
+        assert answer.startswith(b"HTTP/1.1 103 Early Hints\r\n")

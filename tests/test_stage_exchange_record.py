@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY
 from gateway.exchange import Exchange
 from gateway.exchange_record import CLIENT_GONE, record
 from tests.conftest import bearer
-from tests.stage_kit import Logs, decided_exchange, mocked, plan_of, state_of
+from tests.stage_kit import RULES, Logs, decided_exchange, mocked, plan_of, state_of
 
 CONTACT = "/api/contacts/7"
 
@@ -148,3 +148,32 @@ async def test_a_webhook_delivery_is_counted_by_channel_and_outcome(tmp_path: Pa
     assert sample("omnigate_identity_failures_total", channel="whatsapp") == before[1] + 1
     [line] = stage.access()
     assert (line["route"], line["role"]) == ("webhook:whatsapp", "-")
+
+
+async def test_the_logged_path_is_remembered_per_plan_never_shared_across_plans(
+    tmp_path: Path,
+) -> None:
+    unmatched = state_of(plan_of(tmp_path / "a"), tmp_path / "a")
+    # a reload that adds a route for the path: its template is logged from then on
+    routed = (
+        RULES
+        + """
+  - name: later
+    match: { path: "/unmatched/{who}/{n}" }
+"""
+    )
+    matched = state_of(plan_of(tmp_path / "b", routed), tmp_path / "b")
+    logged = []
+    for stage in (unmatched, unmatched, matched, unmatched):
+        request = mocked(stage.state, "GET", "/unmatched/jane@example.com/42", bearer("agent"))
+        exchange = await decided_exchange(request)
+        exchange.status = 200
+        record(stage.state, exchange)
+        logged.append(stage.access()[-1]["path"])
+    # PII: remembered or not, the email is redacted on every request where no route matches
+    assert logged == [
+        "/unmatched/{redacted}/42",
+        "/unmatched/{redacted}/42",
+        "/unmatched/{who}/{n}",
+        "/unmatched/{redacted}/42",
+    ]
