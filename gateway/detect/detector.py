@@ -20,6 +20,7 @@ from typing import Final, NamedTuple
 from gateway.detect import emails
 from gateway.detect.finding import EMAIL, PHONE, Finding, Kind
 from gateway.detect.normalise import quick_form, view_of
+from gateway.detect.phone_matcher import PhoneFinder
 from gateway.detect.phones import PhoneDetector, PhoneSpan
 
 _EMAIL_TRIGGER: Final = re.compile(r"@|%40|&#|&commat;|[\[({]\s*at\s*[\])}]", re.IGNORECASE)
@@ -47,6 +48,18 @@ class Detector:
         enough for any region: cheaper than `screen`, which also reads the runs."""
         seen = text if text.isascii() else quick_form(text)
         return _EMAIL_TRIGGER.search(seen) is not None or self._phones.may_contain(seen)
+
+    def phone_finders(self) -> tuple[PhoneFinder, ...]:
+        """One phone finder per region read (default region first)."""
+        return self._phones.finders
+
+    @property
+    def reads_every_run(self) -> bool:
+        return self._phones.reads_every_run
+
+    def may_contain_phone(self, text: str) -> bool:
+        """False when no digit run of `text` is long enough for any region (no national screen)."""
+        return self._phones.may_contain(text)
 
     def may_contain(self, text: str) -> bool:
         """False when `text` certainly holds no finding."""

@@ -43,6 +43,15 @@ class NationalScreen:
         self._by_length = tuple(sorted(by_length.items()))
         self._shortest = self._by_length[0][0]
 
+    @property
+    def international_prefix(self) -> str:
+        """The region's international prefix, as a regular expression (`011`)."""
+        return self._idd.pattern
+
+    def patterns(self) -> list[str]:
+        """The general patterns of the possible lengths, each once (`[2-9]\\d{9}`, ...)."""
+        return list(dict.fromkeys(pattern.pattern for _, pattern in self._by_length))
+
     def rules_out(self, run: str) -> bool:
         if not run.isascii() or "x" in run or "X" in run:
             return False

@@ -42,7 +42,12 @@ from phonenumbers import phonenumbermatcher as _pm
 from phonenumbers.phonenumberutil import _PLUS_CHARS, _VALID_PUNCTUATION
 
 from gateway.detect import fast_parse
-from gateway.detect.national_screen import ASCII_RUNS, metadata_of, national_screen
+from gateway.detect.national_screen import (
+    ASCII_RUNS,
+    NationalScreen,
+    metadata_of,
+    national_screen,
+)
 
 MEMO_ENTRIES: Final = 8192
 _DIGIT_LIKE: Final = re.compile(r"[\dxX]")
@@ -173,6 +178,14 @@ class PhoneFinder:
     @property
     def region(self) -> str:
         return self._region
+
+    @property
+    def national_screen(self) -> NationalScreen | None:
+        return self._screen
+
+    @property
+    def floors(self) -> DigitFloors:
+        return self._floors
 
     @property
     def uses_fast_engine(self) -> bool:

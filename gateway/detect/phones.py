@@ -117,6 +117,15 @@ class PhoneDetector:
         self._primary = self._finders[0]
         self._brazil = "BR" in regions
 
+    @property
+    def finders(self) -> tuple[PhoneFinder, ...]:
+        return tuple(self._finders)
+
+    @property
+    def reads_every_run(self) -> bool:
+        """Brazil's quirk (a mobile without its 9th digit) is looked for in every digit run."""
+        return self._brazil
+
     def may_contain(self, text: str) -> bool:
         """False when `text` has no digit run long enough for any region (the cheapest test)."""
         if "\n" in text:

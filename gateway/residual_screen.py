@@ -1,0 +1,362 @@
+"""Whole-document screens for the residual pass (SPEC 3.9): proofs, at C speed, that it has
+nothing to do.
+
+Known values and the sentinel read every string of a masked document; calling them string by
+string costs ~30 ms per fresh 500-message history, although most documents hold nothing for
+either. Both questions can be answered for the whole document at once on its JSON text:
+
+- `screen_texts`: the document serialised by orjson as it is (`full`) and with the strings the
+  sentinel never reads blanked (`unread`): rule outputs marked `Exempt` when the rules wrote them
+  (what a `text` rule with the sentinel's own detector returned; whole email and phone mask
+  outputs, which the sentinel skips anyway).
+- `KnownScreen.may_recur(full)`: can a known value recur? Aho-Corasick over the text: phones by
+  their national digits over a projection where separators are gone, emails lower-cased, name
+  words checked for word boundaries at each hit.
+- `SentinelScreen.may_find(unread)`: can the detector's per-string screen say yes for any string?
+  `@` and its disguises; `+`, an international prefix or a WhatsApp marker (each checked on the
+  string that holds it); otherwise the national screen's patterns over the digit runs.
+
+Each screen is a superset of the per-string test it stands for: JSON escapes are read as the
+spaces they may stand for, and what a screen cannot read (an integer beyond 64 bits, an escaped
+character in a known address, non-ASCII digits) makes it say yes. When both say no the document
+is returned as it is; otherwise `gateway.sentinel` runs its exact walk.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any, Final, NamedTuple
+
+import ahocorasick
+import orjson
+
+from gateway.detect import Detector
+from gateway.detect.normalise import quick_form
+
+# A JSON escape: `\\` stays (so the text stays valid JSON), the others become a space.
+_ESCAPE: Final = re.compile(r"\\(?:\\|[bfnrt]|u00[0-9a-fA-F]{2})")
+# `[at]` disguises (on the lower-cased text): the tail has a literal start (a fast search).
+_AT_TAIL: Final = re.compile(r"at\s*[\])}]")
+# A group that opens with `00` or `011` before a country code (or alone, the code next).
+_IDD_GROUP: Final = re.compile(r"(?:00|011)(?:[1-9]|$)")
+_VERDICTS: Final = 4096
+_FEW_WORDS: Final = 40
+_JSON_ESCAPED: Final = re.compile(r'["\\\x00-\x1f]')
+_QUOTE: Final = '"'
+
+
+class Exempt(str):
+    """A string a rule wrote that the sentinel does not read (PII: already read whole by the
+    sentinel's own detector, or a whole mask output). Known values still apply to it."""
+
+    __slots__ = ()
+
+
+class ScreenTexts(NamedTuple):
+    full: str  # the document's JSON text
+    unread: str  # the same with every `Exempt` string blanked
+
+
+def screen_texts(document: Any) -> ScreenTexts | None:
+    """The document's two JSON texts; None when orjson cannot write it (the walk decides)."""
+    try:
+        full = orjson.dumps(document).decode()
+        unread = orjson.dumps(
+            document, default=_blank, option=orjson.OPT_PASSTHROUGH_SUBCLASS
+        ).decode()
+    except TypeError:  # an integer beyond 64 bits, a value of another type
+        return None
+    return ScreenTexts(full, unread)
+
+
+def _blank(value: Any) -> Any:
+    if isinstance(value, Exempt):
+        return ""
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, int):
+        return int(value)
+    raise TypeError(type(value).__name__)
+
+
+def spaced(text: str) -> str:
+    """`text` with every JSON escape that may stand for whitespace (or a control character)
+    read as a space, so digit groups and words stay as the strings hold them."""
+    return _ESCAPE.sub(_space, text) if "\\" in text else text
+
+
+def _space(match: re.Match[str]) -> str:
+    escape = match.group()
+    return escape if escape == "\\\\" else " "
+
+
+class SentinelScreen:
+    """`may_find(unread)`: False only when the detector finds nothing in any string."""
+
+    __slots__ = ("_detector", "_floor", "_screens", "_verdicts")
+
+    def __init__(self, detector: Detector) -> None:
+        self._detector = detector
+        finders = detector.phone_finders()
+        screens = [finder.national_screen for finder in finders]
+        # A region without a national screen (or Brazil's quirk, read in every run): any run
+        # above the digit floor counts.
+        every_run = detector.reads_every_run or any(screen is None for screen in screens)
+        self._screens = () if every_run else tuple(s for s in screens if s is not None)
+        self._floor = min(finder.floors.plus for finder in finders)
+        # PII: only digit runs proven to hold no valid number (bounded).
+        self._verdicts: dict[str, bool] = {}
+
+    def may_find(self, unread: str) -> bool:
+        text = spaced(unread)
+        if not text.isascii():
+            text = quick_form(text)
+        lowered = text.lower()
+        if "@" in text or "%40" in text or "&#" in text or "&commat;" in lowered:
+            return True
+        for match in _AT_TAIL.finditer(lowered):  # `[at]`, `(at)`, `{ at }` ...
+            before = match.start() - 1
+            while before >= 0 and lowered[before].isspace():
+                before -= 1
+            if before >= 0 and lowered[before] in "[({":
+                return True
+        if not text.isascii():
+            # Non-ASCII runs are never ruled out by the national screen: the floors decide.
+            return self._detector.may_contain_phone(text)
+        if self._marked_string_may_find(text, lowered):
+            return True
+        # A run with a keypad letter is never ruled out, however short (`12x`).
+        floor = self._floor
+        runs = [run for run in text.translate(_RUNS).split() if len(run) >= floor or "x" in run]
+        if not self._screens:
+            return any(run.strip("x") for run in runs)
+        return any(self._run_may_hold(run) for run in dict.fromkeys(runs))
+
+    def _run_may_hold(self, run: str) -> bool:
+        """The national screens' verdict on one run's digits (`x`: never ruled out)."""
+        verdict = self._verdicts.get(run)
+        if verdict is None:
+            if "x" in run:
+                verdict = run.strip("x") != ""
+            else:
+                verdict = not all(screen.rules_out(run) for screen in self._screens)
+            if len(self._verdicts) >= _VERDICTS:
+                self._verdicts.clear()
+            self._verdicts[run] = verdict
+        return verdict
+
+    def _marked_string_may_find(self, text: str, lowered: str) -> bool:
+        """A `+`, `wa.me`/WhatsApp or an international prefix turns the national screen off for
+        the string that holds it: that string gets the detector's own screen."""
+        for marker, source in (("+", text), ("wa.me", lowered), ("whatsapp", lowered)):
+            pos = source.find(marker)
+            while pos >= 0:
+                if self._around_may_find(text, pos):
+                    return True
+                pos = source.find(marker, pos + 1)
+        # Groups that open with `00` or `011`: rare (ids and timestamps hold `00` inside their
+        # digits, not at the start of a group); each string holding one is read.
+        prefixed = {group for group in text.translate(_GROUPS).split() if group[0] == "0"}
+        for group in prefixed:
+            if _IDD_GROUP.match(group):
+                pos = _find_group(text, group, 0)
+                while pos >= 0:
+                    if self._around_may_find(text, pos):
+                        return True
+                    pos = _find_group(text, group, pos + 1)
+        return False
+
+    def _around_may_find(self, text: str, pos: int) -> bool:
+        """The detector's own screen on the integer and on the string `pos` may be in."""
+        detector = self._detector
+        number = _number_around(text, pos)  # `1e+21`, `1.0012`: the walk reads integers only
+        if number is not None and detector.may_contain(number):
+            return True
+        string = _string_around(text, pos)
+        return string is not None and detector.may_contain(string)
+
+
+def _number_around(text: str, pos: int) -> str | None:
+    """The integer token `pos` may be in (as the walk would read it), if any."""
+    start = pos
+    while start > 0 and text[start - 1] in "0123456789.eE+-":
+        start -= 1
+    end = pos
+    while end < len(text) and text[end] in "0123456789.eE+-":
+        end += 1
+    token = text[start:end]
+    if start == 0 or text[start - 1] not in ":,[" or not re.fullmatch(r"-?\d+", token):
+        return None
+    return token
+
+
+def _string_around(text: str, pos: int) -> str | None:
+    """The JSON string `pos` is in, decoded; None when `pos` is not inside one."""
+    start = pos
+    while True:
+        start = text.rfind(_QUOTE, 0, start)
+        if start < 0:
+            return None
+        if _unescaped(text, start):
+            break
+    end = pos
+    while True:
+        end = text.find(_QUOTE, end)
+        if end < 0:
+            return None
+        if _unescaped(text, end):
+            break
+        end += 1
+    try:
+        value = orjson.loads(text[start : end + 1])
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _unescaped(text: str, quote: int) -> bool:
+    backslashes = 0
+    while quote - backslashes > 0 and text[quote - backslashes - 1] == "\\":
+        backslashes += 1
+    return backslashes % 2 == 0
+
+
+class KnownScreen:
+    """`may_recur(full)`: False only when no known value of the document recurs in it."""
+
+    __slots__ = ("_emails", "_names", "_phone_sizes", "_phones", "_unreadable", "_windows")
+
+    def __init__(self, phones: Iterable[str], emails: Iterable[str], names: Iterable[str]) -> None:
+        phone_list = list(phones)
+        self._phones = _automaton(phone_list)
+        self._phone_sizes = min(map(len, phone_list), default=0)
+        addresses = list(emails)
+        self._emails = addresses
+        # PII: an address JSON escapes (a quote, a backslash) is not written as itself.
+        self._unreadable = _JSON_ESCAPED.search("".join(addresses)) is not None
+        self._windows = _windows(addresses)
+        self._names = list(names)
+
+    def may_recur(self, full: str) -> bool:
+        if self._unreadable:
+            return True
+        text = spaced(full)
+        if self._names and _any_whole_word(self._names, text):
+            return True
+        if self._emails and self._email_may_recur(text.lower()):
+            return True
+        if self._phones is not None:
+            # The digits of each stretch without other characters than separators, as one text
+            # of the stretches long enough to hold a number (an automaton over ~10 KB, not 200).
+            runs = text.translate(_PHONE_PROJECTION).split()
+            long_runs = " ".join(run for run in runs if len(run) >= self._phone_sizes)
+            return next(self._phones.iter(long_runs), None) is not None
+        return False
+
+    def _email_may_recur(self, lowered: str) -> bool:
+        """Each address's `@` (or `%40`) with its neighbours, at every `@` and `%40` of the
+        text; when an address has no neighbour there, the addresses themselves."""
+        windows = self._windows
+        if windows is None:
+            return any(address in lowered for address in self._emails)
+        for marker in ("@", "%40"):
+            at = lowered.find(marker, 1)
+            while at != -1:
+                if lowered[at - 1 : at + len(marker) + 1] in windows:
+                    return True
+                at = lowered.find(marker, at + 1)
+        return False
+
+
+def _windows(addresses: Iterable[str]) -> frozenset[str] | None:
+    """Each address's first `@` (`%40` if none) with its two neighbours; None when one has
+    no neighbour there."""
+    out: set[str] = set()
+    for address in addresses:
+        marker = "@" if "@" in address else "%40"
+        at = address.find(marker)
+        if at < 1 or at + len(marker) >= len(address):
+            return None
+        out.add(address[at - 1 : at + len(marker) + 1])
+    return frozenset(out)
+
+
+def _automaton(words: Iterable[str]) -> Any:
+    automaton = ahocorasick.Automaton()
+    for word in words:
+        if word:
+            automaton.add_word(word, len(word))
+    if len(automaton) == 0:
+        return None
+    automaton.make_automaton()
+    return automaton
+
+
+def _any_whole_word(words: list[str], text: str) -> bool:
+    """Any occurrence of a word whose neighbours are not word characters (`\\w`)."""
+    if len(words) <= _FEW_WORDS:  # a C search per word beats building an automaton
+        hits: Iterable[tuple[int, int]] = (
+            (pos + len(word) - 1, len(word)) for word in words for pos in _positions(text, word)
+        )
+    else:
+        hits = _automaton(words).iter(text)
+    for end, size in hits:
+        after = text[end + 1 : end + 2]
+        if after and (after.isalnum() or after == "_"):
+            continue
+        before = text[end - size : end - size + 1] if end >= size else ""
+        if before and (before.isalnum() or before == "_"):
+            continue
+        return True
+    return False
+
+
+def _positions(text: str, word: str) -> Iterable[int]:
+    pos = text.find(word)
+    while pos >= 0:
+        yield pos
+        pos = text.find(word, pos + 1)
+
+
+def _phone_projection() -> dict[int, str | None]:
+    """Digits kept, known values' separators (`\\s.-/()`, no-break and thin spaces) removed,
+    every other ASCII character a boundary (a space); others stay (never ASCII digits)."""
+    table: dict[int, str | None] = dict.fromkeys(range(128), " ")
+    table.update({ord(c): c for c in "0123456789"})
+    spaces = [c for c in range(0x3001) if chr(c).isspace()]
+    table.update(dict.fromkeys([*spaces, *map(ord, ".-/()\u00a0\u2009\u202f")], None))
+    return table
+
+
+_PHONE_PROJECTION: Final = _phone_projection()
+
+
+def _table(keep: str, drop: str) -> dict[int, str | None]:
+    """ASCII: `keep` kept, `drop` removed, everything else a space."""
+    table: dict[int, str | None] = dict.fromkeys(range(128), " ")
+    table.update({ord(c): c for c in keep})
+    table.update(dict.fromkeys(map(ord, drop), None))
+    return table
+
+
+# Digit runs as the national screen reads them (`ASCII_RUNS`): separators gone, `x` kept.
+_RUNS: Final = _table("0123456789x", "-().[]/~ \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
+_RUNS[ord("X")] = "x"
+# Digit groups as the international-prefix rule reads them: split at every other character.
+_GROUPS: Final = _table("0123456789", "")
+
+
+def _find_group(text: str, group: str, start: int) -> int:
+    """Where `group` starts as a whole digit group at or after `start` (-1: nowhere)."""
+    pos = text.find(group, start)
+    while pos >= 0:
+        before = text[pos - 1 : pos] if pos else ""
+        if not before.isdigit() and before != "+":
+            return pos
+        pos = text.find(group, pos + 1)
+    return -1
