@@ -32,6 +32,7 @@ import ahocorasick
 import orjson
 
 from gateway.detect import Detector
+from gateway.detect.national_screen import RUN_DIGITS
 from gateway.detect.normalise import quick_form
 
 # A JSON escape: `\\` stays (so the text stays valid JSON), the others become a space.
@@ -40,7 +41,6 @@ _ESCAPE: Final = re.compile(r"\\(?:\\|[bfnrt]|u00[0-9a-fA-F]{2})")
 _AT_TAIL: Final = re.compile(r"at\s*[\])}]")
 # A group that opens with `00` or `011` before a country code (or alone, the code next).
 _IDD_GROUP: Final = re.compile(r"(?:00|011)(?:[1-9]|$)")
-_VERDICTS: Final = 4096
 _FEW_WORDS: Final = 40
 _JSON_ESCAPED: Final = re.compile(r'["\\\x00-\x1f]')
 _QUOTE: Final = '"'
@@ -98,19 +98,16 @@ def _space(match: re.Match[str]) -> str:
 class SentinelScreen:
     """`may_find(unread)`: False only when the detector finds nothing in any string."""
 
-    __slots__ = ("_detector", "_floor", "_screens", "_verdicts")
+    __slots__ = ("_detector", "_floor", "_screened")
 
     def __init__(self, detector: Detector) -> None:
         self._detector = detector
         finders = detector.phone_finders()
-        screens = [finder.national_screen for finder in finders]
         # A region without a national screen (or Brazil's quirk, read in every run): any run
         # above the digit floor counts.
-        every_run = detector.reads_every_run or any(screen is None for screen in screens)
-        self._screens = () if every_run else tuple(s for s in screens if s is not None)
+        every_run = detector.reads_every_run or any(f.national_screen is None for f in finders)
+        self._screened = () if every_run else finders
         self._floor = min(finder.floors.plus for finder in finders)
-        # PII: only digit runs proven to hold no valid number (bounded).
-        self._verdicts: dict[str, bool] = {}
 
     def may_find(self, unread: str) -> bool:
         text = spaced(unread)
@@ -132,23 +129,14 @@ class SentinelScreen:
             return True
         # A run with a keypad letter is never ruled out, however short (`12x`).
         floor = self._floor
-        runs = [run for run in text.translate(_RUNS).split() if len(run) >= floor or "x" in run]
-        if not self._screens:
-            return any(run.strip("x") for run in runs)
-        return any(self._run_may_hold(run) for run in dict.fromkeys(runs))
-
-    def _run_may_hold(self, run: str) -> bool:
-        """The national screens' verdict on one run's digits (`x`: never ruled out)."""
-        verdict = self._verdicts.get(run)
-        if verdict is None:
-            if "x" in run:
-                verdict = run.strip("x") != ""
-            else:
-                verdict = not all(screen.rules_out(run) for screen in self._screens)
-            if len(self._verdicts) >= _VERDICTS:
-                self._verdicts.clear()
-            self._verdicts[run] = verdict
-        return verdict
+        runs = [
+            run.lstrip("x")
+            for run in text.translate(RUN_DIGITS).split()
+            if len(run) >= floor or "x" in run
+        ]
+        if not self._screened:
+            return any(runs)
+        return any(finder.runs_may_hold(runs) for finder in self._screened)
 
     def _marked_string_may_find(self, text: str, lowered: str) -> bool:
         """A `+`, `wa.me`/WhatsApp or an international prefix turns the national screen off for
@@ -344,9 +332,6 @@ def _table(keep: str, drop: str) -> dict[int, str | None]:
     return table
 
 
-# Digit runs as the national screen reads them (`ASCII_RUNS`): separators gone, `x` kept.
-_RUNS: Final = _table("0123456789x", "-().[]/~ \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
-_RUNS[ord("X")] = "x"
 # Digit groups as the international-prefix rule reads them: split at every other character.
 _GROUPS: Final = _table("0123456789", "")
 

@@ -42,6 +42,7 @@ _BIG_NUMBER: Final = 1_000_000  # numbers below seven digits are never phones
 log = logging.getLogger("omnigate")
 _LOGGED: dict[tuple[str, str, str], float] = {}  # (route, pattern, kind) -> when last logged
 _PHONE_OUTPUT: Final = re.compile(r"XXX-XXX-(?:\d{4}|XXXX)")
+_DIGIT: Final = re.compile(r"\d")
 
 
 class ScannedMask:
@@ -72,7 +73,9 @@ class OutputMask:
 
     def __call__(self, value: Any) -> Any:
         result = self.inner(value)
-        if type(result) is str and (_is_email_output(result) or _is_stamp(result)):
+        if type(result) is str and (
+            _PHONE_OUTPUT.fullmatch(result) if self.name == "phone" else _is_email_output(result)
+        ):
             return Exempt(result)
         return result
 
@@ -328,7 +331,11 @@ def _is_email_output(text: str) -> bool:
         text.startswith(LOCAL_PART)
         and text.count("@") == 1
         and " " not in text
-        and not any(char.isdigit() for char in text)
+        and (
+            _DIGIT.search(text) is None
+            if text.isascii()
+            else not any(char.isdigit() for char in text)  # `²` is a digit under NFKC too
+        )
     )
 
 

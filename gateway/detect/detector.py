@@ -24,6 +24,7 @@ from gateway.detect.phone_matcher import PhoneFinder
 from gateway.detect.phones import PhoneDetector, PhoneSpan
 
 _EMAIL_TRIGGER: Final = re.compile(r"@|%40|&#|&commat;|[\[({]\s*at\s*[\])}]", re.IGNORECASE)
+_AT_TAIL: Final = re.compile(r"at\s*[\])}]")  # on the lower-cased text: a literal start
 
 
 class Detector:
@@ -41,13 +42,13 @@ class Detector:
         (an `@` or a disguise of one; a digit run some region can read)."""
         # Full-width digits and `@`, and invisible characters, show in the normal form.
         seen = text if text.isascii() else quick_form(text)
-        return Screen(_EMAIL_TRIGGER.search(seen) is not None, self._phones.could_match(seen))
+        return Screen(_email_trigger(seen), self._phones.could_match(seen))
 
     def glance(self, text: str) -> bool:
         """False when `text` has neither an `@` (or a disguise of one) nor a digit run long
         enough for any region: cheaper than `screen`, which also reads the runs."""
         seen = text if text.isascii() else quick_form(text)
-        return _EMAIL_TRIGGER.search(seen) is not None or self._phones.may_contain(seen)
+        return _email_trigger(seen) or self._phones.may_contain(seen)
 
     def phone_finders(self) -> tuple[PhoneFinder, ...]:
         """One phone finder per region read (default region first)."""
@@ -92,6 +93,31 @@ class Detector:
                 found.append((phone.start, phone.end, PHONE, phone.value))
             found.sort()
         return [Finding(*view.span(start, end), kind, value) for start, end, kind, value in found]
+
+
+def _email_trigger(seen: str) -> bool:
+    """`_EMAIL_TRIGGER.search(seen)`, with C-level substring tests first (most texts have
+    none of `@`, `%40`, `&`, and no bracket before an `at`)."""
+    if "@" in seen or "%40" in seen or "&#" in seen:
+        return True
+    lowered = seen.lower()
+    if len(lowered) != len(seen):  # a character whose lower case is longer: no offsets
+        return _EMAIL_TRIGGER.search(seen) is not None
+    if "&commat;" in lowered:
+        return True
+    if "[" in seen or "(" in seen or "{" in seen:
+        for match in _AT_TAIL.finditer(lowered):
+            if _EMAIL_TRIGGER.search(seen, max(0, _bracket_before(lowered, match.start()))):
+                return True
+    return False
+
+
+def _bracket_before(lowered: str, at: int) -> int:
+    """Where the `[`, `(` or `{` (and the spaces) before `at` begins; -1 when there is none."""
+    before = at - 1
+    while before >= 0 and lowered[before].isspace():
+        before -= 1
+    return before if before >= 0 and lowered[before] in "[({" else len(lowered)
 
 
 class Screen(NamedTuple):

@@ -44,6 +44,11 @@ class NationalScreen:
         self._shortest = self._by_length[0][0]
 
     @property
+    def shortest(self) -> int:
+        """Fewest digits of a number this screen can leave in (shorter runs are ruled out)."""
+        return self._shortest
+
+    @property
     def international_prefix(self) -> str:
         """The region's international prefix, as a regular expression (`011`)."""
         return self._idd.pattern
@@ -76,6 +81,25 @@ _SINGLE_GROUP: Final = re.compile(r"\\\d")  # `\2`: keeps one group of the digit
 # ASCII texts: maximal runs of digits joined by the matcher's ASCII punctuation (any number of
 # it: a longer run only screens less). `x`/`X` join too; a run holding one is never ruled out.
 ASCII_RUNS: Final = re.compile(r"\d[\dxX\-\s().\[\]/~]*")
+
+
+def _run_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = dict.fromkeys(range(128), " ")
+    table.update({ord(c): c for c in "0123456789x"})
+    table[ord("X")] = "x"
+    table.update(dict.fromkeys(map(ord, "-().[]/~ \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"), None))
+    return table
+
+
+# ASCII text -> its `ASCII_RUNS` as digits and `x` only, separated by spaces: `split()` gives
+# each run's digits (after `lstrip("x")`: runs start with a digit) at C speed.
+RUN_DIGITS: Final = _run_table()
+
+
+def run_digits(text: str) -> list[str]:
+    """The digits (and keypad `x`) of each `ASCII_RUNS` run of an ASCII text, in order."""
+    runs = [run.lstrip("x") for run in text.translate(RUN_DIGITS).split()]
+    return [run for run in runs if run]
 
 
 @cache

@@ -43,13 +43,14 @@ from phonenumbers.phonenumberutil import _PLUS_CHARS, _VALID_PUNCTUATION
 
 from gateway.detect import fast_parse
 from gateway.detect.national_screen import (
-    ASCII_RUNS,
     NationalScreen,
     metadata_of,
     national_screen,
+    run_digits,
 )
 
 MEMO_ENTRIES: Final = 8192
+RULED_OUT_ENTRIES: Final = 8192
 _DIGIT_LIKE: Final = re.compile(r"[\dxX]")
 _PLUS: Final = re.compile(f"[{_PLUS_CHARS}]")
 
@@ -149,7 +150,17 @@ _MIN_LENGTH: Final = "min_candidate_length" in inspect.signature(PhoneNumberMatc
 class PhoneFinder:
     """The matcher's phone numbers in a text, for one default region."""
 
-    __slots__ = ("_fast", "_floors", "_misses", "_options", "_region", "_run", "_runs", "_screen")
+    __slots__ = (
+        "_fast",
+        "_floors",
+        "_misses",
+        "_options",
+        "_region",
+        "_ruled_out",
+        "_run",
+        "_runs",
+        "_screen",
+    )
 
     def __init__(self, region: str, *, fast: bool = True) -> None:
         self._region = region
@@ -170,6 +181,9 @@ class PhoneFinder:
             self._options["min_candidate_length"] = self._floors.plus
         # PII: rejected candidates only (no phone numbers), keyed by digest, not by the text.
         self._misses: dict[tuple[bytes, str, str], None] = {}
+        # PII: digit runs the national screen proved to hold no valid number (ids, dates,
+        # timestamps: they recur across responses), never a run it could not rule out.
+        self._ruled_out: dict[str, None] = {}
 
     def may_contain(self, text: str) -> bool:
         """False when `text` certainly holds no number the matcher would find."""
@@ -196,12 +210,30 @@ class PhoneFinder:
         screen = self._screen
         if screen is not None and text.isascii() and "+" not in text:
             # The screen subsumes the digit floor: a run under it is ruled out at once.
-            return not all(map(screen.rules_out, ASCII_RUNS.findall(text)))
+            return self.runs_may_hold(run_digits(text))
         if not self.may_contain(text):
             return False
         if screen is None or _PLUS.search(text):
             return True
         return not all(screen.rules_out(run.group()) for run in self._runs.finditer(text))
+
+    def runs_may_hold(self, runs: list[str]) -> bool:
+        """False when the national screen rules out every run (`run_digits` of an ASCII text
+        without `+`); True without a screen."""
+        screen = self._screen
+        if screen is None:
+            return any(runs)
+        shortest = screen.shortest
+        ruled_out = self._ruled_out
+        for run in runs:
+            if run in ruled_out or (len(run) < shortest and "x" not in run):
+                continue
+            if not screen.rules_out(run):
+                return True
+            if len(ruled_out) >= RULED_OUT_ENTRIES:
+                ruled_out.clear()
+            ruled_out[run] = None
+        return False
 
     def find(self, text: str, screened: bool = False) -> list[PhoneSpan]:
         """The matcher's numbers; `screened`: `could_match(text)` said yes already."""

@@ -24,6 +24,7 @@ from typing import Final, NamedTuple
 
 import phonenumbers
 
+from gateway.detect.national_screen import run_digits
 from gateway.detect.phone_matcher import PhoneFinder
 
 # A line break inside a number: between a digit (or closing bracket / separator) and a digit.
@@ -109,13 +110,14 @@ def _repaired(number: phonenumbers.PhoneNumber) -> phonenumbers.PhoneNumber | No
 class PhoneDetector:
     """Phones in text for a default region and the extra text regions (compiled once)."""
 
-    __slots__ = ("_brazil", "_finders", "_primary")
+    __slots__ = ("_brazil", "_finders", "_floor", "_primary")
 
     def __init__(self, default_region: str, text_regions: Iterable[str] = ()) -> None:
         regions = [default_region, *(r for r in text_regions if r != default_region)]
         self._finders = [PhoneFinder(region) for region in regions]
         self._primary = self._finders[0]
         self._brazil = "BR" in regions
+        self._floor = min(finder.floors.plus for finder in self._finders)
 
     @property
     def finders(self) -> tuple[PhoneFinder, ...]:
@@ -128,6 +130,11 @@ class PhoneDetector:
 
     def may_contain(self, text: str) -> bool:
         """False when `text` has no digit run long enough for any region (the cheapest test)."""
+        if text.isascii():
+            # Runs without the limit on separators between digits (and across line breaks):
+            # a superset of the finders' runs, at C speed.
+            floor = self._floor
+            return any(len(run) >= floor for run in run_digits(text))
         if "\n" in text:
             text = _LINE_BREAK.sub(_blank, text)
         return any(finder.may_contain(text) for finder in self._finders)
@@ -137,12 +144,24 @@ class PhoneDetector:
         and none of the extensions' markers (`00`/`011`, `+55`/`+52`, WhatsApp links)."""
         if "\n" in text:
             text = _LINE_BREAK.sub(_blank, text)
-        if self._brazil or "+" in text or (_IDD_GATE.search(text) and _IDD.search(text)):
+        if (
+            self._brazil
+            or "+" in text
+            or (("00" in text or "011" in text) and _IDD_GATE.search(text) and _IDD.search(text))
+        ):
             # An international prefix, a quirk or a `+`: the full search decides.
             return any(finder.may_contain(text) for finder in self._finders)
         lowered = text.lower()
         if "wa.me" in lowered or "whatsapp" in lowered:
             return any(finder.may_contain(text) for finder in self._finders)
+        if text.isascii():
+            runs = run_digits(text)  # once for every region
+            return any(
+                finder.runs_may_hold(runs)
+                if finder.national_screen is not None
+                else finder.may_contain(text)
+                for finder in self._finders
+            )
         return any(finder.could_match(text) for finder in self._finders)
 
     def whatsapp(self, text: str) -> list[PhoneSpan]:
