@@ -24,6 +24,7 @@ is returned as it is; otherwise `gateway.sentinel` runs its exact walk.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from typing import Any, Final, NamedTuple
@@ -253,6 +254,12 @@ class KnownScreen:
         if windows is None:
             return any(address in lowered for address in self._emails)
         for marker in ("@", "%40"):
+            pieces = lowered.split(marker)
+            if all(pieces[1:-1]):  # no marker next to another: each window is whole
+                seen = {a[-1:] + marker + b[:1] for a, b in itertools.pairwise(pieces)}
+                if not windows.isdisjoint(seen):
+                    return True
+                continue
             at = lowered.find(marker, 1)
             while at != -1:
                 if lowered[at - 1 : at + len(marker) + 1] in windows:
@@ -287,9 +294,10 @@ def _automaton(words: Iterable[str]) -> Any:
 
 def _any_whole_word(words: list[str], text: str) -> bool:
     """Any occurrence of a word whose neighbours are not word characters (`\\w`)."""
-    if len(words) <= _FEW_WORDS:  # a C search per word beats building an automaton
+    if len(words) <= _FEW_WORDS:  # one alternation (cached by `re` for a recurring set)
+        alternation = re.compile("|".join(map(re.escape, sorted(words, key=len, reverse=True))))
         hits: Iterable[tuple[int, int]] = (
-            (pos + len(word) - 1, len(word)) for word in words for pos in _positions(text, word)
+            (match.end() - 1, match.end() - match.start()) for match in alternation.finditer(text)
         )
     else:
         hits = _automaton(words).iter(text)
@@ -302,13 +310,6 @@ def _any_whole_word(words: list[str], text: str) -> bool:
             continue
         return True
     return False
-
-
-def _positions(text: str, word: str) -> Iterable[int]:
-    pos = text.find(word)
-    while pos >= 0:
-        yield pos
-        pos = text.find(word, pos + 1)
 
 
 def _phone_projection() -> dict[int, str | None]:
