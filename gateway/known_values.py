@@ -55,7 +55,10 @@ class RecordingMask:
         if result is not value:
             record = RECORD.get()
             if record is not None:
-                _record(record, self.inner, value, result)
+                if type(value) is str and self.name != "attributes":
+                    record.append((self.name, value))  # blank ones are dropped when compiled
+                else:
+                    _record(record, self.inner, value, result)
         return result
 
 

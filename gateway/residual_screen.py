@@ -26,25 +26,39 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from typing import Any, Final, NamedTuple
 
 import ahocorasick
 import orjson
 
 from gateway.detect import Detector
-from gateway.detect.national_screen import RUN_DIGITS
+from gateway.detect.national_screen import projected_runs
 from gateway.detect.normalise import quick_form
 
 # A JSON escape: `\\` stays (so the text stays valid JSON), the others become a space.
 _ESCAPE: Final = re.compile(r"\\(?:\\|[bfnrt]|u00[0-9a-fA-F]{2})")
 # `[at]` disguises (on the lower-cased text): the tail has a literal start (a fast search).
 _AT_TAIL: Final = re.compile(r"at\s*[\])}]")
-# A group that opens with `00` or `011` before a country code (or alone, the code next).
-_IDD_GROUP: Final = re.compile(r"(?:00|011)(?:[1-9]|$)")
+# In a run (separators written `-`): `00` or `011` opening a group, a country code next.
+_IDD_IN_RUN: Final = re.compile(r"(?<!\d)(?:00|011)(?=-?[1-9])")
 _FEW_WORDS: Final = 40
 _JSON_ESCAPED: Final = re.compile(r'["\\\x00-\x1f]')
 _QUOTE: Final = '"'
+_RUN_CHARS: Final = {"-": r"[\-().\[\]/~\s]+", "x": "[xX]"}
+_DIGIT: Final = re.compile(r"\d")
+_INTEGER: Final = re.compile(r"-?\d+")
+_MOST_RUNS: Final = 64  # runs left to read in place; more: the walk reads the document
+# Markers whose string is read in place: (marker, found in the lower-cased text).
+_MARKERS: Final = (
+    ("@", False),
+    ("%40", False),
+    ("&#", False),
+    ("&commat;", True),
+    ("+", False),
+    ("wa.me", True),
+    ("whatsapp", True),
+)
 
 
 class Exempt(str):
@@ -93,11 +107,18 @@ def spaced(text: str) -> str:
 
 def _space(match: re.Match[str]) -> str:
     escape = match.group()
-    return escape if escape == "\\\\" else " "
+    return escape if escape == "\\\\" else " " * len(escape)  # offsets stay
 
 
 class SentinelScreen:
-    """`may_find(unread)`: False only when the detector finds nothing in any string."""
+    """`may_find(unread, read)`: False only when the detector finds nothing in any string the
+    rules did not read already (`read`: the texts a same-detector `text` rule left as they were).
+
+    Whole-text tests find the few places that could hold a finding: an `@` or a disguise of
+    one, a `+`, a WhatsApp marker, an international prefix opening a digit group, a digit run
+    the national screens cannot rule out. Each place is then read as the walk would read it:
+    the string (or integer) holding it gets the detector's own screen.
+    """
 
     __slots__ = ("_detector", "_floor", "_screened")
 
@@ -108,66 +129,102 @@ class SentinelScreen:
         # above the digit floor counts.
         every_run = detector.reads_every_run or any(f.national_screen is None for f in finders)
         self._screened = () if every_run else finders
-        self._floor = min(finder.floors.plus for finder in finders)
+        # Runs shorter than every region's shortest number hold none (`+` strings are read in
+        # place, so the national floors apply); without a screen, the `+` floor.
+        screens = [f.national_screen for f in finders if f.national_screen is not None]
+        if every_run:
+            self._floor = min(finder.floors.plus for finder in finders)
+        else:
+            self._floor = min(screen.shortest for screen in screens)
 
-    def may_find(self, unread: str) -> bool:
+    def may_find(self, unread: str, read: Container[str] = ()) -> bool:
         text = spaced(unread)
         if not text.isascii():
+            # Full-width digits and `@`, invisible characters: as the detector reads them.
+            # Offsets no longer match `unread`: strings are taken from this text instead (then
+            # never equal to one in `read`: read again, which only costs time).
             text = quick_form(text)
+            unread = text
         lowered = text.lower()
-        if "@" in text or "%40" in text or "&#" in text or "&commat;" in lowered:
-            return True
+        if len(lowered) != len(text):
+            return True  # a character whose lower case is longer: no offsets to work with
+        reader = _Reader(self._detector, text, unread, read)
+        for marker, source in _MARKERS:
+            haystack = lowered if source else text
+            pos = haystack.find(marker)
+            while pos >= 0:
+                if reader.may_find(pos):
+                    return True
+                pos = haystack.find(marker, pos + 1)
         for match in _AT_TAIL.finditer(lowered):  # `[at]`, `(at)`, `{ at }` ...
             before = match.start() - 1
             while before >= 0 and lowered[before].isspace():
                 before -= 1
-            if before >= 0 and lowered[before] in "[({":
+            if before >= 0 and lowered[before] in "[({" and reader.may_find(match.start()):
                 return True
-        if not text.isascii():
-            # Non-ASCII runs are never ruled out by the national screen: the floors decide.
-            return self._detector.may_contain_phone(text)
-        if self._marked_string_may_find(text, lowered):
-            return True
-        # A run with a keypad letter is never ruled out, however short (`12x`).
+        # Digit runs (a run with a keypad letter is never ruled out, however short: `12x`).
         floor = self._floor
-        runs = [
-            run.lstrip("x")
-            for run in text.translate(RUN_DIGITS).split()
+        runs = {
+            run.lstrip("x-").rstrip("-")
+            for run in projected_runs(text)
             if len(run) >= floor or "x" in run
+        }
+        # Runs never ruled out: non-ASCII ones, and those where an international prefix opens
+        # a digit group (`0044 20 ...` is read as `+44 20 ...`, whatever the region).
+        left = [
+            run
+            for run in runs
+            if (not run.isascii() and _DIGIT.search(run))
+            or (("00" in run or "011" in run) and _IDD_IN_RUN.search(run))
         ]
-        if not self._screened:
-            return any(runs)
-        return any(finder.runs_may_hold(runs) for finder in self._screened)
-
-    def _marked_string_may_find(self, text: str, lowered: str) -> bool:
-        """A `+`, `wa.me`/WhatsApp or an international prefix turns the national screen off for
-        the string that holds it: that string gets the detector's own screen."""
-        for marker, source in (("+", text), ("wa.me", lowered), ("whatsapp", lowered)):
-            pos = source.find(marker)
-            while pos >= 0:
-                if self._around_may_find(text, pos):
+        ascii_runs = [run for run in runs if run.isascii() and run]
+        if self._screened:
+            # A run is left when some region's screen cannot rule it out.
+            for finder in self._screened:
+                left += finder.runs_left(ascii_runs)
+                if len(left) > _MOST_RUNS:
+                    return True  # the walk reads them all at once
+        else:
+            left += ascii_runs
+        left = list(dict.fromkeys(left))
+        if len(left) > _MOST_RUNS:
+            return True  # the walk reads them all at once
+        for run in left:
+            for match in _run_pattern(run).finditer(text):
+                if reader.may_find(match.start()):
                     return True
-                pos = source.find(marker, pos + 1)
-        # Groups that open with `00` or `011`: rare (ids and timestamps hold `00` inside their
-        # digits, not at the start of a group); each string holding one is read.
-        prefixed = {group for group in text.translate(_GROUPS).split() if group[0] == "0"}
-        for group in prefixed:
-            if _IDD_GROUP.match(group):
-                pos = _find_group(text, group, 0)
-                while pos >= 0:
-                    if self._around_may_find(text, pos):
-                        return True
-                    pos = _find_group(text, group, pos + 1)
         return False
 
-    def _around_may_find(self, text: str, pos: int) -> bool:
+
+class _Reader:
+    """Reads the string or integer around a place of the document's JSON text, once each."""
+
+    __slots__ = ("_detector", "_done", "_read", "_text", "_unread")
+
+    def __init__(self, detector: Detector, text: str, unread: str, read: Container[str]):
+        self._detector = detector
+        self._text = text
+        self._unread = unread
+        self._read = read
+        self._done: set[tuple[int, int]] = set()
+
+    def may_find(self, pos: int) -> bool:
         """The detector's own screen on the integer and on the string `pos` may be in."""
         detector = self._detector
-        number = _number_around(text, pos)  # `1e+21`, `1.0012`: the walk reads integers only
+        number = _number_around(self._text, pos)  # `1e+21`, `1.0012`: integers only are read
         if number is not None and detector.may_contain(number):
             return True
-        string = _string_around(text, pos)
-        return string is not None and detector.may_contain(string)
+        span = _string_span(self._text, pos)
+        if span is None or span in self._done:
+            return False
+        self._done.add(span)
+        string = _decoded(self._unread, span)
+        if string is None:
+            # Not a string after all (`pos` between two): what lies there is read as one.
+            string = _decoded_gap(self._text, span)
+        if string is None or string in self._read:
+            return False
+        return detector.may_contain(string)
 
 
 def _number_around(text: str, pos: int) -> str | None:
@@ -179,13 +236,13 @@ def _number_around(text: str, pos: int) -> str | None:
     while end < len(text) and text[end] in "0123456789.eE+-":
         end += 1
     token = text[start:end]
-    if start == 0 or text[start - 1] not in ":,[" or not re.fullmatch(r"-?\d+", token):
+    if (start > 0 and text[start - 1] not in ":,[") or not _INTEGER.fullmatch(token):
         return None
     return token
 
 
-def _string_around(text: str, pos: int) -> str | None:
-    """The JSON string `pos` is in, decoded; None when `pos` is not inside one."""
+def _string_span(text: str, pos: int) -> tuple[int, int] | None:
+    """The quotes around `pos` (a JSON string if `pos` is in one); None at the text's edges."""
     start = pos
     while True:
         start = text.rfind(_QUOTE, 0, start)
@@ -201,11 +258,27 @@ def _string_around(text: str, pos: int) -> str | None:
         if _unescaped(text, end):
             break
         end += 1
+    return start, end
+
+
+def _decoded(text: str, span: tuple[int, int]) -> str | None:
     try:
-        value = orjson.loads(text[start : end + 1])
+        value = orjson.loads(text[span[0] : span[1] + 1])
     except orjson.JSONDecodeError:
         return None
     return value if isinstance(value, str) else None
+
+
+def _decoded_gap(text: str, span: tuple[int, int]) -> str | None:
+    """The characters between two strings (`":1700000000,"`), as text."""
+    return text[span[0] + 1 : span[1]]
+
+
+def _run_pattern(run: str) -> re.Pattern[str]:
+    """Where a run of `RUN_DIGITS` (separators written `-`, keypad letters `x`) is in the text
+    it came from."""
+    parts = [_RUN_CHARS.get(char) or re.escape(char) for char in run]
+    return re.compile("".join(parts))
 
 
 def _unescaped(text: str, quote: int) -> bool:
@@ -323,26 +396,3 @@ def _phone_projection() -> dict[int, str | None]:
 
 
 _PHONE_PROJECTION: Final = _phone_projection()
-
-
-def _table(keep: str, drop: str) -> dict[int, str | None]:
-    """ASCII: `keep` kept, `drop` removed, everything else a space."""
-    table: dict[int, str | None] = dict.fromkeys(range(128), " ")
-    table.update({ord(c): c for c in keep})
-    table.update(dict.fromkeys(map(ord, drop), None))
-    return table
-
-
-# Digit groups as the international-prefix rule reads them: split at every other character.
-_GROUPS: Final = _table("0123456789", "")
-
-
-def _find_group(text: str, group: str, start: int) -> int:
-    """Where `group` starts as a whole digit group at or after `start` (-1: nowhere)."""
-    pos = text.find(group, start)
-    while pos >= 0:
-        before = text[pos - 1 : pos] if pos else ""
-        if not before.isdigit() and before != "+":
-            return pos
-        pos = text.find(group, pos + 1)
-    return -1

@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import inspect
 import re
+from collections.abc import Iterable
 from functools import cache
 from typing import Any, Final, NamedTuple
 
@@ -217,6 +218,12 @@ class PhoneFinder:
             return True
         return not all(screen.rules_out(run.group()) for run in self._runs.finditer(text))
 
+    def runs_left(self, runs: Iterable[str]) -> list[str]:
+        """The runs the national screen cannot rule out (all of them without a screen)."""
+        if self._screen is None:
+            return list(runs)
+        return [run for run in runs if self.runs_may_hold([run])]
+
     def runs_may_hold(self, runs: list[str]) -> bool:
         """False when the national screen rules out every run (`run_digits` of an ASCII text
         without `+`); True without a screen."""
@@ -252,10 +259,13 @@ class PhoneFinder:
         self, matcher: PhoneNumberMatcher, candidate: str, offset: int
     ) -> PhoneNumberMatch | None:
         """`matcher._extract_match(candidate, offset)`, skipping work whose answer is known."""
-        floor = self._floors.plus if _PLUS.search(candidate) else self._floors.plain
+        plus = _PLUS.search(candidate) is not None
+        floor = self._floors.plus if plus else self._floors.plain
         if len(_DIGIT_LIKE.findall(candidate)) < floor:
             return None
-        if floor == self._floors.plain and self._screen and self._screen.rules_out(candidate):
+        # The national screen reads numbers without `+` only (AU's floors are equal: the floor
+        # alone cannot tell which form a candidate is in).
+        if not plus and self._screen and self._screen.rules_out(candidate):
             return None
         end = offset + len(candidate)
         digest = hashlib.blake2b(candidate.encode("utf-8", "surrogatepass"), digest_size=16)

@@ -18,6 +18,11 @@ def mask_phone_text(text: str) -> str:
     Any Unicode decimal digit counts (phonenumbers reads Arabic-Indic or full-width digits too) and
     is written back as ASCII, so the output always has the shape the write-back guard knows.
     """
+    tail = text[-4:]
+    if (
+        len(tail) == 4 and tail.isdecimal() and tail.isascii()
+    ):  # E.164 and most stored forms end in four digits
+        return PREFIX + tail
     if text.isascii():
         digits = text.translate(_NOT_DIGITS)
         return PREFIX + digits[-4:] if len(digits) >= 4 else NO_DIGITS

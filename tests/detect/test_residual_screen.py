@@ -61,24 +61,24 @@ NUMBERS = [4155557890, 1700000000, 1733312345, 12345678901, 900000, -4155557890]
 
 def _corpus() -> list[str]:
     typed = [item[0] for item in pii_typed.items()]
-    return [*EDGES, *typed[::7], *lookalikes.strings()[::5]]
+    return [*EDGES, *typed, *lookalikes.strings()[::2]]
 
 
 @pytest.mark.parametrize(("region", "text_regions"), REGIONS)
-def test_the_sentinel_screen_says_yes_whenever_the_detector_could_find(
+def test_the_sentinel_screen_says_yes_whenever_the_detector_finds(
     region: str, text_regions: tuple[str, ...]
 ) -> None:
     detector = Detector(region, text_regions)
     screen = SentinelScreen(detector)
     for text in _corpus():
-        if detector.may_contain(text):
+        if detector.find(text):
             # as a value, as a key, inside a list
             for document in ({"v": text}, {text: 1}, [[text]]):
                 texts = screen_texts(document)
                 assert texts is not None
                 assert screen.may_find(texts.unread), (region, text_regions, text)
     for number in NUMBERS:
-        if detector.may_contain(str(number)):
+        if detector.find(str(number)):
             texts = screen_texts({"n": number})
             assert texts is not None and screen.may_find(texts.unread), number
 
@@ -148,10 +148,23 @@ def test_the_screens_say_no_on_a_masked_chat_history() -> None:
 
 
 _FRAGMENTS = st.sampled_from(
-    [*EDGES, *RECURRENCES, "ok", "delivered", "1700000000", "J*** D***", "****@example.com"]
+    [
+        *EDGES,
+        *RECURRENCES,
+        "ok",
+        "delivered",
+        "1700000000",
+        "J*** D***",
+        "****@example.com",
+        "XXX-XXX-7890",
+        "@mention me",
+        "Order #3100003",
+        "ref 0049 30 1234",
+    ]
 )
 _SCALARS = st.one_of(
     st.builds(" ".join, st.lists(_FRAGMENTS, min_size=1, max_size=3)),
+    st.builds(Exempt, _FRAGMENTS),  # what a `text` rule changed, or a whole mask output
     st.sampled_from(NUMBERS),
     st.booleans(),
     st.none(),
@@ -168,21 +181,43 @@ _DOCUMENTS = st.recursive(
 )
 
 
+def _read_texts(document: Any, read: frozenset[str]) -> dict[int, str]:
+    """What a `text` rule left as it was, by id (as `ScannedMask` notes it): every plain string
+    value whose text is in `read`."""
+    out: dict[int, str] = {}
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack += node.values()
+        elif isinstance(node, list):
+            stack += node
+        elif type(node) is str and node in read:
+            out[id(node)] = node
+    return out
+
+
 @pytest.mark.parametrize("action", ["mask", "report", "off"])
 @settings(max_examples=150, deadline=None)
-@given(document=_DOCUMENTS, with_known=st.booleans())
+@given(
+    document=_DOCUMENTS,
+    with_known=st.booleans(),
+    read=st.frozensets(st.builds(" ".join, st.lists(_FRAGMENTS, min_size=1, max_size=1))),
+)
 def test_the_residual_pass_gives_what_the_walk_alone_gives(
-    action: str, document: Any, with_known: bool
+    action: str, document: Any, with_known: bool, read: frozenset[str]
 ) -> None:
     detector = Detector("US", ("DE",))
     residual = Residual("r", SentinelSettings(action=action), True, detector)
     recorded = KNOWN if with_known else []
     known = KnownValues(recorded, "US") if recorded else None
     expected_tally = Outcome()
-    expected = _Walk(residual, known, expected_tally).value(
-        copy.deepcopy(document), ("$",), action != "off"
+    walked = copy.deepcopy(document)
+    expected = _Walk(residual, known, expected_tally, _read_texts(walked, read)).value(
+        walked, ("$",), action != "off"
     )
     tally = Outcome()
-    got = residual.run(copy.deepcopy(document), tally, list(recorded))
+    screened = copy.deepcopy(document)
+    got = residual.run(screened, tally, list(recorded), _read_texts(screened, read))
     assert got == expected
     assert dict(tally.findings) == dict(expected_tally.findings)
