@@ -38,6 +38,7 @@ _WORD: Final = re.compile(r"\w{3,}")
 _MIN_PHONE_DIGITS: Final = 6  # shorter national numbers would match ordinary digit runs
 _QUIRKS: Final = frozenset({"52", "55"})  # Mexico's `1`, Brazil's 9th digit: parsed (SPEC 4)
 _NON_DIGIT: Final = re.compile(r"\D+")
+_COUNTRY_CODES: Final = frozenset(map(str, phonenumbers.COUNTRY_CODE_TO_REGION_CODE))
 _WORD_RUN: Final = re.compile(r"\w+")
 
 
@@ -320,9 +321,11 @@ def _parsed(text: str, region: str) -> tuple[str, str]:
     if value.startswith("+"):
         # E.164, as chat APIs store phones: country codes are prefix-free, so the first 1-3
         # digits that are one split it exactly, without a parse (~100 us each, per document).
-        digits = _NON_DIGIT.sub("", value)
+        digits = value[1:]
+        if not (digits.isdecimal() and digits.isascii()):
+            digits = _NON_DIGIT.sub("", value)
         for size in (1, 2, 3):
-            if int(digits[:size] or 0) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            if digits[:size] in _COUNTRY_CODES:
                 if digits[:size] not in _QUIRKS:
                     return digits[size:], digits[:size]
                 break
