@@ -188,6 +188,10 @@ class PhoneFinder:
 
     def may_contain(self, text: str) -> bool:
         """False when `text` certainly holds no number the matcher would find."""
+        if text.isascii():
+            # Digits of runs with any number of separators between them: a superset of `_run`.
+            floor = self._floors.plus
+            return any(len(run) - run.count("-") >= floor for run in run_digits(text))
         return self._run.search(text) is not None
 
     @property

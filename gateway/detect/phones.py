@@ -134,7 +134,7 @@ class PhoneDetector:
             # Runs without the limit on separators between digits (and across line breaks):
             # a superset of the finders' runs, at C speed.
             floor = self._floor
-            return any(len(run) >= floor for run in run_digits(text))
+            return any(len(run) - run.count("-") >= floor for run in run_digits(text))
         if "\n" in text:
             text = _LINE_BREAK.sub(_blank, text)
         return any(finder.may_contain(text) for finder in self._finders)
