@@ -146,8 +146,12 @@ class SentinelScreen:
             # Full-width digits and `@`, invisible characters: as the detector reads them.
             # Offsets no longer match `unread`: strings are taken from this text instead (then
             # never equal to one in `read`: read again, which only costs time).
-            text = quick_form(text)
-            unread = text
+            normal = quick_form(text)
+            if normal.count("\\") != text.count("\\") or normal.count('"') != text.count('"'):
+                # SECURITY: a full-width quote or backslash became JSON syntax: the strings of
+                # this text are no longer the document's. The walk reads it.
+                return True
+            text = unread = normal
         lowered = text.lower()
         if len(lowered) != len(text):
             return True  # a character whose lower case is longer: no offsets to work with

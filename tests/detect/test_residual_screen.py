@@ -55,6 +55,9 @@ EDGES = [
     "\x1f4155557890",  # a control character JSON writes as \u001f
     "1.0012",  # `00` after a dot
     "Order #2000123 of 2024-05-01",  # ordinary digits
+    "call (415) 555-7890\uff3c",  # a full-width backslash: escapes the quote once normalised
+    "call 030 12345678\uff3c",  # the same where DE reads the number
+    "jane\uff02@example.com",  # a full-width quote: JSON syntax once normalised
 ]
 NUMBERS = [4155557890, 1700000000, 1733312345, 12345678901, 900000, -4155557890]
 
