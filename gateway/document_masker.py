@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from gateway.known_values import RECORD, RECORDED_KINDS, RecordingMask
-from gateway.sentinel import SCANNED, OutputMask, ScannedMask
+from gateway.sentinel import OutputMask, ScannedMask
 from gateway.transform import (
     Outcome,
     TransformFailed,
@@ -112,18 +112,15 @@ class DocumentMasker:
             )
         else:
             recorded: list[tuple[str, str]] = []
-            scanned: dict[int, str] = {}
             token = RECORD.set(recorded)
-            scanned_token = SCANNED.set(scanned)
             try:
                 document = mask_document(
                     document, lambda doc: transform_document(doc, self, tally), self._text
                 )
             finally:
-                SCANNED.reset(scanned_token)
                 RECORD.reset(token)
             try:
-                document = residual.run(document, tally, recorded, scanned)
+                document = residual.run(document, tally, recorded)
             except TransformFailed:
                 raise
             except Exception as exc:  # PII: fail closed, whatever the scan ran into

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Container, Iterable
+from collections.abc import Iterable
 from typing import Any, Final, NamedTuple
 
 import ahocorasick
@@ -35,6 +35,7 @@ import orjson
 from gateway.detect import Detector
 from gateway.detect.national_screen import projected_runs
 from gateway.detect.normalise import quick_form
+from gateway.exempt import Exempt
 
 # A JSON escape: `\\` stays (so the text stays valid JSON), the others become a space.
 _ESCAPE: Final = re.compile(r"\\(?:\\|[bfnrt]|u00[0-9a-fA-F]{2})")
@@ -62,13 +63,6 @@ _MARKERS: Final = (
     ("wa.me", True),
     ("whatsapp", True),
 )
-
-
-class Exempt(str):
-    """A string a rule wrote that the sentinel does not read (PII: already read whole by the
-    sentinel's own detector, or a whole mask output). Known values still apply to it."""
-
-    __slots__ = ()
 
 
 class ScreenTexts(NamedTuple):
@@ -140,7 +134,7 @@ class SentinelScreen:
         else:
             self._floor = min(screen.shortest for screen in screens)
 
-    def may_find(self, unread: str, read: Container[str] = ()) -> bool:
+    def may_find(self, unread: str) -> bool:
         text = spaced(unread)
         if not text.isascii():
             # Full-width digits and `@`, invisible characters: as the detector reads them.
@@ -155,7 +149,7 @@ class SentinelScreen:
         lowered = text.lower()
         if len(lowered) != len(text):
             return True  # a character whose lower case is longer: no offsets to work with
-        reader = _Reader(self._detector, text, unread, read)
+        reader = _Reader(self._detector, text, unread)
         # Which of `@ % & +` occur at all: one pass instead of one per marker.
         present = text.translate(_MARKER_CHARS)
         for marker, source in _MARKERS:
@@ -210,13 +204,12 @@ class SentinelScreen:
 class _Reader:
     """Reads the string or integer around a place of the document's JSON text, once each."""
 
-    __slots__ = ("_detector", "_done", "_read", "_text", "_unread")
+    __slots__ = ("_detector", "_done", "_text", "_unread")
 
-    def __init__(self, detector: Detector, text: str, unread: str, read: Container[str]):
+    def __init__(self, detector: Detector, text: str, unread: str):
         self._detector = detector
         self._text = text
         self._unread = unread
-        self._read = read
         self._done: set[tuple[int, int]] = set()
 
     def may_find(self, pos: int) -> bool:
@@ -233,7 +226,7 @@ class _Reader:
         if string is None:
             # Not a string after all (`pos` between two): what lies there is read as one.
             string = _decoded_gap(self._text, span)
-        if string is None or string in self._read:
+        if string is None:
             return False
         return detector.may_contain(string)
 

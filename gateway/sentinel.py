@@ -20,18 +20,18 @@ import logging
 import re
 import time
 from collections.abc import Iterable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final
 
 from gateway.detect import EMAIL, Detector, Finding, national_digits
+from gateway.exempt import Exempt
 from gateway.identity.clusters import is_omni_id
 from gateway.jsonpath_plan import Selector
 from gateway.known_values import KnownValues
 from gateway.masks.email import LOCAL_PART
 from gateway.masks.phone import PREFIX
 from gateway.masks.text import masked_findings
-from gateway.residual_screen import Exempt, SentinelScreen, screen_texts
+from gateway.residual_screen import SentinelScreen, screen_texts
 from gateway.route_match import PathTemplate
 from gateway.transform import Outcome, TransformFailed
 
@@ -58,16 +58,9 @@ class ScannedMask:
 
     def __call__(self, value: Any) -> Any:
         result = self.inner(value)
-        if type(result) is not str:
-            return result
-        if result is value:
-            # PII: left as it was, so it keeps its identity (a new object would count as a
-            # masked value, and rewrite JSON text holding it): noted by id for this call.
-            scanned = SCANNED.get()
-            if scanned is not None:
-                scanned[id(result)] = result
-            return result
-        return Exempt(result)
+        # Masked or not, it was read whole: marked (a mark on an equal string is not counted
+        # as a masked value, and JSON text holding it is written back only if it changed).
+        return Exempt(result) if type(result) is str else result
 
 
 class OutputMask:
@@ -83,18 +76,11 @@ class OutputMask:
 
     def __call__(self, value: Any) -> Any:
         result = self.inner(value)
-        if (
-            result is not value  # unchanged: keeps its identity (not counted as masked)
-            and type(result) is str
-            and (_is_phone_output(result) if self.name == "phone" else _is_email_output(result))
+        if type(result) is str and (
+            _is_phone_output(result) if self.name == "phone" else _is_email_output(result)
         ):
             return Exempt(result)
         return result
-
-
-# Texts a same-detector `text` rule read and left as they were in this `DocumentMasker.mask`
-# call, by id (the objects are held too, so no id is reused while the call runs).
-SCANNED: ContextVar[dict[int, str] | None] = ContextVar("omnigate_scanned", default=None)
 
 
 class ResidualPII(TransformFailed):
@@ -203,13 +189,7 @@ class Residual:
             mine.text_regions,
         )
 
-    def run(
-        self,
-        document: Any,
-        tally: Outcome,
-        recorded: list[tuple[str, str]],
-        scanned: dict[int, str] | None = None,
-    ) -> Any:
+    def run(self, document: Any, tally: Outcome, recorded: list[tuple[str, str]]) -> Any:
         """`document` after known values and the sentinel; raises `ResidualPII` for `block`."""
         known = KnownValues(recorded, self.region) if self.known_values and recorded else None
         if known is not None and not known:
@@ -222,31 +202,21 @@ class Residual:
             # (gateway/residual_screen.py): a no means the walk would change and count nothing.
             if known is not None and not known.screen().may_recur(texts.full):
                 known = None
-            if known is None and (
-                self.action == "off"
-                or not self.screen.may_find(texts.unread, set((scanned or {}).values()))
-            ):
+            if known is None and (self.action == "off" or not self.screen.may_find(texts.unread)):
                 return document
         for selector in self.reveals:
             document, _ = selector.transform(document, lambda v: _Held(v, True))
         if self.action != "off":
             for selector in self.settings.ignore:
                 document, _ = selector.transform(document, lambda v: _Held(v, False))
-        walk = _Walk(self, known, tally, scanned)
+        walk = _Walk(self, known, tally)
         return walk.value(document, ("$",), self.action != "off")
 
 
 class _Walk:
-    __slots__ = ("known", "plain_keys", "residual", "scanned", "tally")
+    __slots__ = ("known", "plain_keys", "residual", "tally")
 
-    def __init__(
-        self,
-        residual: Residual,
-        known: KnownValues | None,
-        tally: Outcome,
-        scanned: dict[int, str] | None = None,
-    ) -> None:
-        self.scanned = scanned or {}
+    def __init__(self, residual: Residual, known: KnownValues | None, tally: Outcome) -> None:
         self.plain_keys: set[str] = set()  # keys that hold nothing, whatever the path
         self.residual = residual
         self.known = known
@@ -296,7 +266,7 @@ class _Walk:
         # PII: skipped only when a same-detector `text` rule returned this string, or it is a
         # whole email or phone mask output (`Exempt`, put there by the rules of this call);
         # known values below bring in mask outputs only, never a phone or an email.
-        if scan and (type(text) is Exempt or self.scanned.get(id(text)) is text):
+        if scan and type(text) is Exempt:
             scan = False
         known = self.known
         if known is not None:
