@@ -170,14 +170,19 @@ class PhoneDetector:
 
     def find(self, text: str, screened: bool = False) -> list[PhoneSpan]:
         """The phones of `text`; `screened`: `could_match(text)` said yes already."""
-        if not screened and not self.may_contain(text):
-            return []
+        single = len(self._finders) == 1
+        if not screened:
+            # One region: its screen once here, not again in the finder. Several: the cheap
+            # floor here, each region's own screen in its finder.
+            if not (self.could_match(text) if single else self.may_contain(text)):
+                return []
+            screened = single
         joined = _LINE_BREAK.sub(_blank, text) if "\n" in text else text
         spans: list[PhoneSpan] = []
         for finder in self._finders:
             spans += [
                 PhoneSpan(*span)
-                for span in finder.find(joined, screened and len(self._finders) == 1)
+                for span in finder.find(joined, screened and single)
                 if not _looks_other(joined, span)
             ]
         if "0" in joined and _IDD_GATE.search(joined):
