@@ -24,11 +24,11 @@ from typing import Any, Final
 import phonenumbers
 
 from gateway.detect import national_digits
+from gateway.known_screen import KnownScreen, email_windows, holds_window
 from gateway.masks.email import mask_email_text
-from gateway.masks.mask import Mask, scalar_text
+from gateway.masks.mask import Mask, WrappedMask, scalar_text
 from gateway.masks.name import mask_name_text
 from gateway.masks.phone import mask_phone_text
-from gateway.residual_screen import KnownScreen
 
 RECORDED_KINDS: Final = frozenset({"phone", "email", "name", "attributes"})
 # One recorded value: (kind, clear text). A list per `DocumentMasker.mask` call.
@@ -42,14 +42,10 @@ _COUNTRY_CODES: Final = frozenset(map(str, phonenumbers.COUNTRY_CODE_TO_REGION_C
 _WORD_RUN: Final = re.compile(r"\w+")
 
 
-class RecordingMask:
+class RecordingMask(WrappedMask):
     """Wraps a rule's mask: each value it changes is recorded (PII: held for one call only)."""
 
-    __slots__ = ("inner", "name")
-
-    def __init__(self, inner: Mask) -> None:
-        self.inner = inner
-        self.name = inner.name
+    __slots__ = ()
 
     def __call__(self, value: Any) -> Any:
         result = self.inner(value)
@@ -138,7 +134,7 @@ class KnownValues:
         self._names = names  # word -> its mask, made on first use
         self._name_set = frozenset(names)
         self._emails = _Literals(emails, mask_email_text)
-        self._email_windows = _windows(emails)
+        self._email_windows = email_windows(emails)
         self._short_names = _Alternation(short_names)
         self._short_firsts = short_firsts
         self._phone_digits: re.Pattern[str] | None = None
@@ -199,26 +195,7 @@ class KnownValues:
         windows = self._email_windows
         if windows is None:
             return True
-        for marker in ("@", "%40"):
-            at = lowered.find(marker, 1)
-            while at != -1:
-                if lowered[at - 1 : at + len(marker) + 1] in windows:
-                    return True
-                at = lowered.find(marker, at + 1)
-        return False
-
-
-def _windows(addresses: Iterable[str]) -> frozenset[str] | None:
-    """Each address's first `@` (`%40` if none) with its two neighbours; None when one has
-    no neighbour there (no screen then)."""
-    out: set[str] = set()
-    for address in addresses:
-        marker = "@" if "@" in address else "%40"
-        at = address.find(marker)
-        if at < 1 or at + len(marker) >= len(address):
-            return None
-        out.add(address[at - 1 : at + len(marker) + 1])
-    return frozenset(out)
+        return holds_window(lowered, windows, "@") or holds_window(lowered, windows, "%40")
 
 
 class _Literals:

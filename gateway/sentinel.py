@@ -29,10 +29,12 @@ from gateway.identity.clusters import is_omni_id
 from gateway.jsonpath_plan import Selector
 from gateway.known_values import KnownValues
 from gateway.masks.email import LOCAL_PART
+from gateway.masks.mask import WrappedMask
 from gateway.masks.phone import PREFIX
 from gateway.masks.text import masked_findings
-from gateway.residual_screen import SentinelScreen, screen_texts
+from gateway.residual_screen import screen_texts
 from gateway.route_match import PathTemplate
+from gateway.sentinel_screen import SentinelScreen
 from gateway.transform import Outcome, TransformFailed
 
 ACTIONS: Final = ("mask", "block", "report", "off")
@@ -46,15 +48,11 @@ _PHONE_OUTPUT: Final = re.compile(r"XXX-XXX-(?:\d{4}|XXXX)")
 _DIGIT: Final = re.compile(r"\d")
 
 
-class ScannedMask:
+class ScannedMask(WrappedMask):
     """Wraps a `text` rule's mask: what it returns was read whole by the sentinel's detector
     (and masked), so the sentinel need not read it again (known values still apply)."""
 
-    __slots__ = ("inner", "name")
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.name = inner.name
+    __slots__ = ()
 
     def __call__(self, value: Any) -> Any:
         result = self.inner(value)
@@ -63,16 +61,12 @@ class ScannedMask:
         return Exempt(result) if type(result) is str else result
 
 
-class OutputMask:
+class OutputMask(WrappedMask):
     """Wraps an `email` or `phone` rule's mask: a whole mask output (`****@example.com`,
     `XXX-XXX-7890`) is marked as one, so the whole-document screen need not read it (the
     sentinel's walk skips it as well)."""
 
-    __slots__ = ("inner", "name")
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.name = inner.name
+    __slots__ = ()
 
     def __call__(self, value: Any) -> Any:
         result = self.inner(value)

@@ -25,8 +25,9 @@ from gateway.detect import Detector
 from gateway.exempt import Exempt
 from gateway.known_values import KnownValues
 from gateway.masks.text import mask_text
-from gateway.residual_screen import SentinelScreen, screen_texts
+from gateway.residual_screen import screen_texts
 from gateway.sentinel import Residual, SentinelSettings, _Walk
+from gateway.sentinel_screen import SentinelScreen
 from gateway.transform import Outcome
 
 REGIONS = [("US", ()), ("DE", ()), ("IN", ()), ("US", ("DE", "GB")), ("US", ("BR",))]

@@ -1,0 +1,144 @@
+"""The known values' whole-document screen (SPEC 3.9): can a recorded value recur at all?
+
+`KnownScreen.may_recur(full)` reads the document's whole JSON text
+(`gateway.residual_screen.screen_texts`): phones by their national digits (Aho-Corasick over the
+digit runs with the known values' separators removed), emails by the characters around each `@`
+and `%40`, name words by one alternation with a word-boundary check at each hit. A superset of
+`KnownValues.mask` on every string: an address JSON would escape makes it say yes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable
+from typing import Any, Final
+
+import ahocorasick
+
+from gateway.residual_screen import spaced
+
+_FEW_WORDS: Final = 40
+_JSON_ESCAPED: Final = re.compile(r'["\\\x00-\x1f]')
+_LOCAL_PART: Final = "****@"  # the email mask's output before its domain
+
+
+class KnownScreen:
+    """`may_recur(full)`: False only when no known value of the document recurs in it."""
+
+    __slots__ = ("_emails", "_names", "_phone_sizes", "_phones", "_unreadable", "_windows")
+
+    def __init__(self, phones: Iterable[str], emails: Iterable[str], names: Iterable[str]) -> None:
+        phone_list = list(phones)
+        self._phones = _automaton(phone_list)
+        self._phone_sizes = min(map(len, phone_list), default=0)
+        addresses = list(emails)
+        self._emails = addresses
+        # PII: an address JSON escapes (a quote, a backslash) is not written as itself.
+        self._unreadable = _JSON_ESCAPED.search("".join(addresses)) is not None
+        self._windows = email_windows(addresses)
+        self._names = list(names)
+
+    def may_recur(self, full: str) -> bool:
+        if self._unreadable:
+            return True
+        text = spaced(full)
+        if self._names and _any_whole_word(self._names, text):
+            return True
+        if self._emails and self._email_may_recur(text.lower()):
+            return True
+        if self._phones is not None:
+            # The digits of each stretch without other characters than separators, as one text
+            # of the stretches long enough to hold a number (an automaton over ~10 KB, not 200).
+            runs = text.translate(_PHONE_PROJECTION).split()
+            long_runs = " ".join(run for run in runs if len(run) >= self._phone_sizes)
+            return next(self._phones.iter(long_runs), None) is not None
+        return False
+
+    def _email_may_recur(self, lowered: str) -> bool:
+        """Each address's `@` (or `%40`) with its neighbours, at every `@` and `%40` of the
+        text; when an address has no neighbour there, the addresses themselves."""
+        windows = self._windows
+        if windows is None:
+            return any(address in lowered for address in self._emails)
+        if not any(window[0] == "*" for window in windows):
+            # Whole email mask outputs (`****@example.com`, most `@`s of a masked document)
+            # cannot hold a recorded address without `*` before its `@`.
+            lowered = lowered.replace(_LOCAL_PART, "****")
+        for marker in ("@", "%40"):
+            pieces = lowered.split(marker)
+            if all(pieces[1:-1]):  # no marker next to another: each window is whole
+                seen = {a[-1:] + marker + b[:1] for a, b in itertools.pairwise(pieces)}
+                if not windows.isdisjoint(seen):
+                    return True
+                continue
+            if holds_window(lowered, windows, marker):
+                return True
+        return False
+
+
+def holds_window(lowered: str, windows: frozenset[str], marker: str) -> bool:
+    """Whether some `marker` (`@`, `%40`) of `lowered` has neighbours making one of `windows`."""
+    at = lowered.find(marker, 1)
+    while at != -1:
+        if lowered[at - 1 : at + len(marker) + 1] in windows:
+            return True
+        at = lowered.find(marker, at + 1)
+    return False
+
+
+def email_windows(addresses: Iterable[str]) -> frozenset[str] | None:
+    """Each address's first `@` (`%40` if none) with its two neighbours; None when one has
+    no neighbour there (no window test then)."""
+    out: set[str] = set()
+    for address in addresses:
+        marker = "@" if "@" in address else "%40"
+        at = address.find(marker)
+        if at < 1 or at + len(marker) >= len(address):
+            return None
+        out.add(address[at - 1 : at + len(marker) + 1])
+    return frozenset(out)
+
+
+def _automaton(words: Iterable[str]) -> Any:
+    automaton = ahocorasick.Automaton()
+    for word in words:
+        if word:
+            automaton.add_word(word, len(word))
+    if len(automaton) == 0:
+        return None
+    automaton.make_automaton()
+    return automaton
+
+
+def _any_whole_word(words: list[str], text: str) -> bool:
+    """Any occurrence of a word whose neighbours are not word characters (`\\w`)."""
+    if len(words) <= _FEW_WORDS:  # one alternation (cached by `re` for a recurring set)
+        alternation = re.compile("|".join(map(re.escape, sorted(words, key=len, reverse=True))))
+        hits: Iterable[tuple[int, int]] = (
+            (match.end() - 1, match.end() - match.start()) for match in alternation.finditer(text)
+        )
+    else:
+        hits = _automaton(words).iter(text)
+    for end, size in hits:
+        after = text[end + 1 : end + 2]
+        if after and (after.isalnum() or after == "_"):
+            continue
+        before = text[end - size : end - size + 1] if end >= size else ""
+        if before and (before.isalnum() or before == "_"):
+            continue
+        return True
+    return False
+
+
+def _phone_projection() -> dict[int, str | None]:
+    """Digits kept, known values' separators (`\\s.-/()`, no-break and thin spaces) removed,
+    every other ASCII character a boundary (a space); others stay (never ASCII digits)."""
+    table: dict[int, str | None] = dict.fromkeys(range(128), " ")
+    table.update({ord(c): c for c in "0123456789"})
+    spaces = [c for c in range(0x3001) if chr(c).isspace()]
+    table.update(dict.fromkeys([*spaces, *map(ord, ".-/()\u00a0\u2009\u202f")], None))
+    return table
+
+
+_PHONE_PROJECTION: Final = _phone_projection()
