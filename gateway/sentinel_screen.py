@@ -16,14 +16,12 @@ from typing import Final
 import orjson
 
 from gateway.detect import Detector
-from gateway.detect.national_screen import projected_runs
+from gateway.detect.national_screen import IDD_IN_RUN, projected_runs
 from gateway.detect.normalise import quick_form
 from gateway.residual_screen import spaced
 
 # `[at]` disguises (on the lower-cased text): the tail has a literal start (a fast search).
 _AT_TAIL: Final = re.compile(r"at\s*[\])}]")
-# In a run (separators written `-`): `00` or `011` opening a group, a country code next.
-_IDD_IN_RUN: Final = re.compile(r"(?<!\d)(?:00|011)(?=-?[1-9])")
 _QUOTE: Final = '"'
 _RUN_CHARS: Final = {"-": r"[\-().\[\]/~\s]+", "x": "[xX]"}
 _DIGIT: Final = re.compile(r"\d")
@@ -117,7 +115,7 @@ class SentinelScreen:
             run
             for run in runs
             if (not run.isascii() and _DIGIT.search(run))
-            or (("00" in run or "011" in run) and _IDD_IN_RUN.search(run))
+            or (("00" in run or "011" in run) and IDD_IN_RUN.search(run))
         ]
         ascii_runs = [run for run in runs if run.isascii() and run]
         if self._screened:

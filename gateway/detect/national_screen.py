@@ -102,6 +102,10 @@ def _run_table() -> dict[int, str | None]:
 RUN_DIGITS: Final = _run_table()
 
 
+# In a run of `run_digits`: `00` or `011` opening a digit group, a country code next.
+IDD_IN_RUN: Final = re.compile(r"(?<!\d)(?:00|011)(?=-?[1-9])")
+
+
 def run_digits(text: str) -> list[str]:
     """Each `ASCII_RUNS` run of an ASCII text (digits, keypad `x`, `-` for any separator)."""
     runs = [run.lstrip("x-").rstrip("-") for run in projected_runs(text)]

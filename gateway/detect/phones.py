@@ -24,7 +24,7 @@ from typing import Final, NamedTuple
 
 import phonenumbers
 
-from gateway.detect.national_screen import run_digits
+from gateway.detect.national_screen import IDD_IN_RUN, run_digits
 from gateway.detect.phone_matcher import PhoneFinder
 
 # A line break inside a number: between a digit (or closing bracket / separator) and a digit.
@@ -144,24 +144,26 @@ class PhoneDetector:
         and none of the extensions' markers (`00`/`011`, `+55`/`+52`, WhatsApp links)."""
         if "\n" in text:
             text = _LINE_BREAK.sub(_blank, text)
-        if (
-            self._brazil
-            or "+" in text
-            or (("00" in text or "011" in text) and _IDD_GATE.search(text) and _IDD.search(text))
-        ):
-            # An international prefix, a quirk or a `+`: the full search decides.
+        if self._brazil or "+" in text:
+            # A quirk or a `+`: the full search decides.
             return any(finder.may_contain(text) for finder in self._finders)
         lowered = text.lower()
         if "wa.me" in lowered or "whatsapp" in lowered:
             return any(finder.may_contain(text) for finder in self._finders)
         if text.isascii():
             runs = run_digits(text)  # once for every region
+            # An international prefix opening a digit group (on the runs: a superset of
+            # `_IDD` on the text, where `-` stands for any separator).
+            if any(("00" in run or "011" in run) and IDD_IN_RUN.search(run) for run in runs):
+                return any(finder.may_contain(text) for finder in self._finders)
             return any(
                 finder.runs_may_hold(runs)
                 if finder.national_screen is not None
                 else finder.may_contain(text)
                 for finder in self._finders
             )
+        if ("00" in text or "011" in text) and _IDD_GATE.search(text) and _IDD.search(text):
+            return any(finder.may_contain(text) for finder in self._finders)
         return any(finder.could_match(text) for finder in self._finders)
 
     def whatsapp(self, text: str) -> list[PhoneSpan]:
