@@ -50,8 +50,12 @@ class KnownScreen:
         if self._phones is not None:
             # The digits of each stretch without other characters than separators, as one text
             # of the stretches long enough to hold a number (an automaton over ~10 KB, not 200).
-            runs = text.translate(_PHONE_PROJECTION).split()
-            long_runs = " ".join(run for run in runs if len(run) >= self._phone_sizes)
+            # On the UTF-8 bytes (a byte table: C speed for any text, where `str.translate`
+            # falls back to a dictionary lookup per character once one is not ASCII).
+            raw = text.encode("utf-8", "surrogatepass")
+            runs = raw.translate(_PHONE_BYTES, _PHONE_DROP).split()
+            size = self._phone_sizes
+            long_runs = b" ".join(run for run in runs if len(run) >= size).decode("ascii")
             return next(self._phones.iter(long_runs), None) is not None
         return False
 
@@ -131,14 +135,16 @@ def _any_whole_word(words: list[str], text: str) -> bool:
     return False
 
 
-def _phone_projection() -> dict[int, str | None]:
-    """Digits kept, known values' separators (`\\s.-/()`, no-break and thin spaces) removed,
-    every other ASCII character a boundary (a space); others stay (never ASCII digits)."""
-    table: dict[int, str | None] = dict.fromkeys(range(128), " ")
-    table.update({ord(c): c for c in "0123456789"})
-    spaces = [c for c in range(0x3001) if chr(c).isspace()]
-    table.update(dict.fromkeys([*spaces, *map(ord, ".-/()\u00a0\u2009\u202f")], None))
-    return table
+def _phone_bytes() -> bytes:
+    """A `bytes.translate` table: ASCII digits kept, known values' ASCII separators (`\\s`,
+    `.-/()`) removed, every other ASCII byte a boundary (a space). Bytes of other characters are
+    removed: no-break, thin and other spaces are separators, and joining digits across any other
+    character only finds more (never an ASCII digit is lost)."""
+    table = bytearray(b" " * 256)
+    for char in b"0123456789":
+        table[char] = char
+    return bytes(table)
 
 
-_PHONE_PROJECTION: Final = _phone_projection()
+_PHONE_BYTES: Final = _phone_bytes()
+_PHONE_DROP: Final = bytes([*b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f.-/()", *range(0x80, 0x100)])
