@@ -11,25 +11,28 @@ holding it is decoded and gets the detector's own screen. A yes sends the docume
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Final
 
 import orjson
 
 from gateway.detect import Detector
 from gateway.detect.national_screen import IDD_IN_RUN, projected_runs
-from gateway.detect.normalise import quick_form
+from gateway.detect.normalise import IGNORED, quick_form
 from gateway.residual_screen import spaced
 
 # `[at]` disguises (on the lower-cased text): the tail has a literal start (a fast search).
-_AT_TAIL: Final = re.compile(r"at\s*[\])}]")
+_AT_TAIL: Final = re.compile(rb"at\s*[\])}]")
+_AT_TAIL_TEXT: Final = re.compile(r"at\s*[\])}]")
 _QUOTE: Final = '"'
-_RUN_CHARS: Final = {"-": r"[\-().\[\]/~\s]+", "x": "[xX]"}
+_RUN_CHARS: Final = {"-": r"[\-().\[\]/~\s]+", "x": "[xX]", "u": r"[^\x00-\x7f]+"}
 _DIGIT: Final = re.compile(r"\d")
+_NON_ASCII_DIGIT: Final = re.compile(r"(?![0-9])\d")
 _INTEGER: Final = re.compile(r"-?\d+")
 _MOST_RUNS: Final = 64  # runs left to read in place; more: the walk reads the document
 # Which of these occur at all: one pass over the text, not one per marker.
 _MARKER_FIRSTS: Final = "@%&+"
-_MARKER_CHARS: Final = {c: None for c in range(128) if chr(c) not in _MARKER_FIRSTS}
+_NOT_MARKER_BYTES: Final = bytes(c for c in range(256) if chr(c) not in _MARKER_FIRSTS)
 # Markers whose string is read in place: (marker, found in the lower-cased text).
 _MARKERS: Final = (
     ("@", False),
@@ -73,67 +76,120 @@ class SentinelScreen:
         text = spaced(unread)
         if not text.isascii():
             # Full-width digits and `@`, invisible characters: as the detector reads them.
-            # Offsets no longer match `unread`: strings are taken from this text instead (then
-            # never equal to one in `read`: read again, which only costs time).
-            normal = quick_form(text)
+            # Offsets no longer match `unread`: strings are taken from this text instead.
+            normal = _normal_form(text)
             if normal.count("\\") != text.count("\\") or normal.count('"') != text.count('"'):
                 # SECURITY: a full-width quote or backslash became JSON syntax: the strings of
                 # this text are no longer the document's. The walk reads it.
                 return True
             text = unread = normal
-        lowered = text.lower()
-        if len(lowered) != len(text):
-            return True  # a character whose lower case is longer: no offsets to work with
+        # Whole-text passes run on the UTF-8 bytes (byte tables and searches stay C-fast on
+        # any text); places are found in `text` itself, whose offsets the reader uses.
+        raw = text.encode("utf-8", "surrogatepass")
+        lowered = raw.lower()  # ASCII letters only: every marker is ASCII
+        places = _Places(text, len(raw) == len(text))
         reader = _Reader(self._detector, text, unread)
-        # Which of `@ % & +` occur at all: one pass instead of one per marker.
-        present = text.translate(_MARKER_CHARS)
-        for marker, source in _MARKERS:
-            if marker[0] in _MARKER_FIRSTS and marker[0] not in present:
+        present = raw.translate(None, _NOT_MARKER_BYTES)  # which of `@ % & +` occur at all
+        for marker, in_lowered in _MARKERS:
+            if marker[0] in _MARKER_FIRSTS and marker[0].encode() not in present:
                 continue
-            haystack = lowered if source else text
-            pos = haystack.find(marker)
-            while pos >= 0:
-                if reader.may_find(pos):
-                    return True
-                pos = haystack.find(marker, pos + 1)
-        for match in _AT_TAIL.finditer(lowered):  # `[at]`, `(at)`, `{ at }` ...
-            before = match.start() - 1
-            while before >= 0 and lowered[before].isspace():
-                before -= 1
-            if before >= 0 and lowered[before] in "[({" and reader.may_find(match.start()):
+            if marker.encode() not in (lowered if in_lowered else raw):
+                continue
+            positions = places.of(marker, in_lowered)
+            if positions is None:
+                return True  # lower-casing changed the length: no offsets to work with
+            if any(reader.may_find(pos) for pos in positions):
                 return True
-        # Digit runs (a run with a keypad letter is never ruled out, however short: `12x`).
-        floor = self._floor
-        runs = {
-            run.lstrip("x-").rstrip("-")
-            for run in projected_runs(text)
-            if len(run) >= floor or "x" in run
-        }
-        # Runs never ruled out: non-ASCII ones, and those where an international prefix opens
-        # a digit group (`0044 20 ...` is read as `+44 20 ...`, whatever the region).
-        left = [
-            run
-            for run in runs
-            if (not run.isascii() and _DIGIT.search(run))
-            or (("00" in run or "011" in run) and IDD_IN_RUN.search(run))
-        ]
-        ascii_runs = [run for run in runs if run.isascii() and run]
-        if self._screened:
-            # A run is left when some region's screen cannot rule it out.
-            for finder in self._screened:
-                left += finder.runs_left(ascii_runs)
-                if len(left) > _MOST_RUNS:
-                    return True  # the walk reads them all at once
-        else:
-            left += ascii_runs
-        left = list(dict.fromkeys(left))
-        if len(left) > _MOST_RUNS:
+        if _AT_TAIL.search(lowered):  # `[at]`, `(at)`, `{ at }` ...: rare, read in `text`
+            low = text.lower()
+            if len(low) != len(text):
+                return True
+            for match in _AT_TAIL_TEXT.finditer(low):
+                before = match.start() - 1
+                while before >= 0 and low[before].isspace():
+                    before -= 1
+                if before >= 0 and low[before] in "[({" and reader.may_find(match.start()):
+                    return True
+        left = self._runs_left(raw, text)
+        if left is None:
             return True  # the walk reads them all at once
         for run in left:
             for match in _run_pattern(run).finditer(text):
                 if reader.may_find(match.start()):
                     return True
         return False
+
+    def _runs_left(self, raw: bytes, text: str) -> list[str] | None:
+        """The digit runs no screen rules out (None: more than `_MOST_RUNS`). A run with a
+        keypad letter is never ruled out, however short (`12x`); `u` stands for a byte of a
+        non-ASCII character (a run holding one is never ruled out either)."""
+        floor = self._floor
+        if len(raw) == len(text):  # ASCII: the text's own projection is the quicker one
+            runs = {
+                run.lstrip("x-").rstrip("-")
+                for run in projected_runs(text)
+                if len(run) >= floor or "x" in run
+            }
+        else:
+            runs = {
+                run.lstrip(b"x-").rstrip(b"-").decode("ascii")
+                for run in raw.translate(_RUN_BYTES).replace(b" -", b" ").split()
+                if len(run) >= floor or b"x" in run
+            }
+        runs.discard("")
+        unicode_digits: bool | None = None
+        left: list[str] = []
+        ascii_runs: list[str] = []
+        for run in runs:
+            if "u" in run:
+                if _DIGIT.search(run) is None:
+                    if unicode_digits is None:
+                        unicode_digits = _NON_ASCII_DIGIT.search(text) is not None
+                    if not unicode_digits:
+                        continue  # letters of other scripts, no digit of any script
+                left.append(run)
+            elif ("00" in run or "011" in run) and IDD_IN_RUN.search(run):
+                # An international prefix opens a digit group: `0044 20 ...` is read as
+                # `+44 20 ...`, whatever the region.
+                left.append(run)
+            else:
+                ascii_runs.append(run)
+        if self._screened:
+            # A run is left when some region's screen cannot rule it out.
+            for finder in self._screened:
+                left += finder.runs_left(ascii_runs)
+                if len(left) > _MOST_RUNS:
+                    return None
+        else:
+            left += ascii_runs
+        left = list(dict.fromkeys(left))
+        return None if len(left) > _MOST_RUNS else left
+
+
+class _Places:
+    """Where a marker is in the text (a search in the text itself: offsets are characters)."""
+
+    __slots__ = ("_ascii", "_lowered", "_text")
+
+    def __init__(self, text: str, ascii_only: bool) -> None:
+        self._text = text
+        self._ascii = ascii_only
+        self._lowered: str | None = None
+
+    def of(self, marker: str, in_lowered: bool) -> list[int] | None:
+        haystack = self._text
+        if in_lowered:
+            if self._lowered is None:
+                self._lowered = self._text.lower()
+            haystack = self._lowered
+            if len(haystack) != len(self._text):
+                return None
+        out = []
+        pos = haystack.find(marker)
+        while pos >= 0:
+            out.append(pos)
+            pos = haystack.find(marker, pos + 1)
+        return out
 
 
 class _Reader:
@@ -214,9 +270,13 @@ def _decoded_gap(text: str, span: tuple[int, int]) -> str | None:
 
 
 def _run_pattern(run: str) -> re.Pattern[str]:
-    """Where a run of `RUN_DIGITS` (separators written `-`, keypad letters `x`) is in the text
-    it came from."""
-    parts = [_RUN_CHARS.get(char) or re.escape(char) for char in run]
+    """Where a run of the run projection (separators written `-`, keypad letters `x`, the
+    bytes of a non-ASCII character `u`) is in the text it came from."""
+    parts: list[str] = []
+    for char in run:
+        if char == "u" and parts and parts[-1] == _RUN_CHARS["u"]:
+            continue  # one character of several bytes (or several characters): one class
+        parts.append(_RUN_CHARS.get(char) or re.escape(char))
     return re.compile("".join(parts))
 
 
@@ -225,3 +285,32 @@ def _unescaped(text: str, quote: int) -> bool:
     while quote - backslashes > 0 and text[quote - backslashes - 1] == "\\":
         backslashes += 1
     return backslashes % 2 == 0
+
+
+def _normal_form(text: str) -> str:
+    """`quick_form(text)` (NFKC, ignored characters dropped), skipping each step that would
+    change nothing (on a large text both are slow: a translation per character)."""
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    raw = text.encode("utf-8", "surrogatepass")
+    if any(char in raw for char in _IGNORED_BYTES):
+        text = quick_form(text)
+    return text
+
+
+_IGNORED_BYTES: Final = tuple(char.encode() for char in IGNORED)
+
+
+def _run_bytes() -> bytes:
+    """`RUN_DIGITS` as a byte table: digits and `x` kept, separators `-`, other ASCII a space,
+    every byte of a non-ASCII character `u`."""
+    table = bytearray(b" " * 128 + b"u" * 128)
+    for char in b"0123456789x":
+        table[char] = char
+    table[ord("X")] = ord("x")
+    for char in b"-().[]/~ \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f":
+        table[char] = ord("-")
+    return bytes(table)
+
+
+_RUN_BYTES: Final = _run_bytes()

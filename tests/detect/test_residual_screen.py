@@ -136,10 +136,20 @@ def test_the_known_screen_says_yes_whenever_a_known_value_recurs() -> None:
                 assert screen.may_recur(texts.full), text
 
 
-def test_the_screens_say_no_on_a_masked_chat_history() -> None:
+@pytest.mark.parametrize(
+    "status",
+    [
+        "delivered",
+        "entregue \u2713 S\u00e3o Paulo",  # non-ASCII in a string the sentinel reads
+        "\u0434\u043e\u0441\u0442\u0430\u0432\u043b\u0435\u043d\u043e",  # a long word of another script
+    ],
+)
+def test_the_screens_say_no_on_a_masked_chat_history(status: str) -> None:
     """Precision: the fast path is what a history with nothing left takes."""
     detector = Detector("US")
-    document = orjson.loads(documents.messages_bytes("realistic").replace(b"QZX", b"555"))
+    raw = documents.messages_bytes("realistic").replace(b"QZX", b"555")
+    raw = raw.replace(b'"delivered"', orjson.dumps(status))
+    document = orjson.loads(raw)
     known_values: list[tuple[str, str]] = []
     for message in document["payload"]:
         sender = message["sender"]
