@@ -20,13 +20,21 @@ from gateway.residual_screen import spaced
 
 _FEW_WORDS: Final = 40
 _JSON_ESCAPED: Final = re.compile(r'["\\\x00-\x1f]')
-_LOCAL_PART: Final = "****@"  # the email mask's output before its domain
+_LOCAL_PART: Final = b"****@"  # the email mask's output before its domain
 
 
 class KnownScreen:
     """`may_recur(full)`: False only when no known value of the document recurs in it."""
 
-    __slots__ = ("_emails", "_names", "_phone_sizes", "_phones", "_unreadable", "_windows")
+    __slots__ = (
+        "_byte_windows",
+        "_emails",
+        "_names",
+        "_phone_sizes",
+        "_phones",
+        "_unreadable",
+        "_windows",
+    )
 
     def __init__(self, phones: Iterable[str], emails: Iterable[str], names: Iterable[str]) -> None:
         phone_list = list(phones)
@@ -37,47 +45,62 @@ class KnownScreen:
         # PII: an address JSON escapes (a quote, a backslash) is not written as itself.
         self._unreadable = _JSON_ESCAPED.search("".join(addresses)) is not None
         self._windows = email_windows(addresses)
+        windows = self._windows
+        self._byte_windows = (
+            frozenset(w.encode() for w in windows)
+            if windows is not None and all(w.isascii() for w in windows)
+            else None
+        )
         self._names = list(names)
 
     def may_recur(self, full: str) -> bool:
         if self._unreadable:
             return True
         text = spaced(full)
-        if self._names and _any_whole_word(self._names, text):
+        # On the UTF-8 bytes: byte tables and searches stay C-fast on any text, where `str`
+        # methods slow to a step per character once one character is not ASCII.
+        raw = text.encode("utf-8", "surrogatepass")
+        if self._names and _any_whole_word(self._names, text, raw):
             return True
-        if self._emails and self._email_may_recur(text.lower()):
+        if self._emails and self._email_may_recur(text, raw):
             return True
         if self._phones is not None:
             # The digits of each stretch without other characters than separators, as one text
             # of the stretches long enough to hold a number (an automaton over ~10 KB, not 200).
-            # On the UTF-8 bytes (a byte table: C speed for any text, where `str.translate`
-            # falls back to a dictionary lookup per character once one is not ASCII).
-            raw = text.encode("utf-8", "surrogatepass")
             runs = raw.translate(_PHONE_BYTES, _PHONE_DROP).split()
             size = self._phone_sizes
             long_runs = b" ".join(run for run in runs if len(run) >= size).decode("ascii")
             return next(self._phones.iter(long_runs), None) is not None
         return False
 
-    def _email_may_recur(self, lowered: str) -> bool:
+    def _email_may_recur(self, text: str, raw: bytes) -> bool:
         """Each address's `@` (or `%40`) with its neighbours, at every `@` and `%40` of the
         text; when an address has no neighbour there, the addresses themselves."""
         windows = self._windows
         if windows is None:
+            lowered = text.lower()
             return any(address in lowered for address in self._emails)
+        if self._byte_windows is None:
+            # A window with a character other than ASCII: lower-cased as the addresses were.
+            lowered = text.lower()
+            return holds_window(lowered, windows, "@") or holds_window(lowered, windows, "%40")
+        lowered_raw = raw.lower()  # ASCII letters: the windows are ASCII
         if not any(window[0] == "*" for window in windows):
             # Whole email mask outputs (`****@example.com`, most `@`s of a masked document)
             # cannot hold a recorded address without `*` before its `@`.
-            lowered = lowered.replace(_LOCAL_PART, "****")
-        for marker in ("@", "%40"):
-            pieces = lowered.split(marker)
+            lowered_raw = lowered_raw.replace(_LOCAL_PART, b"****")
+        for marker in (b"@", b"%40"):
+            pieces = lowered_raw.split(marker)
             if all(pieces[1:-1]):  # no marker next to another: each window is whole
                 seen = {a[-1:] + marker + b[:1] for a, b in itertools.pairwise(pieces)}
-                if not windows.isdisjoint(seen):
+                if not self._byte_windows.isdisjoint(seen):
                     return True
                 continue
-            if holds_window(lowered, windows, marker):
-                return True
+            at = lowered_raw.find(marker, 1)
+            while at != -1:
+                if lowered_raw[at - 1 : at + len(marker) + 1] in self._byte_windows:
+                    return True
+                at = lowered_raw.find(marker, at + 1)
         return False
 
 
@@ -115,15 +138,25 @@ def _automaton(words: Iterable[str]) -> Any:
     return automaton
 
 
-def _any_whole_word(words: list[str], text: str) -> bool:
-    """Any occurrence of a word whose neighbours are not word characters (`\\w`)."""
-    if len(words) <= _FEW_WORDS:  # one alternation (cached by `re` for a recurring set)
-        alternation = re.compile("|".join(map(re.escape, sorted(words, key=len, reverse=True))))
-        hits: Iterable[tuple[int, int]] = (
-            (match.end() - 1, match.end() - match.start()) for match in alternation.finditer(text)
-        )
-    else:
-        hits = _automaton(words).iter(text)
+def _any_whole_word(words: list[str], text: str, raw: bytes) -> bool:
+    """Any occurrence of a word whose neighbours are not word characters (`\\w`). On the
+    UTF-8 bytes for a few words: a byte of another character next to a word counts as no word
+    character (more hits, never fewer: UTF-8 never starts a word inside another character)."""
+    if len(words) > _FEW_WORDS:
+        return _whole_word_in(text, _automaton(words).iter(text))
+    # One alternation (cached by `re` for a recurring set).
+    encoded = sorted((word.encode() for word in words), key=len, reverse=True)
+    alternation = re.compile(b"|".join(map(re.escape, encoded)))
+    for match in alternation.finditer(raw):
+        start, end = match.span()
+        if (start == 0 or raw[start - 1] not in _WORD_BYTES) and raw[end : end + 1] not in (
+            _WORD_BYTE_SET
+        ):
+            return True
+    return False
+
+
+def _whole_word_in(text: str, hits: Iterable[tuple[int, int]]) -> bool:
     for end, size in hits:
         after = text[end + 1 : end + 2]
         if after and (after.isalnum() or after == "_"):
@@ -133,6 +166,11 @@ def _any_whole_word(words: list[str], text: str) -> bool:
             continue
         return True
     return False
+
+
+# ASCII word characters (`\\w`), as bytes: for a byte of another character, no.
+_WORD_BYTES: Final = frozenset(c for c in range(128) if chr(c).isalnum() or chr(c) == "_")
+_WORD_BYTE_SET: Final = frozenset(bytes([c]) for c in _WORD_BYTES)
 
 
 def _phone_bytes() -> bytes:

@@ -106,6 +106,8 @@ KNOWN = [
     ("email", "Jane.Doe@Example.com"),
     ("name", "Li Wei"),
     ("name", "Patrick O'Brien"),
+    ("name", "Jos\u00e9 \u00d1\u00fa\u00f1ez"),  # not ASCII
+    ("email", "J\u00f6se@Ex\u00e4mple.com"),  # an internationalised address
 ]
 RECURRENCES = [
     "call (415) 555-7890",
@@ -122,6 +124,11 @@ RECURRENCES = [
     "thanks, O'Brien",
     "\nWei",
     "Wei_x",  # not a whole word: the screen may say yes, the walk changes nothing
+    "Ol\u00e1 Jos\u00e9!",
+    "\u00c9 o Jos\u00e9\u00e7",  # a letter of another script right after: no whole word
+    "sr. \u00d1\u00fa\u00f1ez\n",
+    "write J\u00d6SE@EX\u00c4MPLE.COM",
+    "j\u00f6se%40ex\u00e4mple.com",
 ]
 
 
