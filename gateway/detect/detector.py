@@ -88,8 +88,9 @@ class Detector:
             if found:
                 seen = _blanked(seen, found)
             # Blanking addresses only removes digits: the screen's yes still stands for what
-            # is left (and a no would have been a no before).
-            for phone in self._phones.find(seen, screened=not found):
+            # is left (and a no would have been a no before). Screened again only when an
+            # address was blanked and no `+` is left (it may have held the only long run).
+            for phone in self._phones.find(seen, screened=not found or "+" in seen):
                 found.append((phone.start, phone.end, PHONE, phone.value))
             found.sort()
         return [Finding(*view.span(start, end), kind, value) for start, end, kind, value in found]

@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import inspect
 import re
+from collections import OrderedDict
 from collections.abc import Iterable
 from functools import cache
 from typing import Any, Final, NamedTuple
@@ -181,7 +182,7 @@ class PhoneFinder:
         if _MIN_LENGTH:
             self._options["min_candidate_length"] = self._floors.plus
         # PII: rejected candidates only (no phone numbers), keyed by digest, not by the text.
-        self._misses: dict[tuple[bytes, str, str], None] = {}
+        self._misses: OrderedDict[tuple[bytes, str, str], None] = OrderedDict()  # O(1) eviction
         # PII: digit runs the national screen proved to hold no valid number (ids, dates,
         # timestamps: they recur across responses), never a run it could not rule out.
         self._ruled_out: dict[str, None] = {}
@@ -281,7 +282,7 @@ class PhoneFinder:
         if match is None and matcher._max_tries > 0:
             if len(self._misses) >= MEMO_ENTRIES:
                 with contextlib.suppress(KeyError, RuntimeError, StopIteration):
-                    del self._misses[next(iter(self._misses))]
+                    self._misses.popitem(last=False)
             self._misses[key] = None
         return match
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import cache
 from typing import Any, Final
@@ -76,7 +77,9 @@ class TextMasker:
         self.detector = Detector(region, text_regions)
         # PII: keyed by a digest, not the text, so the cache never holds a clear message; values
         # are masked texts, or None for "unchanged" (which would be the clear text).
-        self._cache: dict[bytes, str | None] = {}
+        # Ordered: evicting the oldest is O(1) (a plain dict's first key is found by skipping
+        # every deleted slot before it: ~3 us a text once the cache is full).
+        self._cache: OrderedDict[bytes, str | None] = OrderedDict()
 
     def mask(self, text: str) -> str:
         """`text` masked; `text` itself when it holds no phone and no email."""
@@ -96,7 +99,7 @@ class TextMasker:
         if len(self._cache) >= CACHE_ENTRIES:
             # Oldest first. Another thread evicting at the same moment is harmless.
             with contextlib.suppress(KeyError, RuntimeError, StopIteration):
-                del self._cache[next(iter(self._cache))]
+                self._cache.popitem(last=False)
         self._cache[key] = None if masked is text else masked
         return masked
 
