@@ -49,10 +49,25 @@ SENTINEL_LEAKS: list[tuple[str, tuple[str, ...], Any]] = [
     ("US", (), {"v": ["x", {"k": "\u00e9 415 555\t\t\n7890"}]}),
     # The same as a key, with `\r\n\t`.
     ("US", (), {"\u00e9 415 555\r\n\t7890": 1}),
+    # ASCII, default US: a line break after `00` (the walk joins it: `00 683 7012` read as
+    # `+683 7012`); `spaced` writes `\n` as two spaces, a run `00--6837012`, and `_IDD_IN_RUN`
+    # allows one separator only (sentinel_screen.py:26), so the prefix is not seen and the US
+    # screen rules the digits out.
+    ("US", (), {"v": "00\n6837012"}),
+    # The same with a grouped number (+98 9601).
+    ("US", (), {"v": "call 00\n98 9601"}),
+    # The same with `011` read from GB.
+    ("GB", (), {"v": "011\n6837012"}),
+    # The same from AU, `\r\n` (four spaces).
+    ("AU", (), {"v": "00\r\n6837012"}),
 ]
 
 # (recorded values, document): known values mask a recurrence, the known screen says no.
 KNOWN_LEAKS: list[tuple[Recorded, Any]] = [
+    # One recorded name `Mary-Jo Li`: its words are `Mary` and, as the first word of a name
+    # with a short word, `Mary-Jo`. The alternation tries `Mary-Jo` first at `Mary-Joan`, no
+    # whole word, and skips past the whole word `Mary` the walk masks (`Hi M***-Joan!`).
+    ([("name", "Mary-Jo Li")], {"v": "Hi Mary-Joan!"}),
     # Name words are searched with one alternation, longest first, non-overlapping
     # (known_screen.py:117-119): `Mary-Jo` (the first word of a name with a short word) matches
     # at `xMary-Jo`, is no whole word, and hides the whole word `Jo` of the name `Jo Li`.
@@ -137,6 +152,8 @@ _PIECES = [
     "xMary-Jo Li",
     "Jo Li",
     '"Bo" Li',
+    "Mary-Joan",
+    "00\n6837012",
     "1700000000",
     "XXX-XXX-7890",
     "****@example.com",
