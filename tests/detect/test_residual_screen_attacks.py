@@ -56,6 +56,8 @@ SENTINEL_LEAKS: list[tuple[str, tuple[str, ...], Any]] = [
     ("US", (), {"v": "00\n6837012"}),
     # The same with a grouped number (+98 9601).
     ("US", (), {"v": "call 00\n98 9601"}),
+    # The same with a whole Rome number (+39 06 1234 5678): its digits fit no US pattern.
+    ("US", (), {"v": "Tel: 00\n39 06 1234 5678"}),
     # The same with `011` read from GB.
     ("GB", (), {"v": "011\n6837012"}),
     # The same from AU, `\r\n` (four spaces).
