@@ -19,6 +19,7 @@ import ahocorasick
 from gateway.residual_screen import spaced
 
 _FEW_WORDS: Final = 40
+_WORD_RUN: Final = re.compile(r"\w+")
 _JSON_ESCAPED: Final = re.compile(r'["\\\x00-\x1f]')
 _LOCAL_PART: Final = b"****@"  # the email mask's output before its domain
 
@@ -43,7 +44,9 @@ class KnownScreen:
         addresses = list(emails)
         self._emails = addresses
         # PII: an address JSON escapes (a quote, a backslash) is not written as itself.
-        self._unreadable = _JSON_ESCAPED.search("".join(addresses)) is not None
+        self._names = list(names)
+        # PII: a value JSON escapes (a quote, a backslash) is not written as itself.
+        self._unreadable = _JSON_ESCAPED.search("".join([*addresses, *self._names])) is not None
         self._windows = email_windows(addresses)
         windows = self._windows
         self._byte_windows = (
@@ -51,7 +54,6 @@ class KnownScreen:
             if windows is not None and all(w.isascii() for w in windows)
             else None
         )
-        self._names = list(names)
 
     def may_recur(self, full: str) -> bool:
         if self._unreadable:
@@ -144,16 +146,32 @@ def _any_whole_word(words: list[str], text: str, raw: bytes) -> bool:
     character (more hits, never fewer: UTF-8 never starts a word inside another character)."""
     if len(words) > _FEW_WORDS:
         return _whole_word_in(text, _automaton(words).iter(text))
-    # One alternation (cached by `re` for a recurring set).
-    encoded = sorted((word.encode() for word in words), key=len, reverse=True)
-    alternation = re.compile(b"|".join(map(re.escape, encoded)))
-    for match in alternation.finditer(raw):
-        start, end = match.span()
-        if (start == 0 or raw[start - 1] not in _WORD_BYTES) and raw[end : end + 1] not in (
-            _WORD_BYTE_SET
-        ):
-            return True
+    plain = [word.encode() for word in words if _WORD_RUN.fullmatch(word)]
+    if plain:
+        # One alternation (cached by `re` for a recurring set). Matches do not overlap, which
+        # hides nothing: a longer word matched where a shorter one starts goes on with a word
+        # character, so the shorter one is no whole word there either.
+        plain.sort(key=len, reverse=True)
+        alternation = re.compile(b"|".join(map(re.escape, plain)))
+        for match in alternation.finditer(raw):
+            if _whole_at(raw, *match.span()):
+                return True
+    for word in words:
+        if not _WORD_RUN.fullmatch(word):
+            # A first word with other characters (`Mary-Jo`): searched alone, every place.
+            encoded = word.encode()
+            start = raw.find(encoded)
+            while start >= 0:
+                if _whole_at(raw, start, start + len(encoded)):
+                    return True
+                start = raw.find(encoded, start + 1)
     return False
+
+
+def _whole_at(raw: bytes, start: int, end: int) -> bool:
+    return (start == 0 or raw[start - 1] not in _WORD_BYTES) and raw[end : end + 1] not in (
+        _WORD_BYTE_SET
+    )
 
 
 def _whole_word_in(text: str, hits: Iterable[tuple[int, int]]) -> bool:

@@ -76,13 +76,14 @@ class SentinelScreen:
         text = spaced(unread)
         if not text.isascii():
             # Full-width digits and `@`, invisible characters: as the detector reads them.
-            # Offsets no longer match `unread`: strings are taken from this text instead.
-            normal = _normal_form(text)
-            if normal.count("\\") != text.count("\\") or normal.count('"') != text.count('"'):
+            # Offsets change: strings are decoded from the normal form, escapes intact.
+            normal = _normal_form(unread)
+            if normal.count("\\") != unread.count("\\") or normal.count('"') != unread.count('"'):
                 # SECURITY: a full-width quote or backslash became JSON syntax: the strings of
                 # this text are no longer the document's. The walk reads it.
                 return True
-            text = unread = normal
+            unread = normal
+            text = spaced(normal)
         # Whole-text passes run on the UTF-8 bytes (byte tables and searches stay C-fast on
         # any text); places are found in `text` itself, whose offsets the reader uses.
         raw = text.encode("utf-8", "surrogatepass")
@@ -124,17 +125,19 @@ class SentinelScreen:
         keypad letter is never ruled out, however short (`12x`); `u` stands for a byte of a
         non-ASCII character (a run holding one is never ruled out either)."""
         floor = self._floor
+        # Short runs still count when they hold `x` or may open with an international prefix
+        # (`00 98 9601` is a number where the national floor is 10).
         if len(raw) == len(text):  # ASCII: the text's own projection is the quicker one
             runs = {
                 run.lstrip("x-").rstrip("-")
                 for run in projected_runs(text)
-                if len(run) >= floor or "x" in run
+                if len(run) >= floor or "x" in run or "00" in run or "011" in run
             }
         else:
             runs = {
                 run.lstrip(b"x-").rstrip(b"-").decode("ascii")
                 for run in raw.translate(_RUN_BYTES).replace(b" -", b" ").split()
-                if len(run) >= floor or b"x" in run
+                if len(run) >= floor or b"x" in run or b"00" in run or b"011" in run or b"u" in run
             }
         runs.discard("")
         unicode_digits: bool | None = None

@@ -82,6 +82,10 @@ class Detector:
                 whatsapp = self._phones.whatsapp(seen)
                 found += [(span.start, span.end, PHONE, span.value) for span in whatsapp]
             for span in emails.find(seen):
+                # Two addresses sharing characters (`e@e.ne@e.om`): the first one wins, as
+                # for phones; spans never overlap (the blanking below keeps offsets).
+                if found and span.start < found[-1][1]:
+                    continue
                 if not _overlaps(span.start, span.end, whatsapp):
                     found.append((span.start, span.end, EMAIL, span.address))
         if phones_possible:

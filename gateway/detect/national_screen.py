@@ -102,8 +102,9 @@ def _run_table() -> dict[int, str | None]:
 RUN_DIGITS: Final = _run_table()
 
 
-# In a run of `run_digits`: `00` or `011` opening a digit group, a country code next.
-IDD_IN_RUN: Final = re.compile(r"(?<!\d)(?:00|011)(?=-?[1-9])")
+# In a run of `run_digits`: `00` or `011` opening a digit group, a country code next (any
+# separators between: a line break may be two characters, or an escape read as spaces).
+IDD_IN_RUN: Final = re.compile(r"(?<!\d)(?:00|011)(?=-*[1-9])")
 
 
 def run_digits(text: str) -> list[str]:
