@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Final
+from typing import AnyStr, Final
 
 import orjson
 
@@ -131,13 +131,13 @@ class SentinelScreen:
             runs = {
                 run.lstrip("x-").rstrip("-")
                 for run in projected_runs(text)
-                if len(run) >= floor or "x" in run or "00" in run or "011" in run
+                if len(run) >= floor or "x" in run or _may_open_with_prefix(run)
             }
         else:
             runs = {
                 run.lstrip(b"x-").rstrip(b"-").decode("ascii")
                 for run in raw.translate(_RUN_BYTES).replace(b" -", b" ").split()
-                if len(run) >= floor or b"x" in run or b"00" in run or b"011" in run or b"u" in run
+                if len(run) >= floor or b"x" in run or _may_open_with_prefix(run)
             }
         runs.discard("")
         unicode_digits: bool | None = None
@@ -288,6 +288,13 @@ def _unescaped(text: str, quote: int) -> bool:
     while quote - backslashes > 0 and text[quote - backslashes - 1] == "\\":
         backslashes += 1
     return backslashes % 2 == 0
+
+
+def _may_open_with_prefix(run: AnyStr) -> bool:
+    """Whether a digit group of the run (separators `-`) starts with `00` or `011`."""
+    if isinstance(run, bytes):
+        return run[:2] == b"00" or run[:3] == b"011" or b"-00" in run or b"-011" in run
+    return run[:2] == "00" or run[:3] == "011" or "-00" in run or "-011" in run
 
 
 def _normal_form(text: str) -> str:
