@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from gateway.known_values import RECORD, RECORDED_KINDS, RecordingMask
-from gateway.sentinel import SCANNED, ScannedMask
+from gateway.sentinel import OutputMask, ScannedMask
 from gateway.transform import (
     Outcome,
     TransformFailed,
@@ -112,18 +112,15 @@ class DocumentMasker:
             )
         else:
             recorded: list[tuple[str, str]] = []
-            scanned: dict[int, str] = {}
             token = RECORD.set(recorded)
-            scanned_token = SCANNED.set(scanned)
             try:
                 document = mask_document(
                     document, lambda doc: transform_document(doc, self, tally), self._text
                 )
             finally:
-                SCANNED.reset(scanned_token)
                 RECORD.reset(token)
             try:
-                document = residual.run(document, tally, recorded, scanned)
+                document = residual.run(document, tally, recorded)
             except TransformFailed:
                 raise
             except Exception as exc:  # PII: fail closed, whatever the scan ran into
@@ -151,8 +148,11 @@ class DocumentMasker:
 
 
 def _scanning(rule: MaskRule, residual: Residual) -> MaskRule:
-    """A `text` rule reading with the sentinel's detector notes what it returned (SPEC 3.9):
-    the sentinel does not read those strings a second time."""
+    """A `text` rule reading with the sentinel's detector marks what it returned (SPEC 3.9):
+    the sentinel does not read those strings a second time. `email` and `phone` rules mark
+    their whole outputs, which the sentinel skips (and its document screen need not read)."""
+    if rule.mask.name in ("email", "phone") and residual.action != "off":
+        return dataclasses.replace(rule, mask=OutputMask(rule.mask))
     detector = getattr(getattr(rule.mask, "_masker", None), "detector", None)
     if rule.mask.name != "text" or detector is None or not residual.scans_like(detector):
         return rule

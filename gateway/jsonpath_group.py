@@ -33,6 +33,7 @@ from typing import Any
 
 from jsonpath_ng.jsonpath import Child, Descendants, Fields, JSONPath, Root
 
+from gateway.exempt import changed
 from gateway.jsonpath_steps import GONE, SCALAR_TYPES
 from gateway.jsonpath_text import NOT_JSON, json_text
 
@@ -145,7 +146,7 @@ class DescentGroup:
                         found[record].append(child)
                     if deeper and not _resolve(deeper, child, found):
                         return None
-                elif type(child) is str and json_text(child) is not NOT_JSON:
+                elif isinstance(child, str) and json_text(child) is not NOT_JSON:
                     return None
             # Pre-order: children after their parent's chains ran, in document order.
             for child in reversed(value.values()):
@@ -174,6 +175,7 @@ class DescentGroup:
             return
         for fn, (record, key) in zip(fns, self._lookups, strict=True):
             writes: list[tuple[Any, Any]] = []
+            count = 0
             for holder in found[record]:
                 value = holder.get(key, GONE)
                 if value is GONE:  # not there, or deleted by an earlier rule of the group
@@ -183,12 +185,13 @@ class DescentGroup:
                     if _is_container(value) or _is_container(new):
                         return
                     writes.append((holder, new))
+                    count += changed(new, value)  # a mark on an equal string is no change
             for holder, new in writes:
                 if remove is not None and new is remove:
                     del holder[key]
                 else:
                     holder[key] = new
-            yield len(writes)
+            yield count
 
 
 def _is_container(value: Any) -> bool:
@@ -215,7 +218,7 @@ def _resolve(steps: tuple[tuple[str, Any], ...], value: Any, found: list[list[An
                 found[record].append(child)
             if deeper and not _resolve(deeper, child, found):
                 return False
-        elif type(child) is str and json_text(child) is not NOT_JSON:
+        elif isinstance(child, str) and json_text(child) is not NOT_JSON:
             return False
     return True
 

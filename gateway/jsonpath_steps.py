@@ -39,6 +39,7 @@ from jsonpath_ng.jsonpath import (
     Wildcard,
 )
 
+from gateway.exempt import Exempt
 from gateway.jsonpath_text import open_text
 
 Sink = Callable[[Any, Any, Any], None]
@@ -54,7 +55,7 @@ GONE: Any = _Gone()
 """A list element removed during the current walk, or a missing key (never in a finished doc)."""
 
 
-SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+SCALAR_TYPES = frozenset({str, Exempt, int, float, bool, type(None)})
 """The types a parsed JSON document holds besides dict and list. Walks skip values of these exact
 types on sight; anything else (subclasses included) is told apart with isinstance."""
 

@@ -17,15 +17,16 @@ Each recurrence is replaced with the mask the rule wrote (`XXX-XXX-7890`, `****@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import Any, Final
 
 import phonenumbers
 
 from gateway.detect import national_digits
+from gateway.known_screen import KnownScreen, email_windows, holds_window
 from gateway.masks.email import mask_email_text
-from gateway.masks.mask import Mask, scalar_text
+from gateway.masks.mask import Mask, WrappedMask, scalar_text
 from gateway.masks.name import mask_name_text
 from gateway.masks.phone import mask_phone_text
 
@@ -37,24 +38,24 @@ _WORD: Final = re.compile(r"\w{3,}")
 _MIN_PHONE_DIGITS: Final = 6  # shorter national numbers would match ordinary digit runs
 _QUIRKS: Final = frozenset({"52", "55"})  # Mexico's `1`, Brazil's 9th digit: parsed (SPEC 4)
 _NON_DIGIT: Final = re.compile(r"\D+")
+_COUNTRY_CODES: Final = frozenset(map(str, phonenumbers.COUNTRY_CODE_TO_REGION_CODE))
 _WORD_RUN: Final = re.compile(r"\w+")
 
 
-class RecordingMask:
+class RecordingMask(WrappedMask):
     """Wraps a rule's mask: each value it changes is recorded (PII: held for one call only)."""
 
-    __slots__ = ("inner", "name")
-
-    def __init__(self, inner: Mask) -> None:
-        self.inner = inner
-        self.name = inner.name
+    __slots__ = ()
 
     def __call__(self, value: Any) -> Any:
         result = self.inner(value)
         if result is not value:
             record = RECORD.get()
             if record is not None:
-                _record(record, self.inner, value, result)
+                if type(value) is str and self.name != "attributes":
+                    record.append((self.name, value))  # blank ones are dropped when compiled
+                else:
+                    _record(record, self.inner, value, result)
         return result
 
 
@@ -94,59 +95,73 @@ class KnownValues:
         "_names",
         "_phone_digits",
         "_phones",
+        "_short_firsts",
         "_short_names",
     )
 
     def __init__(self, values: Iterable[tuple[str, str]], region: str) -> None:
+        # Each distinct value once (a history repeats its customer's name and address in every
+        # message); masks and patterns are made on first use: most documents are cleared by
+        # `screen()` without them (compiling ~500 numbers' trie alone costs ~4 ms).
+        by_kind: dict[str, dict[str, None]] = {"phone": {}, "email": {}, "name": {}}
+        for kind, text in values:
+            by_kind.setdefault(kind, {})[text] = None
         names: dict[str, str] = {}
         short_names: dict[str, str] = {}
+        short_firsts: set[str] = set()
         emails: dict[str, str] = {}
-        seen_phones: set[str] = set()
         self._hits: dict[frozenset[str], _Alternation] = {}
-        self._phones: dict[str, tuple[str, str]] = {}  # national digits -> (pattern, mask)
-        for kind, text in values:
-            if kind == "phone":
-                if text in seen_phones:
-                    continue
-                seen_phones.add(text)
-                for digits, pattern, replacement in _phone(text, region):
-                    self._phones.setdefault(digits, (pattern, replacement))
-            elif kind == "email":
-                address = text.strip().lower()
-                if "@" in address and len(address) >= 5:
-                    masked = mask_email_text(address)
-                    emails.setdefault(address, masked)
-                    emails.setdefault(address.replace("@", "%40"), masked)
-            elif kind == "name":
-                words = text.split()
-                for word in words:
-                    for part in _WORD.findall(word):
-                        if not part.isdigit():
-                            names.setdefault(part, mask_name_text(part))
-                if any(len(word) < 3 for word in words):
-                    for pattern, replacement in _name(text)[:1]:
-                        short_names.setdefault(pattern, replacement)
-        self._names = names
+        self._phones: dict[str, str] = {}  # national digits -> country code
+        for text in by_kind["phone"]:
+            digits, code = _parsed(text, region)
+            if len(digits) >= _MIN_PHONE_DIGITS:
+                self._phones.setdefault(digits, code)
+        for text in by_kind["email"]:
+            address = text.strip().lower()
+            if "@" in address and len(address) >= 5:
+                emails.setdefault(address, address)
+                emails.setdefault(address.replace("@", "%40"), address)
+        for text in by_kind["name"]:
+            words = text.split()
+            for word in words:
+                for part in _WORD.findall(word):
+                    if not part.isdigit():
+                        names.setdefault(part, part)
+            if any(len(word) < 3 for word in words):
+                for pattern, replacement in _name(text)[:1]:
+                    short_names.setdefault(pattern, replacement)
+                    short_firsts.add(words[0])
+        self._names = names  # word -> its mask, made on first use
         self._name_set = frozenset(names)
-        self._emails = _Literals(emails)
-        self._email_windows = _windows(emails)
+        self._emails = _Literals(emails, mask_email_text)
+        self._email_windows = email_windows(emails)
         self._short_names = _Alternation(short_names)
-        self._phone_digits = re.compile(_trie(sorted(self._phones))) if self._phones else None
+        self._short_firsts = short_firsts
+        self._phone_digits: re.Pattern[str] | None = None
 
     def __bool__(self) -> bool:
         return bool(self._names or self._emails or self._phones or self._short_names)
 
+    def screen(self) -> KnownScreen:
+        """The whole-document test that none of these values recurs (`gateway.residual_screen`)."""
+        return KnownScreen(
+            self._phones, self._emails.literals(), [*self._names, *self._short_firsts]
+        )
+
     def mask(self, text: str) -> str:
         """`text` with every recurrence replaced; `text` itself when none is in it."""
-        if self._phone_digits is not None and len(text) >= _MIN_PHONE_DIGITS:
+        if self._phones and len(text) >= _MIN_PHONE_DIGITS:
             digits = _NON_DIGIT.sub("", text)
             if len(digits) >= _MIN_PHONE_DIGITS:
-                hits = frozenset(m.group() for m in self._phone_digits.finditer(digits))
+                trie = self._phone_digits
+                if trie is None:
+                    trie = self._phone_digits = re.compile(_trie(sorted(self._phones)))
+                hits = frozenset(m.group() for m in trie.finditer(digits))
                 if hits:
                     search = self._hits.get(hits)
                     if search is None:
                         search = self._hits[hits] = _Alternation(
-                            dict(self._phones[d] for d in hits)
+                            dict(_phone(d, self._phones[d]) for d in hits)
                         )
                     text = search.sub(text)
         if self._emails and ("@" in text or "%" in text):
@@ -162,9 +177,17 @@ class KnownValues:
             # build for the document's (often ~500) names.
             words = _WORD.findall(text)
             if words and not self._name_set.isdisjoint(words):
-                names = self._names
-                text = _WORD_RUN.sub(lambda m: names.get(m.group(), m.group()), text)
+                text = _WORD_RUN.sub(self._masked_word, text)
         return text
+
+    def _masked_word(self, match: re.Match[str]) -> str:
+        word = match.group()
+        if word not in self._name_set:
+            return word
+        masked = self._names[word]
+        if masked == word:  # first use: the mask is made now
+            masked = self._names[word] = mask_name_text(word)
+        return masked
 
     def _may_hold_email(self, lowered: str) -> bool:
         """False when no recorded address can be in `lowered`: each one's `@` (or `%40`) with the
@@ -172,40 +195,26 @@ class KnownValues:
         windows = self._email_windows
         if windows is None:
             return True
-        for marker in ("@", "%40"):
-            at = lowered.find(marker, 1)
-            while at != -1:
-                if lowered[at - 1 : at + len(marker) + 1] in windows:
-                    return True
-                at = lowered.find(marker, at + 1)
-        return False
-
-
-def _windows(addresses: Iterable[str]) -> frozenset[str] | None:
-    """Each address's first `@` (`%40` if none) with its two neighbours; None when one has
-    no neighbour there (no screen then)."""
-    out: set[str] = set()
-    for address in addresses:
-        marker = "@" if "@" in address else "%40"
-        at = address.find(marker)
-        if at < 1 or at + len(marker) >= len(address):
-            return None
-        out.add(address[at - 1 : at + len(marker) + 1])
-    return frozenset(out)
+        return holds_window(lowered, windows, "@") or holds_window(lowered, windows, "%40")
 
 
 class _Literals:
     """Literal strings -> replacements, found by one trie-shaped expression."""
 
-    __slots__ = ("_pattern", "_replacements")  # one _Literals is used one way
+    __slots__ = ("_mask", "_pattern", "_replacements")  # one _Literals is used one way
 
-    def __init__(self, replacements: dict[str, str]) -> None:
-        self._replacements = replacements
+    def __init__(self, sources: dict[str, str], mask: Callable[[str], str]) -> None:
+        # literal -> the value whose mask replaces it (masked on first use)
+        self._replacements = sources
+        self._mask = mask
         # Built and compiled on first use, in the form it is used: most documents never need it.
         self._pattern: re.Pattern[str] | None = None
 
     def __bool__(self) -> bool:
         return bool(self._replacements)
+
+    def literals(self) -> list[str]:
+        return list(self._replacements)
 
     def sub(self, text: str, searched: str) -> str:
         """`text` with each literal found in `searched` (the same length) replaced."""
@@ -214,6 +223,8 @@ class _Literals:
         pattern = self._pattern
         if pattern is None:
             pattern = self._pattern = re.compile(_trie(sorted(self._replacements)))
+            mask = self._mask
+            self._replacements = {key: mask(value) for key, value in self._replacements.items()}
         if pattern.search(searched) is None:
             return text
         out: list[str] = []
@@ -269,16 +280,13 @@ def _trie_pattern(node: dict[str, Any]) -> str:
     return body
 
 
-def _phone(text: str, region: str) -> list[tuple[str, str, str]]:
-    """(national digits, pattern, mask) of a recorded phone; one parse."""
-    digits, code = _parsed(text, region)
-    if len(digits) < _MIN_PHONE_DIGITS:
-        return []
+def _phone(digits: str, code: str) -> tuple[str, str]:
+    """(pattern, mask) of a recorded phone's national digits and country code."""
     prefix = rf"(?:(?:\+|00|011){_SEPARATORS}{code}{_SEPARATORS}|{code}{_SEPARATORS})?"
     trunk = rf"(?:\(?0\)?{_SEPARATORS})?"
     body = _SEPARATORS.join(digits)
     pattern = rf"(?<![\d+]){prefix}{trunk}\(?{body}(?!\d)"
-    return [(digits, pattern, mask_phone_text(digits))]
+    return pattern, mask_phone_text(digits)
 
 
 def _parsed(text: str, region: str) -> tuple[str, str]:
@@ -290,9 +298,11 @@ def _parsed(text: str, region: str) -> tuple[str, str]:
     if value.startswith("+"):
         # E.164, as chat APIs store phones: country codes are prefix-free, so the first 1-3
         # digits that are one split it exactly, without a parse (~100 us each, per document).
-        digits = _NON_DIGIT.sub("", value)
+        digits = value[1:]
+        if not (digits.isdecimal() and digits.isascii()):
+            digits = _NON_DIGIT.sub("", value)
         for size in (1, 2, 3):
-            if int(digits[:size] or 0) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            if digits[:size] in _COUNTRY_CODES:
                 if digits[:size] not in _QUIRKS:
                     return digits[size:], digits[:size]
                 break

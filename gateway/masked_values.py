@@ -37,8 +37,13 @@ def masked(value: str) -> bool:
     if value.isascii():
         return _masked_as(value)
     # as sent (a name mask keeps its first letter, `ŉ***`), and as NFKC folds it (full-width
-    # asterisks and letters)
-    return _masked_as(value) or _masked_as(unicodedata.normalize("NFKC", value))
+    # asterisks and letters); upper-cased before folding too: `İ***` lower-cased is `i` and a
+    # combining dot, which only composes again as `İ`
+    return (
+        _masked_as(value)
+        or _masked_as(unicodedata.normalize("NFKC", value))
+        or _masked_as(unicodedata.normalize("NFKC", value.upper()))
+    )
 
 
 def _masked_as(value: str) -> bool:

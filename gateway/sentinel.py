@@ -20,18 +20,21 @@ import logging
 import re
 import time
 from collections.abc import Iterable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final
 
 from gateway.detect import EMAIL, Detector, Finding, national_digits
+from gateway.exempt import Exempt
 from gateway.identity.clusters import is_omni_id
 from gateway.jsonpath_plan import Selector
 from gateway.known_values import KnownValues
 from gateway.masks.email import LOCAL_PART
+from gateway.masks.mask import WrappedMask
 from gateway.masks.phone import PREFIX
 from gateway.masks.text import masked_findings
+from gateway.residual_screen import screen_texts
 from gateway.route_match import PathTemplate
+from gateway.sentinel_screen import SentinelScreen
 from gateway.transform import Outcome, TransformFailed
 
 ACTIONS: Final = ("mask", "block", "report", "off")
@@ -42,27 +45,35 @@ _BIG_NUMBER: Final = 1_000_000  # numbers below seven digits are never phones
 log = logging.getLogger("omnigate")
 _LOGGED: dict[tuple[str, str, str], float] = {}  # (route, pattern, kind) -> when last logged
 _PHONE_OUTPUT: Final = re.compile(r"XXX-XXX-(?:\d{4}|XXXX)")
-# Strings a `text` rule with the sentinel's own detector returned in this `DocumentMasker.mask`
-# call, by id (the objects are held too, so no id is reused while the walk runs).
-SCANNED: ContextVar[dict[int, str] | None] = ContextVar("omnigate_scanned", default=None)
+_DIGIT: Final = re.compile(r"\d")
 
 
-class ScannedMask:
+class ScannedMask(WrappedMask):
     """Wraps a `text` rule's mask: what it returns was read whole by the sentinel's detector
     (and masked), so the sentinel need not read it again (known values still apply)."""
 
-    __slots__ = ("inner", "name")
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.name = inner.name
+    __slots__ = ()
 
     def __call__(self, value: Any) -> Any:
         result = self.inner(value)
-        if isinstance(result, str):
-            scanned = SCANNED.get()
-            if scanned is not None:
-                scanned[id(result)] = result
+        # Masked or not, it was read whole: marked (a mark on an equal string is not counted
+        # as a masked value, and JSON text holding it is written back only if it changed).
+        return Exempt(result) if type(result) is str else result
+
+
+class OutputMask(WrappedMask):
+    """Wraps an `email` or `phone` rule's mask: a whole mask output (`****@example.com`,
+    `XXX-XXX-7890`) is marked as one, so the whole-document screen need not read it (the
+    sentinel's walk skips it as well)."""
+
+    __slots__ = ()
+
+    def __call__(self, value: Any) -> Any:
+        result = self.inner(value)
+        if type(result) is str and (
+            _is_phone_output(result) if self.name == "phone" else _is_email_output(result)
+        ):
+            return Exempt(result)
         return result
 
 
@@ -132,7 +143,16 @@ class _Held:
 class Residual:
     """Known values and the sentinel for one route policy and masked role."""
 
-    __slots__ = ("action", "detector", "known_values", "region", "reveals", "route", "settings")
+    __slots__ = (
+        "action",
+        "detector",
+        "known_values",
+        "region",
+        "reveals",
+        "route",
+        "screen",
+        "settings",
+    )
 
     def __init__(
         self,
@@ -149,6 +169,7 @@ class Residual:
         self.detector = detector
         self.region = detector.default_region
         self.reveals = reveals
+        self.screen = _sentinel_screen(detector)
 
     @property
     def active(self) -> bool:
@@ -162,39 +183,34 @@ class Residual:
             mine.text_regions,
         )
 
-    def run(
-        self,
-        document: Any,
-        tally: Outcome,
-        recorded: list[tuple[str, str]],
-        scanned: dict[int, str] | None = None,
-    ) -> Any:
+    def run(self, document: Any, tally: Outcome, recorded: list[tuple[str, str]]) -> Any:
         """`document` after known values and the sentinel; raises `ResidualPII` for `block`."""
         known = KnownValues(recorded, self.region) if self.known_values and recorded else None
         if known is not None and not known:
             known = None
         if known is None and self.action == "off":
             return document
+        texts = screen_texts(document)
+        if texts is not None:
+            # PII: both screens are supersets of the walk's per-string tests
+            # (gateway/residual_screen.py): a no means the walk would change and count nothing.
+            if known is not None and not known.screen().may_recur(texts.full):
+                known = None
+            if known is None and (self.action == "off" or not self.screen.may_find(texts.unread)):
+                return document
         for selector in self.reveals:
             document, _ = selector.transform(document, lambda v: _Held(v, True))
         if self.action != "off":
             for selector in self.settings.ignore:
                 document, _ = selector.transform(document, lambda v: _Held(v, False))
-        walk = _Walk(self, known, tally, scanned)
+        walk = _Walk(self, known, tally)
         return walk.value(document, ("$",), self.action != "off")
 
 
 class _Walk:
-    __slots__ = ("known", "plain_keys", "residual", "scanned", "tally")
+    __slots__ = ("known", "plain_keys", "residual", "tally")
 
-    def __init__(
-        self,
-        residual: Residual,
-        known: KnownValues | None,
-        tally: Outcome,
-        scanned: dict[int, str] | None,
-    ) -> None:
-        self.scanned = scanned or {}
+    def __init__(self, residual: Residual, known: KnownValues | None, tally: Outcome) -> None:
         self.plain_keys: set[str] = set()  # keys that hold nothing, whatever the path
         self.residual = residual
         self.known = known
@@ -241,9 +257,10 @@ class _Walk:
         return out
 
     def text(self, text: str, path: tuple[str, ...], scan: bool, count: bool = True) -> str:
-        # PII: skipped only when this very object came out of a same-detector `text` rule;
+        # PII: skipped only when a same-detector `text` rule returned this string, or it is a
+        # whole email or phone mask output (`Exempt`, put there by the rules of this call);
         # known values below bring in mask outputs only, never a phone or an email.
-        if scan and self.scanned.get(id(text)) is text:
+        if scan and type(text) is Exempt:
             scan = False
         known = self.known
         if known is not None:
@@ -311,8 +328,18 @@ def _is_email_output(text: str) -> bool:
         text.startswith(LOCAL_PART)
         and text.count("@") == 1
         and " " not in text
-        and not any(char.isdigit() for char in text)
+        and (
+            _DIGIT.search(text) is None
+            if text.isascii()
+            else not any(char.isdigit() for char in text)  # `²` is a digit under NFKC too
+        )
     )
+
+
+def _is_phone_output(text: str) -> bool:
+    """`_PHONE_OUTPUT.fullmatch(text)` without the regex (`\\d` is `isdecimal`)."""
+    tail = text[8:]
+    return len(text) == 12 and text.startswith(PREFIX) and (tail == "XXXX" or tail.isdecimal())
 
 
 def _is_stamp(text: str) -> bool:
@@ -335,3 +362,15 @@ def _not_a_finding(text: str, finding: Finding, allow: frozenset[str]) -> bool:
     if finding.end - start == 4 and text.startswith(PREFIX, start - len(PREFIX)):
         return True
     return finding.value in allow
+
+
+_SCREENS: dict[tuple[str, tuple[str, ...]], SentinelScreen] = {}
+
+
+def _sentinel_screen(detector: Detector) -> SentinelScreen:
+    """One whole-document screen per detector configuration (its patterns compile once)."""
+    key = (detector.default_region, detector.text_regions)
+    screen = _SCREENS.get(key)
+    if screen is None:
+        screen = _SCREENS[key] = SentinelScreen(detector)
+    return screen

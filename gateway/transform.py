@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias
 
+from gateway.exempt import changed as is_change
 from gateway.jsonpath_group import DescentGroup, Shape
 from gateway.masks import REMOVE, Mask
 
@@ -78,8 +79,7 @@ def apply_rule(doc: Any, rule: MaskRule, outcome: Outcome) -> Any:
     def masked(value: Any) -> Any:
         nonlocal changed
         result = mask(value)
-        if result is not value:
-            changed += 1
+        changed += is_change(result, value)  # a mark on an equal string is no change
         return result
 
     doc, _ = rule.selector.transform(doc, masked, remove=REMOVE)

@@ -131,3 +131,66 @@ def test_control_payloads_get_the_text_mask(plan: Plan) -> None:
     frames = _FrameMask(plan.policy("GET", "/chat", AGENT).masker, False, Tally(), 1 << 20)
     assert frames.control(b"call +1 415 555 7890") == b"call XXX-XXX-7890"
     assert frames.control(b"\xff\xfe opaque") == b""  # PII: bytes that are not text go empty
+
+
+MARK_RULES = """
+version: 1
+roles: { agent: { masking: true } }
+default_role: agent
+routes:
+  - name: notes
+    match: { method: GET, path: /notes }
+    response:
+      - { path: "$.texts[*]", mask: text }
+      - { path: "$.payload", mask: text }
+      - { path: "$.payload.name", mask: name }
+      - { path: "$.phones[*]", mask: phone }
+      - { path: "$..card", mask: text }
+      - { path: "$..card.name", mask: name }
+"""
+
+
+@pytest.fixture(scope="module")
+def mark_plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
+    folder: Path = tmp_path_factory.mktemp("mark-rules")
+    (folder / "r.yaml").write_text(MARK_RULES)
+    return load_plan(folder, {})
+
+
+def test_texts_a_rule_read_but_left_alone_are_not_counted_as_masked(mark_plan: Plan) -> None:
+    # The sentinel's marks (SPEC 3.9) ride on the values; the tally counts real changes only.
+    masker = mark_plan.policy("GET", "/notes", AGENT).masker
+    document = {
+        "texts": ["hello there", "call +1 415 555 7890", "order 2000123"],
+        "phones": ["XXX-XXX-7890", "+14155557890"],  # the first is a mask output already
+    }
+    masked = masker.mask(document)
+    assert masked.document["texts"] == ["hello there", "call XXX-XXX-7890", "order 2000123"]
+    assert masked.tally.masked[("notes", "text")] == 1
+    assert masked.tally.masked[("notes", "phone")] == 1
+
+
+def test_json_text_a_text_rule_read_is_still_opened_by_later_rules(mark_plan: Plan) -> None:
+    # PII: the text rule's output (marked) holds JSON; the name rule must still reach inside.
+    masker = mark_plan.policy("GET", "/notes", AGENT).masker
+    payload = '{"name": "Jane Doe",  "note": "mail jane@example.com"}'
+    masked = masker.mask({"payload": payload}).document
+    inner = orjson.loads(masked["payload"])
+    assert inner == {"name": "J*** D***", "note": "mail ****@example.com"}
+
+
+def test_json_text_nothing_touched_keeps_its_bytes(mark_plan: Plan) -> None:
+    masker = mark_plan.policy("GET", "/notes", AGENT).masker
+    payload = '{"name":  null, "note": "nothing here"}'  # two spaces: bytes must stay
+    assert masker.mask({"payload": payload}).document["payload"] == payload
+
+
+def test_json_text_under_a_descent_is_opened_after_a_text_rule(mark_plan: Plan) -> None:
+    # The same through the descent walk shared by `$..` rules.
+    masker = mark_plan.policy("GET", "/notes", AGENT).masker
+    card = '{"name": "Jane Doe", "note": "call +1 415 555 7890"}'
+    masked = masker.mask({"items": [{"card": card}]}).document
+    assert orjson.loads(masked["items"][0]["card"]) == {
+        "name": "J*** D***",
+        "note": "call XXX-XXX-7890",
+    }

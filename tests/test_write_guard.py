@@ -29,6 +29,8 @@ def nested_multipart(depth: int) -> bytes:
 # of issue 10 class 4 or a shape SPEC 3.5 names.
 FOUND = [
     (b'{"phone_number": "XXX-XXX-7890"}', JSON, "", ["$.phone_number"]),  # plain JSON
+    # the name mask of `\u0130lker` (`\u0130***`) lower-cased: `i` and a combining dot
+    ('{"name": "i\u0307***"}'.encode(), JSON, "", ["$.name"]),
     (b"", None, "phone_number=XXX-XXX-7890", ["query.phone_number"]),  # query, no body
     (b"{}", JSON, "contact[phone]=XXX-XXX-7890", ["query.contact[phone]"]),  # nested query key
     (b'{"p": "XXX-XXX-7890"}', "application/json, text/plain", "", ["$.p"]),  # a type list

@@ -43,6 +43,11 @@ class NationalScreen:
         self._by_length = tuple(sorted(by_length.items()))
         self._shortest = self._by_length[0][0]
 
+    @property
+    def shortest(self) -> int:
+        """Fewest digits of a number this screen can leave in (shorter runs are ruled out)."""
+        return self._shortest
+
     def rules_out(self, run: str) -> bool:
         if not run.isascii() or "x" in run or "X" in run:
             return False
@@ -50,7 +55,9 @@ class NationalScreen:
         size = len(digits)
         if size < self._shortest:
             return True
-        if self._idd.match(digits):
+        # SECURITY: the matcher also reads parts of a run (its inner matches start after a
+        # separator): a prefix at the start of any digit group may begin a foreign number.
+        if self._idd.search(run):
             return False
         for length, pattern in self._by_length:
             if length > size:
@@ -63,10 +70,54 @@ class NationalScreen:
 
 
 _NON_DIGIT: Final = re.compile(r"\D")
+# The number types phonenumbers tries (`_number_type_helper`): a valid number matches one.
+_NUMBER_TYPES: Final = (
+    "premium_rate",
+    "toll_free",
+    "shared_cost",
+    "voip",
+    "personal_number",
+    "pager",
+    "uan",
+    "voicemail",
+    "fixed_line",
+    "mobile",
+)
 _SINGLE_GROUP: Final = re.compile(r"\\\d")  # `\2`: keeps one group of the digits, adds none
 # ASCII texts: maximal runs of digits joined by the matcher's ASCII punctuation (any number of
 # it: a longer run only screens less). `x`/`X` join too; a run holding one is never ruled out.
 ASCII_RUNS: Final = re.compile(r"\d[\dxX\-\s().\[\]/~]*")
+
+
+def _run_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = dict.fromkeys(range(128), " ")
+    table.update({ord(c): c for c in "0123456789x"})
+    table[ord("X")] = "x"
+    table.update(dict.fromkeys(map(ord, "-().[]/~ \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"), "-"))
+    return table
+
+
+# ASCII text -> its `ASCII_RUNS` with every separator written `-`, separated by spaces:
+# `split()` gives each run (after `lstrip("x-")`: runs start with a digit) at C speed.
+RUN_DIGITS: Final = _run_table()
+
+
+# In a run of `run_digits`: `00` or `011` opening a digit group, a country code next (any
+# separators between: a line break may be two characters, or an escape read as spaces).
+IDD_IN_RUN: Final = re.compile(r"(?<!\d)(?:00|011)(?=-*[1-9])")
+
+
+def run_digits(text: str) -> list[str]:
+    """Each `ASCII_RUNS` run of an ASCII text (digits, keypad `x`, `-` for any separator)."""
+    runs = [run.lstrip("x-").rstrip("-") for run in projected_runs(text)]
+    return [run for run in runs if run]
+
+
+def projected_runs(text: str) -> list[str]:
+    """`text` through `RUN_DIGITS`, split: the runs, and a few pieces without a digit."""
+    # A separator after a boundary cannot start a run (runs start with a digit): dropping it
+    # leaves the spaces between words as boundaries instead of thousands of `-` pieces.
+    return text.translate(RUN_DIGITS).replace(" -", " ").split()
 
 
 @cache
@@ -78,7 +129,9 @@ def national_screen(region: str) -> NationalScreen | None:
         home.national_prefix_transform_rule
     ):
         return None  # the rule adds digits (AG's `268\1`): the NSN is not a stretch of the run
-    # Per length, the general patterns of the regions that list it (`3\d{6}` alone for 7 in +1).
+    # Per length, what a valid number of each region of C must fully match (phonenumbers'
+    # `_number_type_helper`): its general pattern and the pattern of one of its number types,
+    # both allowing that length. For +1 at 7 digits that leaves Canada's `310\d{4}` alone.
     by_length: dict[int, list[str]] = {}
     for member in COUNTRY_CODE_TO_REGION_CODE[home.country_code]:
         metadata = metadata_of(home.country_code, member)
@@ -87,14 +140,25 @@ def national_screen(region: str) -> NationalScreen | None:
         desc = metadata.general_desc
         if not desc.national_number_pattern or not desc.possible_length:
             return None  # nothing stated to screen with
-        for length in desc.possible_length:
-            if length > 0:
-                patterns = by_length.setdefault(length, [])
-                if desc.national_number_pattern not in patterns:
-                    patterns.append(desc.national_number_pattern)
+        general = desc.national_number_pattern
+        general_lengths = {length for length in desc.possible_length if length > 0}
+        types: dict[int, list[str]] = {}
+        for name in _NUMBER_TYPES:
+            kind = getattr(metadata, name, None)
+            if kind is None or not kind.national_number_pattern:
+                continue
+            for length in kind.possible_length or general_lengths:
+                if length in general_lengths:
+                    types.setdefault(length, []).append(kind.national_number_pattern)
+        for length, patterns in types.items():
+            either = "|".join(f"(?:{p})" for p in dict.fromkeys(patterns))
+            alternative = f"(?=(?:{general})\\Z)(?:{either})"
+            alternatives = by_length.setdefault(length, [])
+            if alternative not in alternatives:
+                alternatives.append(alternative)
     if not by_length:
         return None
-    idd = re.compile(f"(?:{home.international_prefix or '(?!)'})")
+    idd = re.compile(f"(?<!\\d)(?:{home.international_prefix or '(?!)'})")
     compiled = {
         length: re.compile("|".join(f"(?:{p})" for p in patterns))
         for length, patterns in by_length.items()

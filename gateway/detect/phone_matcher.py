@@ -25,6 +25,8 @@ import contextlib
 import hashlib
 import inspect
 import re
+from collections import OrderedDict
+from collections.abc import Iterable
 from functools import cache
 from typing import Any, Final, NamedTuple
 
@@ -42,9 +44,15 @@ from phonenumbers import phonenumbermatcher as _pm
 from phonenumbers.phonenumberutil import _PLUS_CHARS, _VALID_PUNCTUATION
 
 from gateway.detect import fast_parse
-from gateway.detect.national_screen import ASCII_RUNS, metadata_of, national_screen
+from gateway.detect.national_screen import (
+    NationalScreen,
+    metadata_of,
+    national_screen,
+    run_digits,
+)
 
 MEMO_ENTRIES: Final = 8192
+RULED_OUT_ENTRIES: Final = 8192
 _DIGIT_LIKE: Final = re.compile(r"[\dxX]")
 _PLUS: Final = re.compile(f"[{_PLUS_CHARS}]")
 
@@ -144,7 +152,17 @@ _MIN_LENGTH: Final = "min_candidate_length" in inspect.signature(PhoneNumberMatc
 class PhoneFinder:
     """The matcher's phone numbers in a text, for one default region."""
 
-    __slots__ = ("_fast", "_floors", "_misses", "_options", "_region", "_run", "_runs", "_screen")
+    __slots__ = (
+        "_fast",
+        "_floors",
+        "_misses",
+        "_options",
+        "_region",
+        "_ruled_out",
+        "_run",
+        "_runs",
+        "_screen",
+    )
 
     def __init__(self, region: str, *, fast: bool = True) -> None:
         self._region = region
@@ -164,15 +182,30 @@ class PhoneFinder:
         if _MIN_LENGTH:
             self._options["min_candidate_length"] = self._floors.plus
         # PII: rejected candidates only (no phone numbers), keyed by digest, not by the text.
-        self._misses: dict[tuple[bytes, str, str], None] = {}
+        self._misses: OrderedDict[tuple[bytes, str, str], None] = OrderedDict()  # O(1) eviction
+        # PII: digit runs the national screen proved to hold no valid number (ids, dates,
+        # timestamps: they recur across responses), never a run it could not rule out.
+        self._ruled_out: dict[str, None] = {}
 
     def may_contain(self, text: str) -> bool:
         """False when `text` certainly holds no number the matcher would find."""
+        if text.isascii():
+            # Digits of runs with any number of separators between them: a superset of `_run`.
+            floor = self._floors.plus
+            return any(len(run) - run.count("-") >= floor for run in run_digits(text))
         return self._run.search(text) is not None
 
     @property
     def region(self) -> str:
         return self._region
+
+    @property
+    def national_screen(self) -> NationalScreen | None:
+        return self._screen
+
+    @property
+    def floors(self) -> DigitFloors:
+        return self._floors
 
     @property
     def uses_fast_engine(self) -> bool:
@@ -183,12 +216,36 @@ class PhoneFinder:
         screen = self._screen
         if screen is not None and text.isascii() and "+" not in text:
             # The screen subsumes the digit floor: a run under it is ruled out at once.
-            return not all(map(screen.rules_out, ASCII_RUNS.findall(text)))
+            return self.runs_may_hold(run_digits(text))
         if not self.may_contain(text):
             return False
         if screen is None or _PLUS.search(text):
             return True
         return not all(screen.rules_out(run.group()) for run in self._runs.finditer(text))
+
+    def runs_left(self, runs: Iterable[str]) -> list[str]:
+        """The runs the national screen cannot rule out (all of them without a screen)."""
+        if self._screen is None:
+            return list(runs)
+        return [run for run in runs if self.runs_may_hold([run])]
+
+    def runs_may_hold(self, runs: list[str]) -> bool:
+        """False when the national screen rules out every run (`run_digits` of an ASCII text
+        without `+`); True without a screen."""
+        screen = self._screen
+        if screen is None:
+            return any(runs)
+        shortest = screen.shortest
+        ruled_out = self._ruled_out
+        for run in runs:
+            if run in ruled_out or (len(run) < shortest and "x" not in run):
+                continue
+            if not screen.rules_out(run):
+                return True
+            if len(ruled_out) >= RULED_OUT_ENTRIES:
+                ruled_out.clear()
+            ruled_out[run] = None
+        return False
 
     def find(self, text: str, screened: bool = False) -> list[PhoneSpan]:
         """The matcher's numbers; `screened`: `could_match(text)` said yes already."""
@@ -207,10 +264,13 @@ class PhoneFinder:
         self, matcher: PhoneNumberMatcher, candidate: str, offset: int
     ) -> PhoneNumberMatch | None:
         """`matcher._extract_match(candidate, offset)`, skipping work whose answer is known."""
-        floor = self._floors.plus if _PLUS.search(candidate) else self._floors.plain
+        plus = _PLUS.search(candidate) is not None
+        floor = self._floors.plus if plus else self._floors.plain
         if len(_DIGIT_LIKE.findall(candidate)) < floor:
             return None
-        if floor == self._floors.plain and self._screen and self._screen.rules_out(candidate):
+        # The national screen reads numbers without `+` only (AU's floors are equal: the floor
+        # alone cannot tell which form a candidate is in).
+        if not plus and self._screen and self._screen.rules_out(candidate):
             return None
         end = offset + len(candidate)
         digest = hashlib.blake2b(candidate.encode("utf-8", "surrogatepass"), digest_size=16)
@@ -222,7 +282,7 @@ class PhoneFinder:
         if match is None and matcher._max_tries > 0:
             if len(self._misses) >= MEMO_ENTRIES:
                 with contextlib.suppress(KeyError, RuntimeError, StopIteration):
-                    del self._misses[next(iter(self._misses))]
+                    self._misses.popitem(last=False)
             self._misses[key] = None
         return match
 

@@ -24,6 +24,7 @@ from typing import Final, NamedTuple
 
 import phonenumbers
 
+from gateway.detect.national_screen import IDD_IN_RUN, run_digits
 from gateway.detect.phone_matcher import PhoneFinder
 
 # A line break inside a number: between a digit (or closing bracket / separator) and a digit.
@@ -109,16 +110,31 @@ def _repaired(number: phonenumbers.PhoneNumber) -> phonenumbers.PhoneNumber | No
 class PhoneDetector:
     """Phones in text for a default region and the extra text regions (compiled once)."""
 
-    __slots__ = ("_brazil", "_finders", "_primary")
+    __slots__ = ("_brazil", "_finders", "_floor", "_primary")
 
     def __init__(self, default_region: str, text_regions: Iterable[str] = ()) -> None:
         regions = [default_region, *(r for r in text_regions if r != default_region)]
         self._finders = [PhoneFinder(region) for region in regions]
         self._primary = self._finders[0]
         self._brazil = "BR" in regions
+        self._floor = min(finder.floors.plus for finder in self._finders)
+
+    @property
+    def finders(self) -> tuple[PhoneFinder, ...]:
+        return tuple(self._finders)
+
+    @property
+    def reads_every_run(self) -> bool:
+        """Brazil's quirk (a mobile without its 9th digit) is looked for in every digit run."""
+        return self._brazil
 
     def may_contain(self, text: str) -> bool:
         """False when `text` has no digit run long enough for any region (the cheapest test)."""
+        if text.isascii():
+            # Runs without the limit on separators between digits (and across line breaks):
+            # a superset of the finders' runs, at C speed.
+            floor = self._floor
+            return any(len(run) - run.count("-") >= floor for run in run_digits(text))
         if "\n" in text:
             text = _LINE_BREAK.sub(_blank, text)
         return any(finder.may_contain(text) for finder in self._finders)
@@ -128,11 +144,25 @@ class PhoneDetector:
         and none of the extensions' markers (`00`/`011`, `+55`/`+52`, WhatsApp links)."""
         if "\n" in text:
             text = _LINE_BREAK.sub(_blank, text)
-        if self._brazil or "+" in text or (_IDD_GATE.search(text) and _IDD.search(text)):
-            # An international prefix, a quirk or a `+`: the full search decides.
+        if self._brazil or "+" in text:
+            # A quirk or a `+`: the full search decides.
             return any(finder.may_contain(text) for finder in self._finders)
         lowered = text.lower()
         if "wa.me" in lowered or "whatsapp" in lowered:
+            return any(finder.may_contain(text) for finder in self._finders)
+        if text.isascii():
+            runs = run_digits(text)  # once for every region
+            # An international prefix opening a digit group (on the runs: a superset of
+            # `_IDD` on the text, where `-` stands for any separator).
+            if any(("00" in run or "011" in run) and IDD_IN_RUN.search(run) for run in runs):
+                return any(finder.may_contain(text) for finder in self._finders)
+            return any(
+                finder.runs_may_hold(runs)
+                if finder.national_screen is not None
+                else finder.may_contain(text)
+                for finder in self._finders
+            )
+        if ("00" in text or "011" in text) and _IDD_GATE.search(text) and _IDD.search(text):
             return any(finder.may_contain(text) for finder in self._finders)
         return any(finder.could_match(text) for finder in self._finders)
 
@@ -142,14 +172,19 @@ class PhoneDetector:
 
     def find(self, text: str, screened: bool = False) -> list[PhoneSpan]:
         """The phones of `text`; `screened`: `could_match(text)` said yes already."""
-        if not screened and not self.may_contain(text):
-            return []
+        single = len(self._finders) == 1
+        if not screened:
+            # One region: its screen once here, not again in the finder. Several: the cheap
+            # floor here, each region's own screen in its finder.
+            if not (self.could_match(text) if single else self.may_contain(text)):
+                return []
+            screened = single
         joined = _LINE_BREAK.sub(_blank, text) if "\n" in text else text
         spans: list[PhoneSpan] = []
         for finder in self._finders:
             spans += [
                 PhoneSpan(*span)
-                for span in finder.find(joined, screened and len(self._finders) == 1)
+                for span in finder.find(joined, screened and single)
                 if not _looks_other(joined, span)
             ]
         if "0" in joined and _IDD_GATE.search(joined):

@@ -26,7 +26,7 @@ def mask_email_text(text: str) -> str:
     if at < 0:
         return REDACTED
     domain = text[at + 1 :].strip().rstrip(">").rstrip()
-    if not domain or any(char.isspace() for char in domain):
+    if not domain or domain.split() != [domain]:  # empty, or holding whitespace
         return REDACTED
     return LOCAL_PART + domain.lower()
 

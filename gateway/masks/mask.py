@@ -118,6 +118,17 @@ class StringMask:
         raise NotImplementedError
 
 
+class WrappedMask:
+    """Base of the wrappers the residual pass puts around a rule's mask (recording, marking):
+    the same name, the inner mask called first."""
+
+    __slots__ = ("inner", "name")
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+
 def no_options_builder(factory: Callable[[], Mask]) -> Builder:
     """A builder for masks without options or compile-time inputs."""
 

@@ -9,6 +9,7 @@ from gateway.masks.mask import MaskType, StringMask, no_options_builder
 
 NO_DIGITS: Final = "XXX-XXX-XXXX"
 PREFIX: Final = "XXX-XXX-"
+_NOT_DIGITS: Final = dict.fromkeys(c for c in range(128) if not chr(c).isdigit())
 
 
 def mask_phone_text(text: str) -> str:
@@ -17,6 +18,14 @@ def mask_phone_text(text: str) -> str:
     Any Unicode decimal digit counts (phonenumbers reads Arabic-Indic or full-width digits too) and
     is written back as ASCII, so the output always has the shape the write-back guard knows.
     """
+    tail = text[-4:]
+    if (
+        len(tail) == 4 and tail.isdecimal() and tail.isascii()
+    ):  # E.164 and most stored forms end in four digits
+        return PREFIX + tail
+    if text.isascii():
+        digits = text.translate(_NOT_DIGITS)
+        return PREFIX + digits[-4:] if len(digits) >= 4 else NO_DIGITS
     last: list[str] = []
     for char in reversed(text):
         if char.isdecimal():

@@ -33,7 +33,11 @@ def test_a_ruled_out_run_holds_no_number_the_matcher_finds(run: str, region: str
 @pytest.mark.parametrize(
     ("region", "run", "ruled_out"),
     [
-        ("US", "2000123", True),  # 7 digits: only Canada's 3xxxxxx has 7
+        ("US", "2000123", True),  # 7 digits: only Canada's UAN 310xxxx has 7
+        ("US", "3450003", True),  # Canada's general pattern takes 3xxxxxx, no number type does
+        ("US", "3100003", False),  # Canada's UAN
+        ("US", "2115550199", True),  # N11 is no area code of any +1 number type
+        ("US", "100234 (011 49 30 123456)", False),  # the prefix starts an inner group
         ("US", "2024-05-01", True),  # 8 digits: no North American length
         ("US", "415 555 7890", False),  # a real number is never ruled out
         ("US", "011 44 20 7946 0958", False),  # the international prefix: the matcher decides

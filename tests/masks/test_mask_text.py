@@ -38,6 +38,8 @@ TEXT = compile_mask("text", MaskContext())
         ("x a@14155557890.com y", "x ****@XXX-XXX-7890.com y"),  # a number in the domain
         ("(201) 555-0199 42@x.io", "XXX-XXX-0199 ****@x.io"),  # local digits hid the number
         ("jane@example.com+14155557890", "****@example.comXXX-XXX-7890"),  # number after it
+        # two addresses sharing `e.ne` (disguised `@`s): the first wins, no crash (was IndexError)
+        ("e&commat;e.ne&#x40;e.om+525512345678", "****@e.ne&#x40;e.omXXX-XXX-5678"),
         ("abc4155557890def", "abc4155557890def"),  # glued to letters: the matcher says no
         ("call +1 ٤١٥ ٥٥٥ ٧٨٩٠", "call XXX-XXX-7890"),  # Arabic-Indic digits
         ("ok 👍 see you 2024-05-01 at 10:30", "ok 👍 see you 2024-05-01 at 10:30"),  # no PII

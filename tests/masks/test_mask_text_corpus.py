@@ -190,5 +190,10 @@ def test_short_candidates_are_rejected_without_parsing() -> None:
     # 7 digits, but no stretch of them is a possible North American number: screened out.
     assert finder.find("order #1002345 shipped") == []
     assert not finder._misses
-    assert finder.find("order #2115550199 shipped") == []  # N11 is no area code
-    assert finder._misses  # parsed, and the rejection remembered
+    # N11 is no area code: no number type of any +1 region takes it (the screen reads the
+    # types' patterns, not only the general one).
+    assert finder.find("order #2115550199 shipped") == []
+    assert not finder._misses
+    # A possible number the matcher rejects (a letter follows it): parsed, and remembered.
+    assert finder.find("ref 4155550199abc shipped") == []
+    assert finder._misses
