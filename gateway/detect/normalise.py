@@ -51,7 +51,7 @@ def quick_form(text: str) -> str:
 
 def view_of(text: str) -> View:
     """`text` as the detector reads it."""
-    if text.isascii() and _NEEDS_VIEW.search(text) is None:
+    if text.isascii() and (("%" not in text and "&" not in text) or not _NEEDS_VIEW.search(text)):
         return View(text, text, None, None)
     out: list[str] = []
     starts: list[int] = []

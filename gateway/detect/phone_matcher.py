@@ -272,6 +272,10 @@ class PhoneFinder:
         # alone cannot tell which form a candidate is in).
         if not plus and self._screen and self._screen.rules_out(candidate):
             return None
+        if plus:
+            # Written internationally: nearly always a number, parsed once in Rust; the
+            # rejection memo (a digest per candidate) pays for national-looking runs only.
+            return PhoneNumberMatcher._extract_match(matcher, candidate, offset)
         end = offset + len(candidate)
         digest = hashlib.blake2b(candidate.encode("utf-8", "surrogatepass"), digest_size=16)
         key = (digest.digest(), matcher.text[offset - 1 : offset], matcher.text[end : end + 3])
