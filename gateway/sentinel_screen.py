@@ -46,8 +46,8 @@ _MARKERS: Final = (
 
 
 class SentinelScreen:
-    """`may_find(unread, read)`: False only when the detector finds nothing in any string the
-    rules did not read already (`read`: the texts a same-detector `text` rule left as they were).
+    """`may_find(unread)`: False only when the detector finds nothing in any string of the
+    document's JSON text with the sentinel's strings only (`Exempt` ones blanked).
 
     Whole-text tests find the few places that could hold a finding: an `@` or a disguise of
     one, a `+`, a WhatsApp marker, an international prefix opening a digit group, a digit run
