@@ -14,21 +14,18 @@ import re
 import unicodedata
 from typing import AnyStr, Final
 
-import orjson
-
 from gateway.detect import Detector
-from gateway.detect.national_screen import IDD_IN_RUN, projected_runs
+from gateway.detect.national_screen import IDD_IN_RUN, RUN_DIGITS, projected_runs
 from gateway.detect.normalise import IGNORED, quick_form
+from gateway.json_spans import SpanReader
 from gateway.residual_screen import spaced
 
 # `[at]` disguises (on the lower-cased text): the tail has a literal start (a fast search).
 _AT_TAIL: Final = re.compile(rb"at\s*[\])}]")
 _AT_TAIL_TEXT: Final = re.compile(r"at\s*[\])}]")
-_QUOTE: Final = '"'
 _RUN_CHARS: Final = {"-": r"[\-().\[\]/~\s]+", "x": "[xX]", "u": r"[^\x00-\x7f]+"}
 _DIGIT: Final = re.compile(r"\d")
 _NON_ASCII_DIGIT: Final = re.compile(r"(?![0-9])\d")
-_INTEGER: Final = re.compile(r"-?\d+")
 _MOST_RUNS: Final = 64  # runs left to read in place; more: the walk reads the document
 # Which of these occur at all: one pass over the text, not one per marker.
 _MARKER_FIRSTS: Final = "@%&+"
@@ -88,8 +85,8 @@ class SentinelScreen:
         # any text); places are found in `text` itself, whose offsets the reader uses.
         raw = text.encode("utf-8", "surrogatepass")
         lowered = raw.lower()  # ASCII letters only: every marker is ASCII
-        places = _Places(text, len(raw) == len(text))
-        reader = _Reader(self._detector, text, unread)
+        places = _Places(text)
+        reader = SpanReader(self._detector.may_contain, text, unread)
         present = raw.translate(None, _NOT_MARKER_BYTES)  # which of `@ % & +` occur at all
         for marker, in_lowered in _MARKERS:
             if marker[0] in _MARKER_FIRSTS and marker[0].encode() not in present:
@@ -172,11 +169,10 @@ class SentinelScreen:
 class _Places:
     """Where a marker is in the text (a search in the text itself: offsets are characters)."""
 
-    __slots__ = ("_ascii", "_lowered", "_text")
+    __slots__ = ("_lowered", "_text")
 
-    def __init__(self, text: str, ascii_only: bool) -> None:
+    def __init__(self, text: str) -> None:
         self._text = text
-        self._ascii = ascii_only
         self._lowered: str | None = None
 
     def of(self, marker: str, in_lowered: bool) -> list[int] | None:
@@ -195,83 +191,6 @@ class _Places:
         return out
 
 
-class _Reader:
-    """Reads the string or integer around a place of the document's JSON text, once each."""
-
-    __slots__ = ("_detector", "_done", "_text", "_unread")
-
-    def __init__(self, detector: Detector, text: str, unread: str):
-        self._detector = detector
-        self._text = text
-        self._unread = unread
-        self._done: set[tuple[int, int]] = set()
-
-    def may_find(self, pos: int) -> bool:
-        """The detector's own screen on the integer and on the string `pos` may be in."""
-        detector = self._detector
-        number = _number_around(self._text, pos)  # `1e+21`, `1.0012`: integers only are read
-        if number is not None and detector.may_contain(number):
-            return True
-        span = _string_span(self._text, pos)
-        if span is None or span in self._done:
-            return False
-        self._done.add(span)
-        string = _decoded(self._unread, span)
-        if string is None:
-            # Not a string after all (`pos` between two): what lies there is read as one.
-            string = _decoded_gap(self._text, span)
-        if string is None:
-            return False
-        return detector.may_contain(string)
-
-
-def _number_around(text: str, pos: int) -> str | None:
-    """The integer token `pos` may be in (as the walk would read it), if any."""
-    start = pos
-    while start > 0 and text[start - 1] in "0123456789.eE+-":
-        start -= 1
-    end = pos
-    while end < len(text) and text[end] in "0123456789.eE+-":
-        end += 1
-    token = text[start:end]
-    if (start > 0 and text[start - 1] not in ":,[") or not _INTEGER.fullmatch(token):
-        return None
-    return token
-
-
-def _string_span(text: str, pos: int) -> tuple[int, int] | None:
-    """The quotes around `pos` (a JSON string if `pos` is in one); None at the text's edges."""
-    start = pos
-    while True:
-        start = text.rfind(_QUOTE, 0, start)
-        if start < 0:
-            return None
-        if _unescaped(text, start):
-            break
-    end = pos
-    while True:
-        end = text.find(_QUOTE, end)
-        if end < 0:
-            return None
-        if _unescaped(text, end):
-            break
-        end += 1
-    return start, end
-
-
-def _decoded(text: str, span: tuple[int, int]) -> str | None:
-    try:
-        value = orjson.loads(text[span[0] : span[1] + 1])
-    except orjson.JSONDecodeError:
-        return None
-    return value if isinstance(value, str) else None
-
-
-def _decoded_gap(text: str, span: tuple[int, int]) -> str | None:
-    """The characters between two strings (`":1700000000,"`), as text."""
-    return text[span[0] + 1 : span[1]]
-
-
 def _run_pattern(run: str) -> re.Pattern[str]:
     """Where a run of the run projection (separators written `-`, keypad letters `x`, the
     bytes of a non-ASCII character `u`) is in the text it came from."""
@@ -281,13 +200,6 @@ def _run_pattern(run: str) -> re.Pattern[str]:
             continue  # one character of several bytes (or several characters): one class
         parts.append(_RUN_CHARS.get(char) or re.escape(char))
     return re.compile("".join(parts))
-
-
-def _unescaped(text: str, quote: int) -> bool:
-    backslashes = 0
-    while quote - backslashes > 0 and text[quote - backslashes - 1] == "\\":
-        backslashes += 1
-    return backslashes % 2 == 0
 
 
 def _may_open_with_prefix(run: AnyStr) -> bool:
@@ -312,15 +224,10 @@ _IGNORED_BYTES: Final = tuple(char.encode() for char in IGNORED)
 
 
 def _run_bytes() -> bytes:
-    """`RUN_DIGITS` as a byte table: digits and `x` kept, separators `-`, other ASCII a space,
-    every byte of a non-ASCII character `u`."""
-    table = bytearray(b" " * 128 + b"u" * 128)
-    for char in b"0123456789x":
-        table[char] = char
-    table[ord("X")] = ord("x")
-    for char in b"-().[]/~ \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f":
-        table[char] = ord("-")
-    return bytes(table)
+    """`RUN_DIGITS` as a byte table (ASCII as it maps it), every byte of a non-ASCII character
+    `u`."""
+    ascii_part = bytes(ord(RUN_DIGITS[c] or " ") for c in range(128))
+    return ascii_part + b"u" * 128
 
 
 _RUN_BYTES: Final = _run_bytes()
