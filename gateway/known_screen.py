@@ -43,7 +43,6 @@ class KnownScreen:
         self._phone_sizes = min(map(len, phone_list), default=0)
         addresses = list(emails)
         self._emails = addresses
-        # PII: an address JSON escapes (a quote, a backslash) is not written as itself.
         self._names = list(names)
         # PII: a value JSON escapes (a quote, a backslash) is not written as itself.
         self._unreadable = _JSON_ESCAPED.search("".join([*addresses, *self._names])) is not None
@@ -169,9 +168,8 @@ def _any_whole_word(words: list[str], text: str, raw: bytes) -> bool:
 
 
 def _whole_at(raw: bytes, start: int, end: int) -> bool:
-    return (start == 0 or raw[start - 1] not in _WORD_BYTES) and raw[end : end + 1] not in (
-        _WORD_BYTE_SET
-    )
+    before = start == 0 or raw[start - 1] not in _WORD_BYTES
+    return before and (end == len(raw) or raw[end] not in _WORD_BYTES)
 
 
 def _whole_word_in(text: str, hits: Iterable[tuple[int, int]]) -> bool:
@@ -188,7 +186,6 @@ def _whole_word_in(text: str, hits: Iterable[tuple[int, int]]) -> bool:
 
 # ASCII word characters (`\\w`), as bytes: for a byte of another character, no.
 _WORD_BYTES: Final = frozenset(c for c in range(128) if chr(c).isalnum() or chr(c) == "_")
-_WORD_BYTE_SET: Final = frozenset(bytes([c]) for c in _WORD_BYTES)
 
 
 def _phone_bytes() -> bytes:

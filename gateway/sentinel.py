@@ -30,7 +30,7 @@ from gateway.jsonpath_plan import Selector
 from gateway.known_values import KnownValues
 from gateway.masks.email import LOCAL_PART
 from gateway.masks.mask import WrappedMask
-from gateway.masks.phone import PREFIX
+from gateway.masks.phone import NO_DIGITS, PREFIX
 from gateway.masks.text import masked_findings
 from gateway.residual_screen import screen_texts
 from gateway.route_match import PathTemplate
@@ -44,7 +44,6 @@ _HASH_OUTPUT: Final = re.compile(r"h_[0-9a-f]{16}")
 _BIG_NUMBER: Final = 1_000_000  # numbers below seven digits are never phones
 log = logging.getLogger("omnigate")
 _LOGGED: dict[tuple[str, str, str], float] = {}  # (route, pattern, kind) -> when last logged
-_PHONE_OUTPUT: Final = re.compile(r"XXX-XXX-(?:\d{4}|XXXX)")
 _DIGIT: Final = re.compile(r"\d")
 
 
@@ -337,19 +336,16 @@ def _is_email_output(text: str) -> bool:
 
 
 def _is_phone_output(text: str) -> bool:
-    """`_PHONE_OUTPUT.fullmatch(text)` without the regex (`\\d` is `isdecimal`)."""
-    tail = text[8:]
-    return len(text) == 12 and text.startswith(PREFIX) and (tail == "XXXX" or tail.isdecimal())
+    """A whole `phone` mask output: `XXX-XXX-` and four decimal digits, or `XXX-XXX-XXXX`."""
+    return text == NO_DIGITS or (
+        len(text) == len(PREFIX) + 4 and text.startswith(PREFIX) and text[len(PREFIX) :].isdecimal()
+    )
 
 
 def _is_stamp(text: str) -> bool:
     """The gateway's own outputs: stamps, hashes and whole phone masks (whose only digits are
     the four a finding after `XXX-XXX-` is never counted for)."""
-    return (
-        is_omni_id(text)
-        or _HASH_OUTPUT.fullmatch(text) is not None
-        or _PHONE_OUTPUT.fullmatch(text) is not None
-    )
+    return is_omni_id(text) or _HASH_OUTPUT.fullmatch(text) is not None or _is_phone_output(text)
 
 
 def _not_a_finding(text: str, finding: Finding, allow: frozenset[str]) -> bool:
