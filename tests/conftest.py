@@ -39,6 +39,16 @@ roles:
   agent: { masking: true }
 default_role: agent
 """
+# With customer ids: phones read in the US, the id secret from the environment.
+OMNICHANNEL_RULES = (
+    MINIMAL_RULES
+    + """
+omnichannel:
+  identify_by: [phone, email]
+  default_region: US
+  id_secret_env: OMNIGATE_ID_SECRET
+"""
+)
 
 
 def token(role: str | list[str] = "agent", secret: str = JWT_SECRET, **claims: object) -> str:

@@ -25,15 +25,11 @@ from gateway.exchange import Exchange
 from gateway.rules_plan import Plan, load_plan
 from gateway.web_request import decide, request_id_of
 from gateway.web_state import STATE, GatewayState
-from tests.conftest import JWT_SECRET, MINIMAL_RULES, loopback_settings
+from tests.conftest import JWT_SECRET, OMNICHANNEL_RULES, loopback_settings
 
 RULES = (
-    MINIMAL_RULES
+    OMNICHANNEL_RULES
     + """
-omnichannel:
-  identify_by: [phone, email]
-  default_region: US
-  id_secret_env: OMNIGATE_ID_SECRET
 webhooks:
   - { channel: whatsapp, path: /webhooks/whatsapp, secret_env: META_APP_SECRET }
 routes:

@@ -25,15 +25,11 @@ from gateway.event_log import EventLog
 from gateway.rules_plan import load_plan
 from gateway.web_app import build_app
 from gateway.web_state import GatewayState
-from tests.conftest import MINIMAL_RULES, Gateway, GatewayTestServer, bearer, loopback_settings
+from tests.conftest import OMNICHANNEL_RULES, Gateway, GatewayTestServer, bearer, loopback_settings
 
 RULES = (
-    MINIMAL_RULES
+    OMNICHANNEL_RULES
     + """
-omnichannel:
-  identify_by: [phone, email]
-  default_region: US
-  id_secret_env: OMNIGATE_ID_SECRET
 webhooks:
   - { channel: whatsapp, path: /webhooks/whatsapp, secret_env: META_APP_SECRET }
 routes:

@@ -23,16 +23,12 @@ from gateway.event_log import EventLog
 from gateway.rules_plan import load_plan
 from gateway.web_admin import build_admin_app
 from gateway.web_state import GatewayState
-from tests.conftest import MINIMAL_RULES, loopback_settings
+from tests.conftest import OMNICHANNEL_RULES, loopback_settings
 
 GATEWAY = Path(__file__).resolve().parents[1] / "gateway"
 RULES = (
-    MINIMAL_RULES
+    OMNICHANNEL_RULES
     + """
-omnichannel:
-  identify_by: [phone, email]
-  default_region: US
-  id_secret_env: OMNIGATE_ID_SECRET
 webhooks:
   - { channel: whatsapp, path: /webhooks/whatsapp, secret_env: META_APP_SECRET }
 routes:

@@ -13,19 +13,15 @@ import orjson
 import pytest
 from aiohttp import web
 
-from tests.conftest import MINIMAL_RULES, Gateway, GatewayFactory, UpstreamApp
+from tests.conftest import OMNICHANNEL_RULES, Gateway, GatewayFactory, UpstreamApp
 
 ID_SECRET = b"test-id-secret"
 META = b"test-meta-secret"
 TWILIO = b"test-twilio-token"
 
 RULES = (
-    MINIMAL_RULES
+    OMNICHANNEL_RULES
     + """
-omnichannel:
-  identify_by: [phone, email]
-  default_region: US
-  id_secret_env: OMNIGATE_ID_SECRET
 webhooks:
   - { channel: whatsapp, path: /webhooks/whatsapp, secret_env: META_APP_SECRET }
   - { channel: twilio, path: /webhooks/twilio, secret_env: TWILIO_AUTH_TOKEN }

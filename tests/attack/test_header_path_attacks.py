@@ -21,15 +21,11 @@ from lenient_upstream import (
     routed_path,
 )
 
-from tests.conftest import MINIMAL_RULES, GatewayFactory, bearer, get_request, raw_http, token
+from tests.conftest import OMNICHANNEL_RULES, GatewayFactory, bearer, get_request, raw_http, token
 
 RULES = (
-    MINIMAL_RULES
+    OMNICHANNEL_RULES
     + """
-omnichannel:
-  identify_by: [phone, email]
-  default_region: US
-  id_secret_env: OMNIGATE_ID_SECRET
 webhooks:
   - channel: generic
     path: /hooks/crm
