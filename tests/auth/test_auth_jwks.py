@@ -75,6 +75,16 @@ async def started(
     return auth
 
 
+@pytest.fixture
+async def eager_auth(
+    jwks: JwksServer, session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> Authenticator:
+    """An authenticator on the `jwks` key set whose refreshes are due at once."""
+    monkeypatch.setattr(jwks_module, "REFRESH_AFTER", 0.0)
+    monkeypatch.setattr(jwks_module, "REFETCH_INTERVAL", 0.0)
+    return await started(jwks.url, session)
+
+
 def rs(pair: KeyPair, kid: str | None, **overrides: Any) -> str:
     return mint(claims(**overrides), pair, "RS256", {"kid": kid} if kid else None)
 
@@ -232,15 +242,12 @@ async def _refetched(jwks: JwksServer, hits: int) -> None:
 
 async def test_key_rotated_out_stops_its_cached_tokens(
     jwks: JwksServer,
-    session: aiohttp.ClientSession,
     rsa_key: KeyPair,
     other_rsa_key: KeyPair,
-    monkeypatch: pytest.MonkeyPatch,
+    eager_auth: Authenticator,
 ) -> None:
-    # Issue 10 class 8: a cached verdict must not outlive its key. Refreshes are due at once here.
-    monkeypatch.setattr(jwks_module, "REFRESH_AFTER", 0.0)
-    monkeypatch.setattr(jwks_module, "REFETCH_INTERVAL", 0.0)
-    auth = await started(jwks.url, session)
+    # Issue 10 class 8: a cached verdict must not outlive its key.
+    auth = eager_auth
     token = rs(rsa_key, "A", role="admin")
     assert (await auth_header(auth, token)).role == "admin"  # verified and cached
     hits = jwks.hits
@@ -255,14 +262,11 @@ async def test_key_rotated_out_stops_its_cached_tokens(
 
 async def test_a_key_added_keeps_cached_tokens(
     jwks: JwksServer,
-    session: aiohttp.ClientSession,
     rsa_key: KeyPair,
     other_rsa_key: KeyPair,
-    monkeypatch: pytest.MonkeyPatch,
+    eager_auth: Authenticator,
 ) -> None:
-    monkeypatch.setattr(jwks_module, "REFRESH_AFTER", 0.0)
-    monkeypatch.setattr(jwks_module, "REFETCH_INTERVAL", 0.0)
-    auth = await started(jwks.url, session)
+    auth = eager_auth
     token = rs(rsa_key, "A")
     await auth_header(auth, token)
     generation = auth._verifier.generation if auth._verifier else -1
@@ -277,14 +281,11 @@ async def test_a_key_added_keeps_cached_tokens(
 
 async def test_a_key_replaced_under_its_kid_stops_its_tokens(
     jwks: JwksServer,
-    session: aiohttp.ClientSession,
     rsa_key: KeyPair,
     other_rsa_key: KeyPair,
-    monkeypatch: pytest.MonkeyPatch,
+    eager_auth: Authenticator,
 ) -> None:
-    monkeypatch.setattr(jwks_module, "REFRESH_AFTER", 0.0)
-    monkeypatch.setattr(jwks_module, "REFETCH_INTERVAL", 0.0)
-    auth = await started(jwks.url, session)
+    auth = eager_auth
     token = rs(rsa_key, "A")
     await auth_header(auth, token)
     hits = jwks.hits
