@@ -4,7 +4,6 @@ a WebSocket frame; its tally; the post-rule seam; the stream cases of SPEC 3.6."
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -13,10 +12,11 @@ import pytest
 from gateway.auth import Caller
 from gateway.body_rewrite import rewrite_json
 from gateway.exchange import Tally
-from gateway.rules_plan import Plan, load_plan
+from gateway.rules_plan import Plan
 from gateway.sse import mask_event
 from gateway.transform import Outcome
 from gateway.web_websocket import _FrameMask
+from tests.stage_kit import plan_of
 
 RULES = """
 version: 1
@@ -36,9 +36,7 @@ AGENT = Caller(role="agent", masking=True, sub=None, token_present=True)
 
 @pytest.fixture(scope="module")
 def plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
-    folder: Path = tmp_path_factory.mktemp("rules")
-    (folder / "r.yaml").write_text(RULES)
-    return load_plan(folder, {})
+    return plan_of(tmp_path_factory.mktemp("rules"), RULES)
 
 
 DOCUMENTS: list[Any] = [
@@ -152,9 +150,7 @@ routes:
 
 @pytest.fixture(scope="module")
 def mark_plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
-    folder: Path = tmp_path_factory.mktemp("mark-rules")
-    (folder / "r.yaml").write_text(MARK_RULES)
-    return load_plan(folder, {})
+    return plan_of(tmp_path_factory.mktemp("mark-rules"), MARK_RULES)
 
 
 def test_texts_a_rule_read_but_left_alone_are_not_counted_as_masked(mark_plan: Plan) -> None:
