@@ -66,6 +66,17 @@ def _load(path: str | list[str]) -> tuple[Plan | None, list[str], list[str]]:
     return plan, [], environ.missing
 
 
+def _loaded(path: str | list[str]) -> Plan | None:
+    """The plan of `path`; None once the errors are printed (stderr). Notes placeholders."""
+    plan, errors, missing = _load(path)
+    if plan is None:
+        for line in errors:
+            print(line, file=sys.stderr)
+        return None
+    _note_missing(missing)
+    return plan
+
+
 def _note_missing(missing: list[str]) -> None:
     for name in missing:
         print(
@@ -78,12 +89,9 @@ def _note_missing(missing: list[str]) -> None:
 def check(paths: list[str]) -> int:
     """Validate `paths` merged as ONE rule set (as `serve` loads a folder): a file that only
     makes sense beside the others (roles in one, routes in another) is checked beside them."""
-    plan, errors, missing = _load(paths)
+    plan = _loaded(paths)
     if plan is None:
-        for line in errors:
-            print(line, file=sys.stderr)
         return 1
-    _note_missing(missing)
     for file, summary in _summaries(plan):
         print(f"{file}: ok ({summary})")
     return 0
@@ -126,12 +134,9 @@ def apply(plan: Plan, role: str, request: str, document: Any) -> tuple[Any, Outc
 
 
 def mask(rules: str, role: str, request: str, file: str, explain: bool) -> int:
-    plan, errors, missing = _load(rules)
+    plan = _loaded(rules)
     if plan is None:
-        for line in errors:
-            print(line, file=sys.stderr)
         return 1
-    _note_missing(missing)
     try:
         raw = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     except OSError as exc:
