@@ -16,7 +16,7 @@ import yarl
 from multidict import CIMultiDict
 
 from gateway.aiohttp_adapter import InformationalResponse, LeanClientRequest
-from gateway.upstream_boundary import Phase, translate
+from gateway.upstream_boundary import Phase, raise_translated
 
 READ_CHUNK = 256 * 1024  # streamed bodies move in chunks of at least 64 KiB
 _SKIP_AUTO = frozenset({"User-Agent", "Accept", "Accept-Encoding", "Content-Type"})
@@ -148,10 +148,7 @@ class Upstream:
             finally:
                 deadlines.release(task)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            error = translate(exc, Phase.SEND)
-            if error is None:
-                raise
-            raise error from None
+            raise_translated(exc, Phase.SEND)
 
     async def ws_connect(
         self, url: yarl.URL, headers: CIMultiDict[str], protocols: tuple[str, ...]
@@ -169,10 +166,7 @@ class Upstream:
                 )
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             # a refused handshake is not translated: the upstream's status is relayed as it is
-            error = translate(exc, Phase.WS_CONNECT)
-            if error is None:
-                raise
-            raise error from None
+            raise_translated(exc, Phase.WS_CONNECT)
 
 
 async def iter_body(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
@@ -186,10 +180,7 @@ async def iter_body(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
         try:
             chunk = await content.read(READ_CHUNK)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            error = translate(exc, Phase.STREAM_BODY)
-            if error is None:
-                raise
-            raise error from None
+            raise_translated(exc, Phase.STREAM_BODY)
         if not chunk:
             return
         yield chunk
@@ -200,10 +191,7 @@ async def read_whole(response: aiohttp.ClientResponse) -> bytes:
     try:
         return await response.read()
     except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-        error = translate(exc, Phase.READ_BODY)
-        if error is None:
-            raise
-        raise error from None
+        raise_translated(exc, Phase.READ_BODY)
 
 
 async def read_upto(
@@ -224,10 +212,7 @@ async def read_upto(
             async with asyncio.timeout(idle):
                 chunk = await content.read(READ_CHUNK)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            error = translate(exc, Phase.READ_BODY)
-            if error is None:
-                raise
-            raise error from None
+            raise_translated(exc, Phase.READ_BODY)
         if not chunk:
             return b"".join(parts), True
         parts.append(chunk)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NoReturn
 
 import aiohttp
 from aiohttp import http_exceptions
@@ -120,6 +121,15 @@ TABLE: tuple[Row, ...] = (
         lambda: UpstreamUnavailable("the upstream connection failed mid-body"),
     ),
 )
+
+
+def raise_translated(exc: BaseException, phase: Phase) -> NoReturn:
+    """Raise the gateway's error for `exc` raised in `phase` (from None), or `exc` itself when
+    it is not the upstream's. Called in the `except` block that caught `exc`."""
+    error = translate(exc, phase)
+    if error is None:
+        raise exc
+    raise error from None
 
 
 def translate(exc: BaseException, phase: Phase) -> GatewayError | None:
