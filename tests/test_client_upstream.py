@@ -4,6 +4,8 @@ flight, each send still cancelled at its own deadline, and only its own."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import yarl
 from aiohttp import web
@@ -12,6 +14,21 @@ from multidict import CIMultiDict
 
 from gateway.client_upstream import HeadDeadlines, Upstream, make_session
 from gateway.errors import GatewayError
+
+
+@contextlib.asynccontextmanager
+async def upstream_for(
+    answer: Callable[[web.Request], Awaitable[web.Response]],
+) -> AsyncIterator[Upstream]:
+    """An `Upstream` (head timeout 0.3 s) in front of a loopback server answering with `answer`."""
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", answer)
+    async with TestServer(app) as server:
+        session = make_session(1.0)
+        try:
+            yield Upstream(yarl.URL(str(server.make_url("/"))), session, 0.3)
+        finally:
+            await session.close()
 
 
 async def test_each_task_is_cancelled_at_its_own_deadline_by_one_timer() -> None:
@@ -51,29 +68,22 @@ async def test_a_slow_upstream_times_out_a_prompt_one_beside_it_does_not() -> No
             await asyncio.sleep(5)
         return web.Response(text="ok")
 
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", answer)
-    async with TestServer(app) as server:
-        session = make_session(1.0)
-        upstream = Upstream(yarl.URL(str(server.make_url("/"))), session, 0.3)
-        try:
+    async with upstream_for(answer) as upstream:
 
-            async def fetch(path: str) -> str:
-                try:
-                    response = await upstream.send(
-                        "GET", upstream.url_for(path, ""), CIMultiDict(), None
-                    )
-                except GatewayError as exc:
-                    return exc.code
-                async with response:
-                    return await response.text()
+        async def fetch(path: str) -> str:
+            try:
+                response = await upstream.send(
+                    "GET", upstream.url_for(path, ""), CIMultiDict(), None
+                )
+            except GatewayError as exc:
+                return exc.code
+            async with response:
+                return await response.text()
 
-            slow = asyncio.create_task(fetch("/slow"))
-            await asyncio.sleep(0.1)
-            assert await fetch("/fast") == "ok"  # sent after the slow one, answered first
-            assert await slow == "upstream_timeout"
-        finally:
-            await session.close()
+        slow = asyncio.create_task(fetch("/slow"))
+        await asyncio.sleep(0.1)
+        assert await fetch("/fast") == "ok"  # sent after the slow one, answered first
+        assert await slow == "upstream_timeout"
 
 
 async def test_a_client_that_goes_away_is_a_cancellation_not_a_timeout() -> None:
@@ -81,23 +91,16 @@ async def test_a_client_that_goes_away_is_a_cancellation_not_a_timeout() -> None
         await asyncio.sleep(5)
         return web.Response()
 
-    app = web.Application()
-    app.router.add_get("/{tail:.*}", answer)
-    async with TestServer(app) as server:
-        session = make_session(1.0)
-        upstream = Upstream(yarl.URL(str(server.make_url("/"))), session, 0.3)
+    async with upstream_for(answer) as upstream:
+        task = asyncio.create_task(
+            upstream.send("GET", upstream.url_for("/x", ""), CIMultiDict(), None)
+        )
+        await asyncio.sleep(0.05)
+        task.cancel()  # as aiohttp does when the client's connection is lost
         try:
-            task = asyncio.create_task(
-                upstream.send("GET", upstream.url_for("/x", ""), CIMultiDict(), None)
-            )
-            await asyncio.sleep(0.05)
-            task.cancel()  # as aiohttp does when the client's connection is lost
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
-            else:
-                raise AssertionError("the send was not cancelled")
-            assert upstream.deadlines.release(task) is False  # not counted as expired
-        finally:
-            await session.close()
+            await task
+        except asyncio.CancelledError:
+            pass
+        else:
+            raise AssertionError("the send was not cancelled")
+        assert upstream.deadlines.release(task) is False  # not counted as expired
