@@ -1,7 +1,7 @@
 """Records an exchange: the access log line, every request metric and the audit event.
 
 The one place they are written (SPEC 6), once per exchange, whichever way it ended. The
-request metrics go through one `metrics.RequestSeries` per (route, role), batched until the
+request metrics go through one `request_metrics.RequestSeries` per (route, role), batched until the
 registry is next collected.
 """
 
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from gateway import metrics, tracing
 from gateway.exchange import ApiRequest, Exchange, WebhookDelivery
 from gateway.log_path import log_path
+from gateway.request_metrics import request_series
 from gateway.web_state import GatewayState
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def record(state: GatewayState, exchange: Exchange) -> None:
     else:
         route, role, path = decision.route_label, decision.role, decision.path
     upstream = tally.upstream_seconds
-    metrics.request_series(route, role).add(status, elapsed, upstream)
+    request_series(route, role).add(status, elapsed, upstream)
     outcome, stream_items = tally.counted()
     masked = findings = 0
     if outcome is not None:

@@ -1,4 +1,4 @@
-"""The request metrics batched by `metrics.RequestSeries` read exactly what per-request
+"""The request metrics batched by `request_metrics.RequestSeries` read exactly what per-request
 `Histogram.observe` and `Counter.inc` calls give, whenever the registry is collected."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY, CollectorRegistry, Histogram
 
-from gateway import metrics
-from gateway.metrics import _BUCKETS, _Durations
+from gateway import request_metrics
+from gateway.metrics import BUCKETS
+from gateway.request_metrics import _Durations
 
 _NAMES = itertools.count()
 
@@ -29,7 +30,7 @@ def samples(registry: CollectorRegistry) -> list[tuple[str, dict[str, str], floa
         st.tuples(
             st.one_of(
                 st.floats(min_value=0.0, max_value=100.0, allow_nan=False),
-                st.sampled_from(_BUCKETS),  # exactly on a bound: that bucket, not the next
+                st.sampled_from(BUCKETS),  # exactly on a bound: that bucket, not the next
             ),
             st.booleans(),  # flush after this one (a scrape between two requests)
         ),
@@ -37,13 +38,13 @@ def samples(registry: CollectorRegistry) -> list[tuple[str, dict[str, str], floa
     )
 )
 def test_batched_durations_match_histogram_observe(amounts: list[tuple[float, bool]]) -> None:
-    assert metrics.BATCHED  # the batched path is in use with this prometheus-client
+    assert request_metrics.BATCHED  # the batched path is in use with this prometheus-client
     ours, theirs = CollectorRegistry(), CollectorRegistry()
     name = f"t{next(_NAMES)}"
     batched = _Durations(
-        Histogram(name, "h", ["route"], buckets=_BUCKETS, registry=ours).labels("r")
+        Histogram(name, "h", ["route"], buckets=BUCKETS, registry=ours).labels("r")
     )
-    public = Histogram(name, "h", ["route"], buckets=_BUCKETS, registry=theirs).labels("r")
+    public = Histogram(name, "h", ["route"], buckets=BUCKETS, registry=theirs).labels("r")
     for amount, flush in amounts:
         batched.observe(amount)
         public.observe(amount)
@@ -64,7 +65,7 @@ def test_a_collection_writes_what_is_pending_first() -> None:
         sample("omnigate_request_duration_seconds_count"),
         sample("omnigate_upstream_duration_seconds_bucket", le="0.1"),
     )
-    series = metrics.request_series("t-pending", "agent")
+    series = request_metrics.request_series("t-pending", "agent")
     series.add(200, 0.004, None)
     series.add(200, 0.5, 0.1)
     series.add(404, 0.002, 0.001)
