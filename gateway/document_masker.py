@@ -19,8 +19,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
+from gateway.exempt import OutputMask, ScannedMask
 from gateway.known_values import RECORD, RECORDED_KINDS, RecordingMask
-from gateway.sentinel import OutputMask, ScannedMask
 from gateway.transform import (
     Outcome,
     TransformFailed,

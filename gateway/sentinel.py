@@ -24,13 +24,12 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from gateway.detect import EMAIL, Detector, Finding, national_digits
-from gateway.exempt import Exempt
+from gateway.exempt import Exempt, is_email_output, is_phone_output
 from gateway.identity.clusters import is_omni_id
 from gateway.jsonpath_plan import Selector
 from gateway.known_values import KnownValues
 from gateway.masks.email import LOCAL_PART
-from gateway.masks.mask import WrappedMask
-from gateway.masks.phone import NO_DIGITS, PREFIX
+from gateway.masks.phone import PREFIX
 from gateway.masks.text import masked_findings
 from gateway.residual_screen import screen_texts
 from gateway.route_match import PathTemplate
@@ -44,36 +43,6 @@ _HASH_OUTPUT: Final = re.compile(r"h_[0-9a-f]{16}")
 _BIG_NUMBER: Final = 1_000_000  # numbers below seven digits are never phones
 log = logging.getLogger("omnigate")
 _LOGGED: dict[tuple[str, str, str], float] = {}  # (route, pattern, kind) -> when last logged
-_DIGIT: Final = re.compile(r"\d")
-
-
-class ScannedMask(WrappedMask):
-    """Wraps a `text` rule's mask: what it returns was read whole by the sentinel's detector
-    (and masked), so the sentinel need not read it again (known values still apply)."""
-
-    __slots__ = ()
-
-    def __call__(self, value: Any) -> Any:
-        result = self.inner(value)
-        # Masked or not, it was read whole: marked (a mark on an equal string is not counted
-        # as a masked value, and JSON text holding it is written back only if it changed).
-        return Exempt(result) if type(result) is str else result
-
-
-class OutputMask(WrappedMask):
-    """Wraps an `email` or `phone` rule's mask: a whole mask output (`****@example.com`,
-    `XXX-XXX-7890`) is marked as one, so the whole-document screen need not read it (the
-    sentinel's walk skips it as well)."""
-
-    __slots__ = ()
-
-    def __call__(self, value: Any) -> Any:
-        result = self.inner(value)
-        if type(result) is str and (
-            _is_phone_output(result) if self.name == "phone" else _is_email_output(result)
-        ):
-            return Exempt(result)
-        return result
 
 
 class ResidualPII(TransformFailed):
@@ -268,7 +237,7 @@ class _Walk:
             return text
         residual = self.residual
         detector = residual.detector
-        if not detector.glance(text) or _is_stamp(text) or _is_email_output(text):
+        if not detector.glance(text) or _is_stamp(text) or is_email_output(text):
             return text
         findings = [
             f for f in detector.find(text) if not _not_a_finding(text, f, residual.settings.allow)
@@ -320,32 +289,10 @@ def _big(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _BIG_NUMBER
 
 
-def _is_email_output(text: str) -> bool:
-    """A whole `email` mask output (`****@example.com`, one `@`, no digit that could be a
-    phone): a rule masked it; no find needed."""
-    return (
-        text.startswith(LOCAL_PART)
-        and text.count("@") == 1
-        and " " not in text
-        and (
-            _DIGIT.search(text) is None
-            if text.isascii()
-            else not any(char.isdigit() for char in text)  # `²` is a digit under NFKC too
-        )
-    )
-
-
-def _is_phone_output(text: str) -> bool:
-    """A whole `phone` mask output: `XXX-XXX-` and four decimal digits, or `XXX-XXX-XXXX`."""
-    return text == NO_DIGITS or (
-        len(text) == len(PREFIX) + 4 and text.startswith(PREFIX) and text[len(PREFIX) :].isdecimal()
-    )
-
-
 def _is_stamp(text: str) -> bool:
     """The gateway's own outputs: stamps, hashes and whole phone masks (whose only digits are
     the four a finding after `XXX-XXX-` is never counted for)."""
-    return is_omni_id(text) or _HASH_OUTPUT.fullmatch(text) is not None or _is_phone_output(text)
+    return is_omni_id(text) or _HASH_OUTPUT.fullmatch(text) is not None or is_phone_output(text)
 
 
 def _not_a_finding(text: str, finding: Finding, allow: frozenset[str]) -> bool:
