@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import AnyStr, Final
+from typing import Final
 
 from gateway.detect import Detector
-from gateway.detect.national_screen import IDD_IN_RUN, RUN_DIGITS, projected_runs
+from gateway.detect.national_screen import IDD_IN_RUN, candidate_runs
 from gateway.detect.normalise import IGNORED, quick_form
 from gateway.json_spans import SpanReader
 from gateway.residual_screen import spaced
@@ -121,22 +121,7 @@ class SentinelScreen:
         """The digit runs no screen rules out (None: more than `_MOST_RUNS`). A run with a
         keypad letter is never ruled out, however short (`12x`); `u` stands for a byte of a
         non-ASCII character (a run holding one is never ruled out either)."""
-        floor = self._floor
-        # Short runs still count when they hold `x` or may open with an international prefix
-        # (`00 98 9601` is a number where the national floor is 10).
-        if len(raw) == len(text):  # ASCII: the text's own projection is the quicker one
-            runs = {
-                run.lstrip("x-").rstrip("-")
-                for run in projected_runs(text)
-                if len(run) >= floor or "x" in run or _may_open_with_prefix(run)
-            }
-        else:
-            runs = {
-                run.lstrip(b"x-").rstrip(b"-").decode("ascii")
-                for run in raw.translate(_RUN_BYTES).replace(b" -", b" ").split()
-                if len(run) >= floor or b"x" in run or _may_open_with_prefix(run)
-            }
-        runs.discard("")
+        runs = {run.decode("ascii") for run in candidate_runs(raw, self._floor)}
         unicode_digits: bool | None = None
         left: list[str] = []
         ascii_runs: list[str] = []
@@ -202,13 +187,6 @@ def _run_pattern(run: str) -> re.Pattern[str]:
     return re.compile("".join(parts))
 
 
-def _may_open_with_prefix(run: AnyStr) -> bool:
-    """Whether a digit group of the run (separators `-`) starts with `00` or `011`."""
-    if isinstance(run, bytes):
-        return run[:2] == b"00" or run[:3] == b"011" or b"-00" in run or b"-011" in run
-    return run[:2] == "00" or run[:3] == "011" or "-00" in run or "-011" in run
-
-
 def _normal_form(text: str) -> str:
     """`quick_form(text)` (NFKC, ignored characters dropped), skipping each step that would
     change nothing (on a large text both are slow: a translation per character)."""
@@ -221,13 +199,3 @@ def _normal_form(text: str) -> str:
 
 
 _IGNORED_BYTES: Final = tuple(char.encode() for char in IGNORED)
-
-
-def _run_bytes() -> bytes:
-    """`RUN_DIGITS` as a byte table (ASCII as it maps it), every byte of a non-ASCII character
-    `u`."""
-    ascii_part = bytes(ord(RUN_DIGITS[c] or " ") for c in range(128))
-    return ascii_part + b"u" * 128
-
-
-_RUN_BYTES: Final = _run_bytes()

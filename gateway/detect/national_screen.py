@@ -100,6 +100,9 @@ def _run_table() -> dict[int, str | None]:
 # ASCII text -> its `ASCII_RUNS` with every separator written `-`, separated by spaces:
 # `split()` gives each run (after `lstrip("x-")`: runs start with a digit) at C speed.
 RUN_DIGITS: Final = _run_table()
+# The same as a byte table (C speed: `str.translate` looks each character up in a dict), every
+# byte of a non-ASCII character written `u`.
+RUN_BYTES: Final = bytes(ord(RUN_DIGITS[c] or " ") for c in range(128)) + b"u" * 128
 
 
 # In a run of `run_digits`: `00` or `011` opening a digit group, a country code next (any
@@ -113,11 +116,44 @@ def run_digits(text: str) -> list[str]:
     return [run for run in runs if run]
 
 
+# In a text of pieces of the `RUN_BYTES` projection: a keypad letter next to a digit or a byte of
+# another character (which may be a digit of another script), across separators; or `00` / `011`
+# opening a digit group.
+_SHORT_HINT: Final = re.compile(rb"[0-9u]-*x|x-*[0-9u]|(?:^| |-)(?:00|011)")
+
+
+def candidate_runs(raw: bytes, floor: int) -> set[bytes]:
+    """The runs of `raw` (UTF-8; separators `-`, keypad letters `x`, other characters' bytes
+    `u`) that may hold a number: `floor` characters or more, or shorter with a keypad letter,
+    or with `00` / `011` opening a digit group (`00 98 9601` where the national floor is 10).
+
+    A superset of what each run's own tests keep: pieces are measured before their leading
+    separators are stripped. Pieces repeat (ids, keys): each distinct one is tested once, the
+    short ones first together in one search (most documents have none worth a look)."""
+    pieces = set(raw.translate(RUN_BYTES).split())
+    runs = [piece for piece in pieces if len(piece) >= floor]
+    short = [piece for piece in pieces if len(piece) < floor]
+    if _SHORT_HINT.search(b" ".join(short)):
+        runs += [piece for piece in short if b"x" in piece or _may_open_with_prefix(piece)]
+    out = {run.lstrip(b"x-").rstrip(b"-") for run in runs}
+    out.discard(b"")
+    return out
+
+
+def _may_open_with_prefix(run: bytes) -> bool:
+    """Whether a digit group of the run (separators `-`) starts with `00` or `011`."""
+    return run[:2] == b"00" or run[:3] == b"011" or b"-00" in run or b"-011" in run
+
+
 def projected_runs(text: str) -> list[str]:
     """`text` through `RUN_DIGITS`, split: the runs, and a few pieces without a digit."""
     # A separator after a boundary cannot start a run (runs start with a digit): dropping it
     # leaves the spaces between words as boundaries instead of thousands of `-` pieces.
-    return text.translate(RUN_DIGITS).replace(" -", " ").split()
+    if text.isascii():
+        projected = text.encode("ascii").translate(RUN_BYTES).decode("ascii")
+    else:
+        projected = text.translate(RUN_DIGITS)
+    return projected.replace(" -", " ").split()
 
 
 @cache
