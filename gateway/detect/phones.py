@@ -110,13 +110,16 @@ def _repaired(number: phonenumbers.PhoneNumber) -> phonenumbers.PhoneNumber | No
 class PhoneDetector:
     """Phones in text for a default region and the extra text regions (compiled once)."""
 
-    __slots__ = ("_brazil", "_finders", "_floor", "_primary")
+    __slots__ = ("_brazil", "_finders", "_floor", "_only_screen", "_primary")
 
     def __init__(self, default_region: str, text_regions: Iterable[str] = ()) -> None:
         regions = [default_region, *(r for r in text_regions if r != default_region)]
         self._finders = [PhoneFinder(region) for region in regions]
         self._primary = self._finders[0]
         self._brazil = "BR" in regions
+        # One region with a national screen (the common setting): its runs test, called direct.
+        screen = self._primary.national_screen
+        self._only_screen = self._primary if len(self._finders) == 1 and screen else None
         self._floor = min(finder.floors.plus for finder in self._finders)
 
     @property
@@ -153,9 +156,14 @@ class PhoneDetector:
         if text.isascii():
             runs = run_digits(text)  # once for every region
             # An international prefix opening a digit group (on the runs: a superset of
-            # `_IDD` on the text, where `-` stands for any separator).
-            if any(("00" in run or "011" in run) and IDD_IN_RUN.search(run) for run in runs):
+            # `_IDD` on the text, where `-` stands for any separator). A run's `00` or `011`
+            # are adjacent digits of the text: none there, none in the runs.
+            if ("00" in text or "011" in text) and any(
+                ("00" in run or "011" in run) and IDD_IN_RUN.search(run) for run in runs
+            ):
                 return any(finder.may_contain(text) for finder in self._finders)
+            if self._only_screen is not None:
+                return self._only_screen.runs_may_hold(runs)
             return any(
                 finder.runs_may_hold(runs)
                 if finder.national_screen is not None
