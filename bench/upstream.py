@@ -75,6 +75,7 @@ def build_app() -> web.Application:
     app.router.add_get("/bench/large", get_large)
     app.router.add_post("/bench/echo", post_echo)
     app.router.add_get("/api/v1/accounts/1/conversations/{id}/messages", get_messages)
+    app.router.add_get("/bench/fields/{id}/messages", get_messages)  # the same documents
     app.router.add_get("/bench/live", live)
     return app
 

@@ -78,7 +78,12 @@ def test_masking_figures_and_no_leak(bench_run: tuple[str, dict[str, Any]]) -> N
     assert [row["mask"] for row in breakdown["realistic"]] == ["text", "phone", "email", "name"]
     assert set(breakdown["text_us_per_text"]) >= {"plain", "phone", "email"}
     through = bench_run[1]["masking_gateway"]
-    for case in ("passthrough_200KB", "masked_realistic", "masked_adversarial"):
+    for case in (
+        "passthrough_200KB",
+        "masked_realistic",
+        "masked_adversarial",
+        "masked_fields_only",
+    ):
         assert through[case]["requests"] > 0 and through[case]["errors"] == 0, case
     assert "masking_added_cpu_ms" in through["masked_realistic"]
 
