@@ -26,8 +26,9 @@ from gateway.exempt import Exempt
 from gateway.known_values import KnownValues
 from gateway.masks.text import mask_text
 from gateway.residual_screen import screen_texts
-from gateway.sentinel import Residual, SentinelSettings, _Walk
+from gateway.sentinel import Residual, SentinelSettings
 from gateway.sentinel_screen import SentinelScreen
+from gateway.sentinel_walk import ResidualWalk
 from gateway.transform import Outcome
 
 REGIONS = [("US", ()), ("DE", ()), ("IN", ()), ("US", ("DE", "GB")), ("US", ("BR",))]
@@ -214,7 +215,7 @@ def test_the_residual_pass_gives_what_the_walk_alone_gives(
     recorded = KNOWN if with_known else []
     known = KnownValues(recorded, "US") if recorded else None
     expected_tally = Outcome()
-    expected = _Walk(residual, known, expected_tally).value(
+    expected = ResidualWalk(residual, known, expected_tally).value(
         copy.deepcopy(document), ("$",), action != "off"
     )
     tally = Outcome()

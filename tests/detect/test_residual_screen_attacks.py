@@ -1,7 +1,7 @@
 """Counterexamples to the residual pass's whole-document screens (gateway/residual_screen.py).
 
 Each row is a document an upstream can send where a screen says no although the exact walk
-(`gateway.sentinel._Walk`) masks something: the fast path returns the PII as it is. Every row
+(`gateway.sentinel_walk.ResidualWalk`) masks something: the fast path returns the PII as it is. Every row
 failed when written (branch mask2 at f657f92); the screens must say yes on all of them.
 
 A small Hypothesis property follows: random documents of adversarial fragments (JSON escapes,
@@ -22,8 +22,9 @@ from gateway.detect import Detector
 from gateway.exempt import Exempt
 from gateway.known_values import KnownValues
 from gateway.residual_screen import screen_texts
-from gateway.sentinel import Residual, SentinelSettings, _Walk
+from gateway.sentinel import Residual, SentinelSettings
 from gateway.sentinel_screen import SentinelScreen
+from gateway.sentinel_walk import ResidualWalk
 from gateway.transform import Outcome
 
 Recorded = list[tuple[str, str]]
@@ -89,7 +90,9 @@ def _walk_and_run(
         known = None
     expected_tally = Outcome()
     scan = residual.action != "off"
-    expected = _Walk(residual, known, expected_tally).value(copy.deepcopy(document), ("$",), scan)
+    expected = ResidualWalk(residual, known, expected_tally).value(
+        copy.deepcopy(document), ("$",), scan
+    )
     tally = Outcome()
     got = residual.run(copy.deepcopy(document), tally, list(recorded))
     return expected, dict(expected_tally.findings), got, dict(tally.findings)
