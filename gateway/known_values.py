@@ -17,13 +17,14 @@ Each recurrence is replaced with the mask the rule wrote (`XXX-XXX-7890`, `****@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import Any, Final
 
 import phonenumbers
 
 from gateway.detect import national_digits
+from gateway.known_patterns import Alternation, Literals, trie
 from gateway.known_screen import KnownScreen, email_windows, holds_window
 from gateway.masks.email import mask_email_text
 from gateway.masks.mask import Mask, WrappedMask, scalar_text
@@ -110,7 +111,7 @@ class KnownValues:
         short_names: dict[str, str] = {}
         short_firsts: set[str] = set()
         emails: dict[str, str] = {}
-        self._hits: dict[frozenset[str], _Alternation] = {}
+        self._hits: dict[frozenset[str], Alternation] = {}
         self._phones: dict[str, str] = {}  # national digits -> country code
         for text in by_kind["phone"]:
             digits, code = _parsed(text, region)
@@ -133,9 +134,9 @@ class KnownValues:
                     short_firsts.add(words[0])
         self._names = names  # word -> its mask, made on first use
         self._name_set = frozenset(names)
-        self._emails = _Literals(emails, mask_email_text)
+        self._emails = Literals(emails, mask_email_text)
         self._email_windows = email_windows(emails)
-        self._short_names = _Alternation(short_names)
+        self._short_names = Alternation(short_names)
         self._short_firsts = short_firsts
         self._phone_digits: re.Pattern[str] | None = None
 
@@ -153,14 +154,14 @@ class KnownValues:
         if self._phones and len(text) >= _MIN_PHONE_DIGITS:
             digits = _NON_DIGIT.sub("", text)
             if len(digits) >= _MIN_PHONE_DIGITS:
-                trie = self._phone_digits
-                if trie is None:
-                    trie = self._phone_digits = re.compile(_trie(sorted(self._phones)))
-                hits = frozenset(m.group() for m in trie.finditer(digits))
+                numbers = self._phone_digits
+                if numbers is None:
+                    numbers = self._phone_digits = re.compile(trie(sorted(self._phones)))
+                hits = frozenset(m.group() for m in numbers.finditer(digits))
                 if hits:
                     search = self._hits.get(hits)
                     if search is None:
-                        search = self._hits[hits] = _Alternation(
+                        search = self._hits[hits] = Alternation(
                             dict(_phone(d, self._phones[d]) for d in hits)
                         )
                     text = search.sub(text)
@@ -196,88 +197,6 @@ class KnownValues:
         if windows is None:
             return True
         return holds_window(lowered, windows, "@") or holds_window(lowered, windows, "%40")
-
-
-class _Literals:
-    """Literal strings -> replacements, found by one trie-shaped expression."""
-
-    __slots__ = ("_mask", "_pattern", "_replacements")  # one _Literals is used one way
-
-    def __init__(self, sources: dict[str, str], mask: Callable[[str], str]) -> None:
-        # literal -> the value whose mask replaces it (masked on first use)
-        self._replacements = sources
-        self._mask = mask
-        # Built and compiled on first use, in the form it is used: most documents never need it.
-        self._pattern: re.Pattern[str] | None = None
-
-    def __bool__(self) -> bool:
-        return bool(self._replacements)
-
-    def literals(self) -> list[str]:
-        return list(self._replacements)
-
-    def sub(self, text: str, searched: str) -> str:
-        """`text` with each literal found in `searched` (the same length) replaced."""
-        if not self._replacements:
-            return text
-        pattern = self._pattern
-        if pattern is None:
-            pattern = self._pattern = re.compile(_trie(sorted(self._replacements)))
-            mask = self._mask
-            self._replacements = {key: mask(value) for key, value in self._replacements.items()}
-        if pattern.search(searched) is None:
-            return text
-        out: list[str] = []
-        pos = 0
-        for match in pattern.finditer(searched):
-            out += (text[pos : match.start()], self._replacements[match.group()])
-            pos = match.end()
-        out.append(text[pos:])
-        return "".join(out)
-
-
-class _Alternation:
-    """Patterns -> replacements, searched as one expression (longest first)."""
-
-    __slots__ = ("_pattern", "_replacements")
-
-    def __init__(self, alternatives: dict[str, str]) -> None:
-        ordered = sorted(alternatives, key=len, reverse=True)
-        self._replacements = [alternatives[p] for p in ordered]
-        self._pattern = re.compile("|".join(f"({p})" for p in ordered)) if ordered else None
-
-    def __bool__(self) -> bool:
-        return self._pattern is not None
-
-    def sub(self, text: str) -> str:
-        pattern = self._pattern
-        if pattern is None or pattern.search(text) is None:
-            return text
-        replacements = self._replacements
-        return pattern.sub(lambda m: replacements[(m.lastindex or 1) - 1], text)
-
-
-def _trie(words: list[str]) -> str:
-    """One regular expression for a set of literal words, shaped as a trie (no backtracking
-    over alternatives that share a prefix)."""
-    root: dict[str, Any] = {}
-    for word in words:
-        node = root
-        for char in word:
-            node = node.setdefault(char, {})
-        node[""] = {}
-    return _trie_pattern(root)
-
-
-def _trie_pattern(node: dict[str, Any]) -> str:
-    branches = [re.escape(char) + _trie_pattern(child) for char, child in node.items() if char]
-    optional = "" in node
-    if not branches:
-        return ""
-    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-    if optional:
-        return "(?:" + body + ")?"
-    return body
 
 
 def _phone(digits: str, code: str) -> tuple[str, str]:
