@@ -18,7 +18,7 @@ from functools import cache
 from typing import Any, Final
 
 from gateway.detect import EMAIL, Detector, Finding, Screen
-from gateway.detect.phone_matcher import is_region
+from gateway.detect.digit_floors import is_region
 from gateway.errors import ConfigError, KeyPath
 from gateway.masks.email import LOCAL_PART
 from gateway.masks.mask import Mask, MaskContext, MaskType, Options, StringMask

@@ -15,7 +15,8 @@ from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher, PhoneN
 
 from gateway.detect import emails, phones
 from gateway.detect import phone_matcher as phone_finder
-from gateway.detect.phone_matcher import PhoneFinder, PhoneSpan, digit_floors
+from gateway.detect.digit_floors import digit_floors
+from gateway.detect.phone_matcher import PhoneFinder, PhoneSpan
 from gateway.masks.text import TextMasker
 
 CORPUS = chat_texts()
