@@ -9,7 +9,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from gateway.rules_source import RULES_SCHEMA
+from gateway.rules_schema import RULES_SCHEMA
 
 ROOT = Path(__file__).resolve().parent.parent
 VALIDATOR = Draft202012Validator(RULES_SCHEMA)
