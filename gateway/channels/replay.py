@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 REPLAY_WINDOW_S = 600.0  # SPEC 5: a timestamp more than 10 minutes old is refused
@@ -27,7 +28,10 @@ class ReplayGuard:
         self._window = window_s
         self._capacity = capacity
         self._clock = clock
-        self._expiry: dict[str, float] = {}  # token -> when it may be forgotten; arrival order
+        # token -> when it may be forgotten, in arrival order. Ordered: the oldest is found and
+        # dropped in O(1) (a plain dict's first key is found by skipping every slot deleted
+        # before it, a cost that grows with the churn of a busy webhook).
+        self._expiry: OrderedDict[str, float] = OrderedDict()
 
     def admit(self, token: str, timestamp: float) -> bool:
         """True the first time a fresh token is seen; False for stale or repeated ones."""
@@ -41,12 +45,13 @@ class ReplayGuard:
             return False
         self._expiry[token] = timestamp + self._window
         if len(self._expiry) > self._capacity:
-            del self._expiry[next(iter(self._expiry))]
+            self._expiry.popitem(last=False)
         return True
 
     def _forget_expired(self, now: float) -> None:
-        while self._expiry:
-            token, expiry = next(iter(self._expiry.items()))
-            if expiry >= now:
+        expiry = self._expiry
+        while expiry:
+            token, until = next(iter(expiry.items()))
+            if until >= now:
                 return
-            del self._expiry[token]
+            del expiry[token]
