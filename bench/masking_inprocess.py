@@ -48,7 +48,7 @@ def measure(step: Callable[[int], Any], budget: float, min_runs: int) -> dict[st
     return {"ms_per_response": elapsed * 1000 / runs, "runs": runs}
 
 
-def gateway_view(residual: bool = True) -> tuple[Any, Callable[[Any], tuple[Any, int]]]:
+def gateway_view(residual: bool = True) -> tuple[Any, Callable[[Any], tuple[bytes, int]]]:
     """The messages route's masker for an agent. `residual=False`: without known values and
     the sentinel (SPEC 3.9), the cost before they existed."""
     import dataclasses
@@ -62,9 +62,11 @@ def gateway_view(residual: bool = True) -> tuple[Any, Callable[[Any], tuple[Any,
     view = plan.policy("GET", MESSAGES_PATH, Caller("agent", True, "bench", True))
     masker = view.masker
 
-    def mask(doc: Any) -> tuple[Any, int]:
+    def mask(doc: Any) -> tuple[bytes, int]:
+        """The masked body, as the gateway writes it (`gateway.body_rewrite`)."""
         masked = masker.mask(doc)
-        return masked.document, masked.tally.masked_total
+        body = masked.body if masked.body is not None else orjson.dumps(masked.document)
+        return body, masked.tally.masked_total
 
     return view, mask
 
@@ -92,9 +94,8 @@ def run_kind(kind: str, budget: float, min_runs: int) -> dict[str, Any]:
     def floor(i: int) -> bytes:
         return orjson.dumps(orjson.loads(variants[i % COLD_VARIANTS]))
 
-    def gateway(raw: bytes, name: str, mask: Callable[[Any], tuple[Any, int]]) -> bytes:
-        doc, masked = mask(orjson.loads(raw))
-        body = orjson.dumps(doc)
+    def gateway(raw: bytes, name: str, mask: Callable[[Any], tuple[bytes, int]]) -> bytes:
+        body, masked = mask(orjson.loads(raw))
         check(name, body, masked)
         return body
 

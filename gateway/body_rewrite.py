@@ -84,7 +84,9 @@ def rewrite_json(
             return Rewritten(None, revealed)
     try:
         masked = tracing.mask(masker, document, outcome)  # masker.mask, in a span when tracing
-        return Rewritten(json_codec.dumps(masked.document), revealed)
+        # Written once: the residual screens' serialisation when nothing changed after it.
+        body = masked.body if masked.body is not None else json_codec.dumps(masked.document)
+        return Rewritten(body, revealed)
     except ResidualPII as exc:
         # PII: the sentinel's `block` (SPEC 3.9), on a protected path too.
         raise UnmaskableResponse(

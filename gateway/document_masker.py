@@ -51,6 +51,9 @@ class PostStep(Protocol):
 class Masked(NamedTuple):
     document: Any
     tally: Outcome
+    # The document's JSON as the residual screens wrote it, when nothing changed it since (the
+    # body is then not serialised a second time); None: serialise `document`.
+    body: bytes | None = None
 
 
 class DocumentMasker:
@@ -106,6 +109,7 @@ class DocumentMasker:
         if not self.masking:
             return Masked(transform_document(document, self, tally), tally)
         residual = self.residual
+        body: bytes | None = None
         if residual is None:
             document = mask_document(
                 document, lambda doc: transform_document(doc, self, tally), self._text
@@ -120,14 +124,14 @@ class DocumentMasker:
             finally:
                 RECORD.reset(token)
             try:
-                document = residual.run(document, tally, recorded)
+                document, body = residual.run_to_body(document, tally, recorded)
             except TransformFailed:
                 raise
             except Exception as exc:  # PII: fail closed, whatever the scan ran into
                 raise TransformFailed(type(exc).__name__) from exc
         for step in self.post_steps:
-            document = step(document, tally)
-        return Masked(document, tally)
+            document, body = step(document, tally), None
+        return Masked(document, tally, body)
 
     def mask_text(self, text: str) -> str:
         """Free text (a non-JSON frame or event, a ping payload, a close reason) for this role."""

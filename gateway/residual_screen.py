@@ -30,18 +30,19 @@ _ESCAPE: Final = re.compile(r"\\(?:\\|[bfnrt]|u00[0-9a-fA-F]{2})")
 class ScreenTexts(NamedTuple):
     full: str  # the document's JSON text
     unread: str  # the same with every `Exempt` string blanked
+    body: bytes  # `full` as orjson wrote it: the response body, when nothing changes after
 
 
 def screen_texts(document: Any) -> ScreenTexts | None:
     """The document's two JSON texts; None when orjson cannot write it (the walk decides)."""
     try:
-        full = orjson.dumps(document).decode()
+        body = orjson.dumps(document)
         unread = orjson.dumps(
             document, default=_blank, option=orjson.OPT_PASSTHROUGH_SUBCLASS
         ).decode()
     except TypeError:  # an integer beyond 64 bits, a value of another type
         return None
-    return ScreenTexts(full, unread)
+    return ScreenTexts(body.decode(), unread, body)
 
 
 def _blank(value: Any) -> Any:

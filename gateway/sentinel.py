@@ -132,11 +132,18 @@ class Residual:
 
     def run(self, document: Any, tally: Outcome, recorded: list[tuple[str, str]]) -> Any:
         """`document` after known values and the sentinel; raises `ResidualPII` for `block`."""
+        return self.run_to_body(document, tally, recorded)[0]
+
+    def run_to_body(
+        self, document: Any, tally: Outcome, recorded: list[tuple[str, str]]
+    ) -> tuple[Any, bytes | None]:
+        """`run`, and the document's JSON when the screens wrote it and nothing changed after
+        (the response body, serialised once; None otherwise)."""
         known = KnownValues(recorded, self.region) if self.known_values and recorded else None
         if known is not None and not known:
             known = None
         if known is None and self.action == "off":
-            return document
+            return document, None
         texts = screen_texts(document)
         if texts is not None:
             # PII: both screens are supersets of the walk's per-string tests
@@ -144,14 +151,14 @@ class Residual:
             if known is not None and not known.screen().may_recur(texts.full):
                 known = None
             if known is None and (self.action == "off" or not self.screen.may_find(texts.unread)):
-                return document
+                return document, texts.body
         for selector in self.reveals:
             document, _ = selector.transform(document, lambda v: Held(v, True))
         if self.action != "off":
             for selector in self.settings.ignore:
                 document, _ = selector.transform(document, lambda v: Held(v, False))
         walk = ResidualWalk(self, known, tally)
-        return walk.value(document, ("$",), self.action != "off")
+        return walk.value(document, ("$",), self.action != "off"), None
 
 
 _SCREENS: dict[tuple[str, tuple[str, ...]], SentinelScreen] = {}

@@ -77,6 +77,37 @@ def test_body_event_and_frame_mask_alike(plan: Plan, document: Any) -> None:
     assert body_tally.masked == direct.tally.masked
 
 
+@pytest.mark.parametrize(
+    ("document", "written_once"),
+    [
+        # the rules masked everything: the screens' serialisation is the body
+        (DOCUMENTS[0], True),
+        # nothing for anyone to mask
+        (DOCUMENTS[3], True),
+        # the sentinel masks a phone no rule names: the document changed after the screens
+        ({"note": "call +1 415 555 7890"}, False),
+    ],
+)
+def test_the_body_is_written_once_and_only_when_nothing_changed_after(
+    plan: Plan, document: Any, written_once: bool
+) -> None:
+    masked = plan.policy("GET", "/chat", AGENT).masker.mask(copy.deepcopy(document))
+    assert (masked.body is not None) == written_once
+    if masked.body is not None:
+        assert masked.body == orjson.dumps(masked.document)
+    assert b"555 7890" not in orjson.dumps(masked.document)
+
+
+def test_a_post_step_drops_the_written_body(plan: Plan) -> None:
+    masker = plan.policy("GET", "/chat", AGENT).masker
+    masker.post_steps = (lambda document, tally: {**document, "added": 1},)
+    try:
+        masked = masker.mask({"unrelated": 1})
+    finally:
+        masker.post_steps = ()
+    assert masked.body is None and masked.document == {"unrelated": 1, "added": 1}
+
+
 def test_tally_counts_per_route_and_mask(plan: Plan) -> None:
     masked = plan.policy("GET", "/chat", AGENT).masker.mask(DOCUMENTS[0])
     assert masked.tally.masked == {("chat", "phone"): 1, ("chat", "text"): 1, ("chat", "email"): 1}
