@@ -99,15 +99,20 @@ async def decide(
         decision = WebhookDelivery(rid, plan, path, query, webhook)
     else:
         auth = plan.auth
-        try:
-            caller: Caller = await auth.authenticate(
-                headers,
-                request.cookies if auth.reads_cookies else _NOTHING,
-                request.rel_url.query if auth.reads_query else _NOTHING,
-            )
-        except GatewayError as exc:
-            exchange.tally.token_failure = getattr(exc, "reason", "invalid")
-            raise
+        # the common case (one cached Bearer token) without a coroutine; else the full way
+        known = auth.known_caller(headers)
+        if known is not None:
+            caller: Caller = known
+        else:
+            try:
+                caller = await auth.authenticate(
+                    headers,
+                    request.cookies if auth.reads_cookies else _NOTHING,
+                    request.rel_url.query if auth.reads_query else _NOTHING,
+                )
+            except GatewayError as exc:
+                exchange.tally.token_failure = getattr(exc, "reason", "invalid")
+                raise
         # SECURITY (SPEC 3.2): every route on the path protects it, whatever the method; an
         # upstream may honour a method override the gateway does not know.
         policy = plan.policy(request.method, path, caller)
