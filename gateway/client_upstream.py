@@ -186,6 +186,23 @@ async def iter_body(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
         yield chunk
 
 
+def arrived_body(response: aiohttp.ClientResponse) -> bytes | None:
+    """The whole body when it has already arrived, its end included; None while it is coming.
+
+    A small response usually arrives with its head: then it is taken from the stream's buffer
+    as it is, without the coroutines of `read_whole` (two reads, the wait for the request's
+    writer, which the body's end has already cancelled: aiohttp's own `_response_eof`). A body
+    that ended in an error raises it, translated, as `read_whole` would.
+    """
+    content = response.content
+    if not content.is_eof():
+        return None
+    try:
+        return content.read_nowait()
+    except (aiohttp.ClientError, OSError) as exc:
+        raise_translated(exc, Phase.READ_BODY)
+
+
 async def read_whole(response: aiohttp.ClientResponse) -> bytes:
     """A small body with a known length, read before anything is sent to the client."""
     try:

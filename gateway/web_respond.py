@@ -14,7 +14,7 @@ from multidict import CIMultiDict
 
 from gateway.body_codec import accepts_gzip, encode_gzip
 from gateway.body_rewrite import rewrite_settled
-from gateway.client_upstream import iter_body, read_upto, read_whole
+from gateway.client_upstream import arrived_body, iter_body, read_upto, read_whole
 from gateway.errors import UnmaskableResponse
 from gateway.exchange import ApiRequest, Exchange
 from gateway.header_rules import mask_headers
@@ -162,7 +162,9 @@ async def stream_through(
     ):
         # A small body with a known length goes out with its headers in one write. Nothing is
         # sent yet: a broken upstream gets the client a clear error, never a truncated body.
-        body = await read_whole(upstream)
+        body = arrived_body(upstream)
+        if body is None:
+            body = await read_whole(upstream)
         return _buffered(exchange, upstream, body, guarded=guarded)
     response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
     response.headers.extend(response_headers(exchange, upstream, guarded=guarded, drop=drop))
