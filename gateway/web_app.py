@@ -19,7 +19,7 @@ from gateway.rules_reload import retire, watch_rules
 from gateway.tracing import traced_handler, upstream_class
 from gateway.web_errors import render_error
 from gateway.web_expect import expect_handler
-from gateway.web_proxy import handle
+from gateway.web_proxy import proxy_handler
 from gateway.web_request import request_id_of
 from gateway.web_runner import RENDER_HTTP_ERROR
 from gateway.web_state import STATE, GatewayState
@@ -44,7 +44,8 @@ def build_app(state: GatewayState, *, watch: bool = True) -> web.Application:
         app.cleanup_ctx.append(_rule_watcher)
         app.cleanup_ctx.append(_log_flusher)
     # With tracing off (the default) these are `handle` and `Upstream` themselves.
-    app.router.add_route("*", "/{tail:.*}", traced_handler(handle), expect_handler=expect_handler)
+    handler = traced_handler(proxy_handler(state))
+    app.router.add_route("*", "/{tail:.*}", handler, expect_handler=expect_handler)
     return app
 
 

@@ -158,3 +158,14 @@ async def test_arrived_body(
             assert got == whole
         finally:
             await session.close()
+
+
+def test_upstream_urls_are_remembered_and_bounded() -> None:
+    upstream = Upstream(yarl.URL("http://up.test:8080/api/"), None, 1.0)  # type: ignore[arg-type]
+    first = upstream.url_for("/a b", "x=%2F")
+    assert str(first) == "http://up.test:8080/api/a b?x=%2F"  # encoded=True: sent as given
+    assert upstream.url_for("/a b", "x=%2F") is first  # built once per (path, query)
+    assert str(upstream.url_for("/a b", "x=1")) == "http://up.test:8080/api/a b?x=1"
+    for n in range(2000):  # targets come from clients: the memory of them stays bounded
+        assert str(upstream.url_for(f"/{n}", "")) == f"http://up.test:8080/api/{n}"
+    assert len(upstream._urls) <= 1024
