@@ -36,7 +36,7 @@ async def handle(request: web.Request, state: GatewayState | None = None) -> web
     if state is None:
         state = request.app[STATE]
     memo = memo_of(request)
-    exchange = Exchange(request, memo.request_id)
+    exchange = Exchange(request, memo.request_id, state)
     try:
         try:
             decision = memo.decision  # made already when an `Expect` was answered

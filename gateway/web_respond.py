@@ -7,6 +7,7 @@ masks the body or fails closed (SPEC 3.4); no other path writes upstream bytes t
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from concurrent.futures import Executor
 
 import aiohttp
 from aiohttp import web
@@ -62,7 +63,7 @@ async def _inspected(
     exchange: Exchange, upstream: aiohttp.ClientResponse, max_body: int, idle: float
 ) -> web.StreamResponse:
     """A response the routes' policy looks into: masked, stamped, scanned or failed closed."""
-    request, policy = exchange.request, exchange.api.policy
+    policy = exchange.api.policy
     # A path only `sentinel.protect` names (no route: nothing fails closed) scans JSON bodies.
     masked_route = policy.masking and policy.guarded
     if policy.shadow and policy.transforms:
@@ -84,12 +85,17 @@ async def _inspected(
         return await stream_through(exchange, upstream, guarded=policy.guarded, prefix=raw)
     encoding = upstream.headers.get("Content-Encoding")
     # A large or compressed body is masked beside the event loop (small ones inline).
-    pool = request.app[STATE].masking_pool if len(raw) >= OFFLOAD_BYTES or encoding else None
+    pool = _masking_pool(exchange) if len(raw) >= OFFLOAD_BYTES or encoding else None
     result = await rewrite_settled(raw, encoding, policy, exchange.tally.outcome, max_body, pool)
     exchange.tally.revealed = result.revealed
     if result.body is None:
         return _buffered(exchange, upstream, raw, guarded=policy.guarded)
     return _transformed(exchange, upstream, result.body, guarded=policy.guarded)
+
+
+def _masking_pool(exchange: Exchange) -> Executor | None:
+    state = exchange.state if exchange.state is not None else exchange.request.app[STATE]
+    return state.masking_pool
 
 
 def response_headers(
@@ -258,7 +264,7 @@ async def _shadow(
     """SPEC 3.11: decide, mask and count as enforce mode would, then send the upstream's bytes.
 
     Each place where `respond` fails closed is a `fail_closed` verdict here, counted, not sent."""
-    request, policy = exchange.request, exchange.api.policy
+    policy = exchange.api.policy
     content_type = upstream.content_type
     masking = policy.masking  # a role with masking off is never failed closed, stamps or not
     if len(set(upstream.headers.getall("Content-Type", []))) > 1:
@@ -277,7 +283,7 @@ async def _shadow(
             note(exchange.api, "fail_closed", "too_large")
         return await stream_through(exchange, upstream, guarded=policy.guarded, prefix=raw)
     encoding = upstream.headers.get("Content-Encoding")
-    pool = request.app[STATE].masking_pool if len(raw) >= OFFLOAD_BYTES or encoding else None
+    pool = _masking_pool(exchange) if len(raw) >= OFFLOAD_BYTES or encoding else None
     try:
         result = await rewrite_settled(
             raw, encoding, policy, exchange.tally.outcome, max_body, pool
