@@ -11,11 +11,12 @@ import functools
 import time
 from collections.abc import Awaitable, Callable
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from gateway.errors import GatewayError, UnmaskableResponse
 from gateway.exchange import Exchange, WebhookDelivery
 from gateway.exchange_record import record
+from gateway.http_headers import X_REQUEST_ID
 from gateway.shadow_mode import MODE_HEADER, SHADOW, in_shadow
 from gateway.web_errors import render_error
 from gateway.web_forward import request_body, upstream_headers
@@ -45,7 +46,7 @@ async def handle(request: web.Request, state: GatewayState | None = None) -> web
             exchange.decision = decision
             if isinstance(decision, WebhookDelivery):
                 response = await forward_webhook(exchange, state)
-            elif "Upgrade" in request.headers and is_websocket_upgrade(request):
+            elif hdrs.UPGRADE in request.headers and is_websocket_upgrade(request):
                 response = await relay_websocket(exchange, state)
             else:  # (the proxy stage, inline: one coroutine layer fewer per request)
                 upstream = state.upstream
@@ -69,7 +70,7 @@ async def handle(request: web.Request, state: GatewayState | None = None) -> web
                 exchange.tally.fail_closed = exc.reason
             response = render_error(exc, exchange.request_id)
         if not response.prepared:
-            response.headers.setdefault("X-Request-Id", exchange.request_id)
+            response.headers.setdefault(X_REQUEST_ID, exchange.request_id)
             if in_shadow(exchange.decision):  # the gateway's own errors too (SPEC 3.11)
                 response.headers[MODE_HEADER] = SHADOW
         exchange.status = response.status

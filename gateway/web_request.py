@@ -13,11 +13,12 @@ import re
 from typing import TYPE_CHECKING
 
 import yarl
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from gateway.auth import Caller
 from gateway.errors import BadRequest, GatewayError
 from gateway.exchange import ApiRequest, Decision, Exchange, WebhookDelivery
+from gateway.http_headers import X_REQUEST_ID
 from gateway.http_path import normalise_path
 from gateway.web_state import STATE, GatewayState
 
@@ -67,7 +68,7 @@ def memo_of(request: web.BaseRequest) -> _Memo:
     memo = _memo(request)
     if memo is not None:
         return memo
-    given = request.headers.get("X-Request-Id", "")
+    given = request.headers.get(X_REQUEST_ID, "")
     if given and _REQUEST_ID.match(given):
         rid = given
     else:  # (`%` formatting: a format spec goes through int.__format__, twice the work)
@@ -103,7 +104,7 @@ async def decide(
     if plan is None:
         raise GatewayError("rules are not loaded")
     headers = request.headers
-    if "Content-Length" in headers and "Transfer-Encoding" in headers:
+    if hdrs.CONTENT_LENGTH in headers and hdrs.TRANSFER_ENCODING in headers:
         # SECURITY: request smuggling precondition (RFC 9112 6.3); never forwarded.
         raise BadRequest("a request must not carry both Content-Length and Transfer-Encoding")
     path, query = split_target(request.raw_path)

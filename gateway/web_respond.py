@@ -19,7 +19,7 @@ from gateway.client_upstream import arrived_body, iter_body, read_upto, read_who
 from gateway.errors import UnmaskableResponse
 from gateway.exchange import ApiRequest, Exchange
 from gateway.header_rules import mask_headers
-from gateway.http_headers import end_to_end
+from gateway.http_headers import X_REQUEST_ID, end_to_end
 from gateway.sentinel import ResidualPII
 from gateway.shadow_mode import MODE_HEADER, SHADOW, in_shadow, note
 from gateway.sse import EventSplitter, EventTooLarge, mask_event
@@ -111,7 +111,7 @@ def response_headers(
     else:
         also_drop = ("Content-Length", *drop) if drop else _CONTENT_LENGTH
     headers = end_to_end(upstream.headers, also_drop=also_drop)
-    headers["X-Request-Id"] = exchange.request_id
+    headers[X_REQUEST_ID] = exchange.request_id
     decision = exchange.decision
     if in_shadow(decision):
         headers[MODE_HEADER] = SHADOW  # SPEC 3.11

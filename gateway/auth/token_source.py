@@ -13,10 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from multidict import istr
+
 from gateway.errors import ConfigError, InvalidToken, KeyPath
 
 DEFAULT_TOKEN_FROM = ("header",)
-AUTHORIZATION = "Authorization"
+AUTHORIZATION = istr("Authorization")  # (an istr: folded once, not per lookup)
 # SECURITY: bounds the work a hostile client can make us do before any signature check.
 MAX_TOKEN_CHARS = 16384
 
