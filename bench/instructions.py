@@ -14,6 +14,18 @@ zeroing, not: each side is off by at most one request).
 What it does not count: the kernel's work (syscalls run natively, outside valgrind), so a change
 in the number of syscalls shows in the bench's CPU figures, not here. `--keep DIR` keeps the
 dump for `callgrind_annotate`.
+
+Python functions by name: callgrind sees only the interpreter's C functions, every Python frame
+being one `_PyEval_EvalFrameDefault`. With `--python-names` the target runs under a Python 3.12+
+interpreter (`--python`, e.g. a 3.12 venv with the project installed) with `-X perf`: each Python
+function then runs through its own trampoline, named in `/tmp/perf-PID.map`, and the kept dump is
+also written as `*.named` with those names, so that
+
+    callgrind_annotate --inclusive=yes DIR/callgrind.gateway.small_300B.1.named
+
+lists `handle:gateway/web_proxy.py`, `UrlDispatcher.resolve:aiohttp/...` with their inclusive
+instructions (divide by the request count). Trampolines and 3.12 inflate every call (~1.4x the
+3.11 total): read the figures as proportions, and price changes with the plain count.
 """
 
 from __future__ import annotations
@@ -47,14 +59,21 @@ def _valgrind(out: Path) -> list[str]:
     ]
 
 
-def start_target(target: str, upstream: str, out: Path, launcher: Path | None = None) -> Server:
+def start_target(
+    target: str,
+    upstream: str,
+    out: Path,
+    launcher: Path | None = None,
+    python: list[str] | None = None,
+) -> Server:
     port = free_port()
     env = dict(os.environ, PYTHONHASHSEED="0", **{SECRET_ENV: SECRET})
+    py = python or [PYTHON]
     if target == "baseline":
-        argv = [PYTHON, "-m", "bench.baseline_proxy", str(port), upstream]
+        argv = [*py, "-m", "bench.baseline_proxy", str(port), upstream]
     else:
         argv = [
-            *([PYTHON, str(launcher)] if launcher else [PYTHON, "-m", "gateway"]),
+            *([*py, str(launcher)] if launcher else [*py, "-m", "gateway"]),
             "serve", "--upstream", upstream,
             "--listen", f"127.0.0.1:{port}", "--admin-listen", f"127.0.0.1:{free_port()}",
             "--rules", str(RULES), "--log-format", "json", "--workers", "1",
@@ -108,6 +127,25 @@ def _instructions(out: Path) -> int:
     return int(found[-1])
 
 
+_UNNAMED = re.compile(r"^(c?fn=\(\d+\)) 0x([0-9a-f]+)$")
+
+
+def name_python_functions(dump: Path, perf_map: Path) -> Path:
+    """`dump` with each `-X perf` trampoline named as its Python function: `DUMP.named`."""
+    names: dict[int, str] = {}
+    for line in perf_map.read_text().splitlines():
+        address, _size, name = line.split(" ", 2)
+        names[int(address, 16)] = name.removeprefix("py::")
+    named = dump.with_name(dump.name + ".named")
+    with dump.open() as source, named.open("w") as sink:
+        for line in source:
+            found = _UNNAMED.match(line.rstrip("\n"))
+            if found is not None and int(found[2], 16) in names:
+                line = f"{found[1]} {names[int(found[2], 16)]}\n"
+            sink.write(line)
+    return named
+
+
 def measure(
     target: str,
     payload: str,
@@ -115,6 +153,8 @@ def measure(
     concurrency: int,
     keep: Path | None,
     launcher: Path | None = None,
+    python: str | None = None,
+    python_names: bool = False,
 ) -> dict[str, float]:
     method, path, body = PAYLOADS[payload]
     workdir = Path(tempfile.mkdtemp(prefix="bench-callgrind-"))
@@ -122,7 +162,8 @@ def measure(
     upstream = python_server("upstream", "bench.upstream")
     server: Server | None = None
     try:
-        server = start_target(target, upstream.url, out, launcher)
+        interpreter = [python or PYTHON, *(["-X", "perf"] if python_names else [])]
+        server = start_target(target, upstream.url, out, launcher, interpreter)
         spec = {
             "method": method,
             "path": path,
@@ -149,8 +190,12 @@ def measure(
         upstream.stop()
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
+        perf_map = Path(f"/tmp/perf-{server.pid if server is not None else 0}.map")
         for dump in workdir.glob("callgrind.*"):
             shutil.copy(dump, keep / dump.name)
+            if python_names and perf_map.exists():
+                name_python_functions(keep / dump.name, perf_map)
+        perf_map.unlink(missing_ok=True)
     shutil.rmtree(workdir, ignore_errors=True)
     # Trickle requests: those sent before the zeroing took effect are outside the window (all but
     # at most the last), those sent before the dump took effect are inside it (all but the last).
@@ -168,7 +213,15 @@ def main() -> None:
     # A/B experiments: a script run as `python FILE serve ...` in place of `python -m gateway`
     # (e.g. one that switches a stage off before calling gateway.cli.main).
     parser.add_argument("--launcher", type=Path, default=None)
+    parser.add_argument("--python", default=None, help="the target's interpreter")
+    parser.add_argument(
+        "--python-names",
+        action="store_true",
+        help="name Python functions in the kept dump (Python 3.12+ `--python`, `--keep`)",
+    )
     args = parser.parse_args()
+    if args.python_names and args.keep is None:
+        raise SystemExit("bench.instructions: --python-names needs --keep DIR")
     if shutil.which("valgrind") is None:
         raise SystemExit("bench.instructions: valgrind is not installed (apt-get install valgrind)")
     os.chdir(ROOT)
@@ -176,7 +229,14 @@ def main() -> None:
     for payload in args.payload or ("small_300B", "post_1KB"):
         for target in args.target or ("baseline", "gateway"):
             result = measure(
-                target, payload, args.requests, args.concurrency, args.keep, args.launcher
+                target,
+                payload,
+                args.requests,
+                args.concurrency,
+                args.keep,
+                args.launcher,
+                args.python,
+                args.python_names,
             )
             rows[(payload, target)] = result["instructions_per_request"]
             print(

@@ -19,6 +19,7 @@ from gateway.aiohttp_adapter import InformationalResponse, LeanClientRequest
 from gateway.upstream_boundary import Phase, raise_translated
 
 READ_CHUNK = 256 * 1024  # streamed bodies move in chunks of at least 64 KiB
+_MAX_URLS = 1024
 _SKIP_AUTO = frozenset({"User-Agent", "Accept", "Accept-Encoding", "Content-Type"})
 
 
@@ -101,6 +102,9 @@ class Upstream:
     deadlines: HeadDeadlines = field(init=False, repr=False, compare=False)
 
     _parts: tuple[str, str, str] = field(init=False, repr=False, compare=False)
+    _urls: dict[tuple[str, str], yarl.URL] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "deadlines", HeadDeadlines(self.timeout))
@@ -110,11 +114,25 @@ class Upstream:
         )
 
     def url_for(self, path: str, query: str) -> yarl.URL:
-        """The upstream URL for a normalised `path` and the client's raw query string."""
-        scheme, authority, prefix = self._parts
-        return yarl.URL.build(
-            scheme=scheme, authority=authority, path=prefix + path, query_string=query, encoded=True
-        )
+        """The upstream URL for a normalised `path` and the client's raw query string.
+
+        Remembered per (path, query) (URLs are immutable; building one is most of this): clients
+        repeat the same few. PII: in this process's memory only, bounded, never written."""
+        urls = self._urls
+        url = urls.get((path, query))
+        if url is None:
+            scheme, authority, prefix = self._parts
+            url = yarl.URL.build(
+                scheme=scheme,
+                authority=authority,
+                path=prefix + path,
+                query_string=query,
+                encoded=True,
+            )
+            if len(urls) >= _MAX_URLS:  # targets come from clients: bounded
+                urls.clear()
+            urls[(path, query)] = url
+        return url
 
     async def send(
         self, method: str, url: yarl.URL, headers: CIMultiDict[str], body: Any
@@ -184,6 +202,23 @@ async def iter_body(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
         if not chunk:
             return
         yield chunk
+
+
+def arrived_body(response: aiohttp.ClientResponse) -> bytes | None:
+    """The whole body when it has already arrived, its end included; None while it is coming.
+
+    A small response usually arrives with its head: then it is taken from the stream's buffer
+    as it is, without the coroutines of `read_whole` (two reads, the wait for the request's
+    writer, which the body's end has already cancelled: aiohttp's own `_response_eof`). A body
+    that ended in an error raises it, translated, as `read_whole` would.
+    """
+    content = response.content
+    if not content.is_eof():
+        return None
+    try:
+        return content.read_nowait()
+    except (aiohttp.ClientError, OSError) as exc:
+        raise_translated(exc, Phase.READ_BODY)
 
 
 async def read_whole(response: aiohttp.ClientResponse) -> bytes:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from gateway.channels import CompiledWebhook
     from gateway.route_view import RoutePolicy
     from gateway.rules_plan import Plan
+    from gateway.web_state import GatewayState
 
 
 class ApiRequest(NamedTuple):
@@ -122,11 +123,24 @@ class Exchange:
     """One client request from arrival to record. `decision` is None until it is made (and
     stays None for a request refused before: a bad target, a bad token)."""
 
-    __slots__ = ("decision", "recorded", "request", "request_id", "started", "status", "tally")
+    __slots__ = (
+        "decision",
+        "recorded",
+        "request",
+        "request_id",
+        "started",
+        "state",
+        "status",
+        "tally",
+    )
 
-    def __init__(self, request: web.Request, request_id: str) -> None:
+    def __init__(
+        self, request: web.Request, request_id: str, state: GatewayState | None = None
+    ) -> None:
         self.request = request
         self.request_id = request_id
+        # the app's state, when the handler has it (`request.app` needs aiohttp's router)
+        self.state = state
         self.started = time.perf_counter()
         self.decision: Decision | None = None
         self.tally = Tally()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from gateway import metrics, tracing
 from gateway.exchange import ApiRequest, Exchange, WebhookDelivery
 from gateway.log_path import log_path
-from gateway.request_metrics import request_series
+from gateway.request_metrics import SERIES, request_series
 from gateway.web_state import GatewayState
 
 if TYPE_CHECKING:
@@ -64,14 +64,21 @@ def record(state: GatewayState, exchange: Exchange) -> None:
         caller = decision.caller
         route, role, sub = decision.policy.route_label, caller.role, caller.sub
         # PII: a route's template, or the path with PII-like segments redacted (SPEC 3.10).
-        path = _logged_path(decision.plan, decision.path)
+        # (`_logged_path`'s lookup inline: it runs once per request)
+        cached_plan, paths = _LOGGED
+        path = paths.get(decision.path) if cached_plan is decision.plan else None
+        if path is None:
+            path = _logged_path(decision.plan, decision.path)
     elif decision is None:
         route = role = "-"
         path = _logged_path(state.plan, request.path)
     else:
         route, role, path = decision.route_label, decision.role, decision.path
     upstream = tally.upstream_seconds
-    request_series(route, role).add(status, elapsed, upstream)
+    series = SERIES.get((route, role))  # (`request_series`'s lookup inline)
+    if series is None:
+        series = request_series(route, role)
+    series.add(status, elapsed, upstream)
     outcome, stream_items = tally.counted()
     masked = findings = 0
     if outcome is not None:

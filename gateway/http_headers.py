@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy, istr
 
 # Hop-by-hop headers by definition; any header named in `Connection` is hop-by-hop as well.
 HOP_BY_HOP = frozenset(
@@ -36,6 +36,13 @@ SET_BY_GATEWAY = frozenset(
 ALWAYS_DROPPED = ("proxy",)
 
 Headers = CIMultiDict[str] | CIMultiDictProxy[str]
+
+# Header names the request path reads or sets on every request, as `istr`: a case-insensitive
+# multidict folds a plain str key at every use, an istr once (the same spelling is written).
+X_REQUEST_ID = istr("X-Request-Id")
+X_FORWARDED_FOR = istr("X-Forwarded-For")
+X_FORWARDED_PROTO = istr("X-Forwarded-Proto")
+X_FORWARDED_HOST = istr("X-Forwarded-Host")
 
 
 def fold(name: str) -> str:
@@ -106,10 +113,10 @@ def add_forwarding(
     """Append the peer to `X-Forwarded-For`; set `X-Forwarded-Proto` and `X-Forwarded-Host`."""
     if peer:
         previous = ""
-        if "X-Forwarded-For" in headers:  # (a miss is cheaper than getall's default)
-            previous = ", ".join(headers.getall("X-Forwarded-For"))
-            headers.popall("X-Forwarded-For")
-        headers["X-Forwarded-For"] = f"{previous}, {peer}" if previous else peer
-    headers["X-Forwarded-Proto"] = proto
+        if X_FORWARDED_FOR in headers:  # (a miss is cheaper than getall's default)
+            previous = ", ".join(headers.getall(X_FORWARDED_FOR))
+            headers.popall(X_FORWARDED_FOR)
+        headers[X_FORWARDED_FOR] = f"{previous}, {peer}" if previous else peer
+    headers[X_FORWARDED_PROTO] = proto
     if host:
-        headers["X-Forwarded-Host"] = host
+        headers[X_FORWARDED_HOST] = host

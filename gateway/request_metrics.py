@@ -128,17 +128,18 @@ class RequestSeries:
 
 
 _PENDING: list[RequestSeries] = []
-_SERIES: dict[tuple[str, str], RequestSeries] = {}
+# every series made, by (route, role): read by `request_series` (and inline by exchange_record)
+SERIES: dict[tuple[str, str], RequestSeries] = {}
 _DURATIONS: dict[str, tuple[_Durations, _Durations]] = {}
 
 
 def request_series(route: str, role: str) -> RequestSeries:
     """The series an exchange of `role` on `route` adds to (made once per pair)."""
-    found = _SERIES.get((route, role))
+    found = SERIES.get((route, role))
     if found is None:
-        if len(_SERIES) >= 4096:  # route names and roles come from rules: bounded, but reloads
+        if len(SERIES) >= 4096:  # route names and roles come from rules: bounded, but reloads
             flush_requests()  # a fresh _Durations starts from the child's flushed sum
-            _SERIES.clear()
+            SERIES.clear()
             _DURATIONS.clear()
         durations = _DURATIONS.get(route)
         if durations is None:
@@ -146,7 +147,7 @@ def request_series(route: str, role: str) -> RequestSeries:
                 _Durations(REQUEST_SECONDS.labels(route)),
                 _Durations(UPSTREAM_SECONDS.labels(route)),
             )
-        found = _SERIES[(route, role)] = RequestSeries(route, role, *durations)
+        found = SERIES[(route, role)] = RequestSeries(route, role, *durations)
     return found
 
 

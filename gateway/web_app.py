@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import cast
 
 from aiohttp import web
 
@@ -19,9 +20,9 @@ from gateway.rules_reload import retire, watch_rules
 from gateway.tracing import traced_handler, upstream_class
 from gateway.web_errors import render_error
 from gateway.web_expect import expect_handler
-from gateway.web_proxy import handle
+from gateway.web_proxy import proxy_handler
 from gateway.web_request import request_id_of
-from gateway.web_runner import RENDER_HTTP_ERROR
+from gateway.web_runner import CATCH_ALL, RENDER_HTTP_ERROR, Handler
 from gateway.web_state import STATE, GatewayState
 
 
@@ -44,7 +45,11 @@ def build_app(state: GatewayState, *, watch: bool = True) -> web.Application:
         app.cleanup_ctx.append(_rule_watcher)
         app.cleanup_ctx.append(_log_flusher)
     # With tracing off (the default) these are `handle` and `Upstream` themselves.
-    app.router.add_route("*", "/{tail:.*}", traced_handler(handle), expect_handler=expect_handler)
+    handler = traced_handler(proxy_handler(state))
+    app.router.add_route("*", "/{tail:.*}", handler, expect_handler=expect_handler)
+    # the app's one route, which the gate calls without the router (with the web.Request objects
+    # the app's request factory makes, as the router would)
+    app[CATCH_ALL] = cast(Handler, handler)
     return app
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from multidict import CIMultiDict
 
 from gateway.body_codec import UndecodableBody, decodable_accept_encoding, decode_body
 from gateway.client_upstream import READ_CHUNK
 from gateway.errors import BadRequest, PayloadTooLarge
 from gateway.exchange import ApiRequest, Decision
-from gateway.http_headers import add_forwarding, end_to_end
+from gateway.http_headers import X_REQUEST_ID, add_forwarding, end_to_end
 from gateway.identity.omni_id import DEFAULT_HEADER
 from gateway.masked_values import suspect
 from gateway.shadow_mode import note
@@ -37,8 +37,8 @@ def forwarded_headers(
     drop = (*also_drop, "Expect", resolver.header if resolver is not None else DEFAULT_HEADER)
     client = request.headers
     headers = end_to_end(client, also_drop=drop)
-    add_forwarding(headers, peer=request.remote, proto=request.scheme, host=client.get("Host"))
-    headers["X-Request-Id"] = decision.request_id
+    add_forwarding(headers, peer=request.remote, proto=request.scheme, host=client.get(hdrs.HOST))
+    headers[X_REQUEST_ID] = decision.request_id
     return headers
 
 

@@ -10,15 +10,21 @@ from __future__ import annotations
 import itertools
 import os
 import re
+from typing import TYPE_CHECKING
 
 import yarl
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from gateway.auth import Caller
 from gateway.errors import BadRequest, GatewayError
 from gateway.exchange import ApiRequest, Decision, Exchange, WebhookDelivery
+from gateway.http_headers import X_REQUEST_ID
 from gateway.http_path import normalise_path
 from gateway.web_state import STATE, GatewayState
+
+if TYPE_CHECKING:
+    from gateway.channels import CompiledWebhook
+    from gateway.rules_plan import Plan
 
 # Ids need to be unique, not secret: a random per-process prefix and a counter (no syscall).
 _ID_PREFIX = os.urandom(10).hex()
@@ -54,16 +60,21 @@ def _memo(request: web.BaseRequest) -> _Memo | None:
 
 def request_id_of(request: web.BaseRequest) -> str:
     """The client's X-Request-Id when it is sane, else a new one; remembered on the request."""
+    return memo_of(request).request_id
+
+
+def memo_of(request: web.BaseRequest) -> _Memo:
+    """The request's memo: its id (made here on first use) and, once made, its decision."""
     memo = _memo(request)
     if memo is not None:
-        return memo.request_id
-    given = request.headers.get("X-Request-Id", "")
+        return memo
+    given = request.headers.get(X_REQUEST_ID, "")
     if given and _REQUEST_ID.match(given):
         rid = given
     else:  # (`%` formatting: a format spec goes through int.__format__, twice the work)
         rid = "%s%012x" % (_ID_PREFIX, next(_ID_COUNTER))  # noqa: UP031
-    request[_MEMO] = _Memo(rid)
-    return rid
+    request[_MEMO] = memo = _Memo(rid)
+    return memo
 
 
 def decided(request: web.BaseRequest) -> Decision | None:
@@ -73,14 +84,19 @@ def decided(request: web.BaseRequest) -> Decision | None:
 
 
 async def decide(
-    request: web.Request, exchange: Exchange, state: GatewayState | None = None
+    request: web.Request,
+    exchange: Exchange,
+    state: GatewayState | None = None,
+    memo: _Memo | None = None,
 ) -> Decision:
     """What this request is: a webhook delivery, or an API request with its caller and policy.
 
     A refused token is tallied on `exchange` (token failures by reason) before the error goes on.
-    `state` is the app's (read from the request when not given).
+    `state` is the app's (read from the request when not given); `memo`, the request's
+    (`memo_of`; looked up when not given).
     """
-    memo = _memo(request)
+    if memo is None:
+        memo = _memo(request)
     if memo is not None and memo.decision is not None:
         return memo.decision
     rid = exchange.request_id
@@ -88,26 +104,30 @@ async def decide(
     if plan is None:
         raise GatewayError("rules are not loaded")
     headers = request.headers
-    if "Content-Length" in headers and "Transfer-Encoding" in headers:
+    if hdrs.CONTENT_LENGTH in headers and hdrs.TRANSFER_ENCODING in headers:
         # SECURITY: request smuggling precondition (RFC 9112 6.3); never forwarded.
         raise BadRequest("a request must not carry both Content-Length and Transfer-Encoding")
     path, query = split_target(request.raw_path)
-    path = normalise_path(path)
-    webhook = plan.webhook_for(path)
+    path, webhook = _path_of(plan, path)
     decision: Decision
     if webhook is not None:
         decision = WebhookDelivery(rid, plan, path, query, webhook)
     else:
         auth = plan.auth
-        try:
-            caller: Caller = await auth.authenticate(
-                headers,
-                request.cookies if auth.reads_cookies else _NOTHING,
-                request.rel_url.query if auth.reads_query else _NOTHING,
-            )
-        except GatewayError as exc:
-            exchange.tally.token_failure = getattr(exc, "reason", "invalid")
-            raise
+        # the common case (one cached Bearer token) without a coroutine; else the full way
+        known = auth.known_caller(headers)
+        if known is not None:
+            caller: Caller = known
+        else:
+            try:
+                caller = await auth.authenticate(
+                    headers,
+                    request.cookies if auth.reads_cookies else _NOTHING,
+                    request.rel_url.query if auth.reads_query else _NOTHING,
+                )
+            except GatewayError as exc:
+                exchange.tally.token_failure = getattr(exc, "reason", "invalid")
+                raise
         # SECURITY (SPEC 3.2): every route on the path protects it, whatever the method; an
         # upstream may honour a method override the gateway does not know.
         policy = plan.policy(request.method, path, caller)
@@ -116,6 +136,30 @@ async def decide(
         request[_MEMO] = memo = _Memo(rid)
     memo.decision = decision
     return decision
+
+
+_PATHS: tuple[Plan | None, dict[str, tuple[str, CompiledWebhook | None]]] = (None, {})
+
+
+def _path_of(plan: Plan, raw: str) -> tuple[str, CompiledWebhook | None]:
+    """The normalised path and the webhook it delivers to, remembered per raw path for the
+    current plan (the same work for every request to a path; clients repeat the same few).
+    A path that is refused is not remembered: it raises every time.
+
+    PII: the keys are request paths as received, in this process's memory only, bounded."""
+    global _PATHS
+    cached_plan, paths = _PATHS
+    if cached_plan is not plan:
+        paths = {}
+        _PATHS = (plan, paths)
+    found = paths.get(raw)
+    if found is None:
+        path = normalise_path(raw)
+        found = (path, plan.webhook_for(path))
+        if len(paths) >= 4096:  # paths come from clients: bounded
+            paths.clear()
+        paths[raw] = found
+    return found
 
 
 def vary_names(decision: ApiRequest) -> tuple[str, ...]:

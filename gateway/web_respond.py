@@ -7,6 +7,7 @@ masks the body or fails closed (SPEC 3.4); no other path writes upstream bytes t
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from concurrent.futures import Executor
 
 import aiohttp
 from aiohttp import web
@@ -14,11 +15,11 @@ from multidict import CIMultiDict
 
 from gateway.body_codec import accepts_gzip, encode_gzip
 from gateway.body_rewrite import rewrite_settled
-from gateway.client_upstream import iter_body, read_upto, read_whole
+from gateway.client_upstream import arrived_body, iter_body, read_upto, read_whole
 from gateway.errors import UnmaskableResponse
 from gateway.exchange import ApiRequest, Exchange
 from gateway.header_rules import mask_headers
-from gateway.http_headers import end_to_end
+from gateway.http_headers import X_REQUEST_ID, end_to_end
 from gateway.sentinel import ResidualPII
 from gateway.shadow_mode import MODE_HEADER, SHADOW, in_shadow, note
 from gateway.sse import EventSplitter, EventTooLarge, mask_event
@@ -62,7 +63,7 @@ async def _inspected(
     exchange: Exchange, upstream: aiohttp.ClientResponse, max_body: int, idle: float
 ) -> web.StreamResponse:
     """A response the routes' policy looks into: masked, stamped, scanned or failed closed."""
-    request, policy = exchange.request, exchange.api.policy
+    policy = exchange.api.policy
     # A path only `sentinel.protect` names (no route: nothing fails closed) scans JSON bodies.
     masked_route = policy.masking and policy.guarded
     if policy.shadow and policy.transforms:
@@ -84,12 +85,17 @@ async def _inspected(
         return await stream_through(exchange, upstream, guarded=policy.guarded, prefix=raw)
     encoding = upstream.headers.get("Content-Encoding")
     # A large or compressed body is masked beside the event loop (small ones inline).
-    pool = request.app[STATE].masking_pool if len(raw) >= OFFLOAD_BYTES or encoding else None
+    pool = _masking_pool(exchange) if len(raw) >= OFFLOAD_BYTES or encoding else None
     result = await rewrite_settled(raw, encoding, policy, exchange.tally.outcome, max_body, pool)
     exchange.tally.revealed = result.revealed
     if result.body is None:
         return _buffered(exchange, upstream, raw, guarded=policy.guarded)
     return _transformed(exchange, upstream, result.body, guarded=policy.guarded)
+
+
+def _masking_pool(exchange: Exchange) -> Executor | None:
+    state = exchange.state if exchange.state is not None else exchange.request.app[STATE]
+    return state.masking_pool
 
 
 def response_headers(
@@ -105,7 +111,7 @@ def response_headers(
     else:
         also_drop = ("Content-Length", *drop) if drop else _CONTENT_LENGTH
     headers = end_to_end(upstream.headers, also_drop=also_drop)
-    headers["X-Request-Id"] = exchange.request_id
+    headers[X_REQUEST_ID] = exchange.request_id
     decision = exchange.decision
     if in_shadow(decision):
         headers[MODE_HEADER] = SHADOW  # SPEC 3.11
@@ -162,7 +168,9 @@ async def stream_through(
     ):
         # A small body with a known length goes out with its headers in one write. Nothing is
         # sent yet: a broken upstream gets the client a clear error, never a truncated body.
-        body = await read_whole(upstream)
+        body = arrived_body(upstream)
+        if body is None:
+            body = await read_whole(upstream)
         return _buffered(exchange, upstream, body, guarded=guarded)
     response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
     response.headers.extend(response_headers(exchange, upstream, guarded=guarded, drop=drop))
@@ -256,7 +264,7 @@ async def _shadow(
     """SPEC 3.11: decide, mask and count as enforce mode would, then send the upstream's bytes.
 
     Each place where `respond` fails closed is a `fail_closed` verdict here, counted, not sent."""
-    request, policy = exchange.request, exchange.api.policy
+    policy = exchange.api.policy
     content_type = upstream.content_type
     masking = policy.masking  # a role with masking off is never failed closed, stamps or not
     if len(set(upstream.headers.getall("Content-Type", []))) > 1:
@@ -275,7 +283,7 @@ async def _shadow(
             note(exchange.api, "fail_closed", "too_large")
         return await stream_through(exchange, upstream, guarded=policy.guarded, prefix=raw)
     encoding = upstream.headers.get("Content-Encoding")
-    pool = request.app[STATE].masking_pool if len(raw) >= OFFLOAD_BYTES or encoding else None
+    pool = _masking_pool(exchange) if len(raw) >= OFFLOAD_BYTES or encoding else None
     try:
         result = await rewrite_settled(
             raw, encoding, policy, exchange.tally.outcome, max_body, pool

@@ -106,3 +106,27 @@ def test_websocket_frames_masked_for_agent_only(bench_run: tuple[str, dict[str, 
     assert feed["gateway_admin"]["all_frames_masked"] is False  # masking off: clear frames
     assert feed["direct"]["gateway_cpu_us_per_frame"] is None
     assert feed["gateway_agent"]["frames_per_s"] > 0
+
+
+def test_python_functions_are_named_in_a_callgrind_dump(tmp_path: Path) -> None:
+    from bench.instructions import name_python_functions
+
+    dump = tmp_path / "callgrind.gateway.small_300B.1"
+    dump.write_text(
+        "fn=(1) 0x000000000547b00b\n"  # a trampoline the perf map names
+        "cfn=(2) 0x000000000547b016\n"  # a call to another one
+        "fn=(3) 0x0000000009999999\n"  # not in the map: left as it is
+        "fn=(4) _PyEval_EvalFrameDefault\n"  # a C function: left as it is
+    )
+    perf_map = tmp_path / "perf-1.map"
+    perf_map.write_text(
+        "547b00b b py::handle:/g/web_proxy.py\n547b016 b py::Upstream.send:/g/client_upstream.py\n"
+    )
+    named = name_python_functions(dump, perf_map)
+    assert named.name == dump.name + ".named"
+    assert named.read_text().splitlines() == [
+        "fn=(1) handle:/g/web_proxy.py",
+        "cfn=(2) Upstream.send:/g/client_upstream.py",
+        "fn=(3) 0x0000000009999999",
+        "fn=(4) _PyEval_EvalFrameDefault",
+    ]

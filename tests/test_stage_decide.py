@@ -142,3 +142,26 @@ async def test_vary_names_follow_the_token_carriers(
     decision = await decide(request, Exchange(request, "rid"))
     assert isinstance(decision, ApiRequest)
     assert vary_names(decision) == names
+
+
+# Each row: (a target sent twice, the normalised path both times, or the refusal both times).
+REMEMBERED_PATHS = [
+    ("/a//b/./c", "/a/b/c"),  # normalised once, remembered: the second request gets the same
+    ("/%61", "/a"),  # the same for a percent-encoded unreserved character
+    ("/a%2Fb", "encoded '/'"),  # SECURITY: a refused path is refused again, never remembered
+]
+
+
+@pytest.mark.parametrize(("target", "expected"), REMEMBERED_PATHS)
+async def test_paths_are_remembered_but_refusals_are_not(
+    tmp_path: Path, target: str, expected: str
+) -> None:
+    stage = state_of(plan_of(tmp_path), tmp_path)
+    for _ in range(2):
+        request = mocked(stage.state, "GET", target, bearer("agent"))
+        try:
+            decision = await decide(request, Exchange(request, "rid"))
+        except BadRequest as refused:
+            assert expected in refused.message
+        else:
+            assert decision.path == expected

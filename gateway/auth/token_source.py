@@ -13,10 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from multidict import istr
+
 from gateway.errors import ConfigError, InvalidToken, KeyPath
 
 DEFAULT_TOKEN_FROM = ("header",)
-AUTHORIZATION = "Authorization"
+AUTHORIZATION = istr("Authorization")  # (an istr: folded once, not per lookup)
 # SECURITY: bounds the work a hostile client can make us do before any signature check.
 MAX_TOKEN_CHARS = 16384
 
@@ -65,7 +67,7 @@ def find_token(
     """The first token the request carries, in `token_from` order, or None."""
     for source in sources:
         if source.kind == "header":
-            token = _bearer(_single(headers, source.name))
+            token = bearer(_single(headers, source.name))
         elif source.kind == "cookie":
             token = _cookie(headers, cookies, source.name)
         else:
@@ -110,7 +112,8 @@ def _cookie(headers: Mapping[str, str], cookies: Mapping[str, str], name: str) -
     return _single(cookies, name)
 
 
-def _bearer(authorization: str | None) -> str | None:
+def bearer(authorization: str | None) -> str | None:
+    """The credentials of a `Bearer` value, or None for another scheme or none."""
     if not authorization:
         return None
     scheme, _, credentials = authorization.partition(" ")
