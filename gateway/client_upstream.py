@@ -16,6 +16,7 @@ import yarl
 from multidict import CIMultiDict
 
 from gateway.aiohttp_adapter import InformationalResponse, LeanClientRequest
+from gateway.http_path import MEMO_CHARS
 from gateway.upstream_boundary import Phase, raise_translated
 
 READ_CHUNK = 256 * 1024  # streamed bodies move in chunks of at least 64 KiB
@@ -129,9 +130,10 @@ class Upstream:
                 query_string=query,
                 encoded=True,
             )
-            if len(urls) >= _MAX_URLS:  # targets come from clients: bounded
-                urls.clear()
-            urls[(path, query)] = url
+            if len(path) + len(query) <= MEMO_CHARS:  # SECURITY: bounded in bytes too
+                if len(urls) >= _MAX_URLS:  # targets come from clients: bounded
+                    urls.clear()
+                urls[(path, query)] = url
         return url
 
     async def send(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from gateway import metrics, tracing
 from gateway.exchange import ApiRequest, Exchange, WebhookDelivery
+from gateway.http_path import MEMO_CHARS
 from gateway.log_path import log_path
 from gateway.request_metrics import SERIES, request_series
 from gateway.web_state import GatewayState
@@ -40,9 +41,10 @@ def _logged_path(plan: Plan | None, path: str) -> str:
     found = paths.get(path)
     if found is None:
         found = log_path(plan, path)
-        if len(paths) >= 4096:  # paths come from clients: bounded
-            paths.clear()
-        paths[path] = found
+        if len(path) <= MEMO_CHARS:  # SECURITY: bounded in bytes as well as in entries
+            if len(paths) >= 4096:  # paths come from clients: bounded
+                paths.clear()
+            paths[path] = found
     return found
 
 

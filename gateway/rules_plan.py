@@ -17,7 +17,7 @@ from gateway.auth import Authenticator, Caller
 from gateway.channels import CompiledWebhook, compile_webhook
 from gateway.errors import ConfigError, ConfigErrors, GatewayError
 from gateway.header_rules import builtin_header_rules
-from gateway.http_path import normalise_path
+from gateway.http_path import MEMO_CHARS, normalise_path
 from gateway.identity import IdentityResolver
 from gateway.masks import Mask, MaskContext, compile_mask
 from gateway.route_match import PathTemplate, compile_template
@@ -52,7 +52,14 @@ class Plan:
     mode: str = "enforce"  # the top-level `mode:` (SPEC 3.11); routes may set their own
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_match", lru_cache(maxsize=4096)(self._match_uncached))
+        remembered = lru_cache(maxsize=4096)(self._match_uncached)
+        uncached = self._match_uncached
+
+        def match(method: str | None, path: str) -> tuple[Route, ...]:
+            # SECURITY: long client-chosen paths are matched anew, never kept (bounded in bytes)
+            return remembered(method, path) if len(path) <= MEMO_CHARS else uncached(method, path)
+
+        object.__setattr__(self, "_match", match)
         templates = tuple(
             (compile_template(path, None), hook) for path, hook in self.webhooks.items()
         )

@@ -19,7 +19,7 @@ from gateway.auth import Caller
 from gateway.errors import BadRequest, GatewayError
 from gateway.exchange import ApiRequest, Decision, Exchange, WebhookDelivery
 from gateway.http_headers import X_REQUEST_ID
-from gateway.http_path import normalise_path
+from gateway.http_path import MEMO_CHARS, normalise_path
 from gateway.web_state import STATE, GatewayState
 
 if TYPE_CHECKING:
@@ -156,9 +156,10 @@ def _path_of(plan: Plan, raw: str) -> tuple[str, CompiledWebhook | None]:
     if found is None:
         path = normalise_path(raw)
         found = (path, plan.webhook_for(path))
-        if len(paths) >= 4096:  # paths come from clients: bounded
-            paths.clear()
-        paths[raw] = found
+        if len(raw) <= MEMO_CHARS:  # SECURITY: bounded in bytes as well as in entries
+            if len(paths) >= 4096:  # paths come from clients: bounded
+                paths.clear()
+            paths[raw] = found
     return found
 
 

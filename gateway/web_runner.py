@@ -185,9 +185,18 @@ def _routes_to_catch_all(request: web.BaseRequest, target: str) -> bool:
     """Whether aiohttp's router would send this origin-form request to the catch-all route, its
     app doing nothing else first: the router matches `/{tail:.*}` against the percent-decoded
     path, where only a decoded `%0A` (no raw line break gets past the parser) fails `.*`, so a
-    target without `%` always matches; and an `Expect` header is answered by the app's expect
-    handler first (`web_expect`), so such requests take the app's way."""
-    return "%" not in target and hdrs.EXPECT not in request.headers
+    target without `%` always matches; an `Expect` header is answered by the app's expect
+    handler first (`web_expect`), so such requests take the app's way.
+
+    SECURITY: never CONNECT. aiohttp reads a CONNECT target as authority-form and its router
+    answers 404; bypassed, the handler would send `CONNECT host:port` upstream with the client's
+    body behind it, which a server reading CONNECT as a tunnel takes as the next request on a
+    pooled connection (request smuggling past every rule)."""
+    return (
+        "%" not in target
+        and request.method != hdrs.METH_CONNECT
+        and hdrs.EXPECT not in request.headers
+    )
 
 
 _GATES: weakref.WeakSet[RequestGate] = weakref.WeakSet()

@@ -345,13 +345,6 @@ def test_the_path_memo_is_bounded_in_entries(tmp_path: Path) -> None:
     assert web_request._PATHS[0] is plan
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pass4 bug: the per-raw-path memo (4096 entries) and the URL memo (1024) bound "
-    "entries, not bytes: 4096 unauthenticated 16 KiB targets (an encoded letter in each) pin ~128 MiB "
-    "per worker (raw keys, normalised paths, URLs) until evicted; main's own per-path memos "
-    "(exchange_record._LOGGED, the plan's route-match lru_cache) already pin ~64 MiB, shared",
-)
 async def test_the_memos_are_bounded_in_bytes(tmp_path: Path) -> None:
     # SECURITY: targets come from unauthenticated clients; one long (16 KiB, under the line
     # limit) distinct path per request must not grow what the process keeps past a few MiB.
@@ -424,12 +417,6 @@ async def test_a_cached_admin_token_with_a_second_carrier(
     assert status == 401 and b"555 7890" not in body
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pass4 bug: an origin-form CONNECT takes the gate's bypass and reaches the upstream "
-    "as `CONNECT host:port` (aiohttp's client makes it a tunnel request) with the client's body "
-    "after it; through the router it was the gateway's own 404",
-)
 async def test_connect_never_reaches_the_upstream(
     raw_upstream: RawUpstream, make_gateway: GatewayFactory
 ) -> None:
