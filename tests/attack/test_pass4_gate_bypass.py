@@ -14,7 +14,7 @@ import re
 import textwrap
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import yarl
@@ -76,7 +76,14 @@ async def _recorded(request: web.Request) -> web.StreamResponse:
     return web.json_response(payload, headers={"X-Upstream": "1"})
 
 
-Pair = tuple[TestClient[Any, Any], TestClient[Any, Any], list[Any]]
+class Pair(NamedTuple):
+    """Two gateways on one recording upstream: with the gate's bypass, and through the router."""
+
+    direct: TestClient[Any, Any]
+    routed: TestClient[Any, Any]
+    seen: list[Any]  # what the upstream received, in order
+    states: tuple[GatewayState, GatewayState]
+    logs: tuple[tuple[io.StringIO, io.StringIO], ...]  # (access, audit) lines, per gateway
 
 
 @pytest.fixture
@@ -92,22 +99,25 @@ async def pair(
     rules_dir = tmp_path / "rules"
     rules_dir.mkdir()
     (rules_dir / "rules.yaml").write_text(textwrap.dedent(RULES))
-    clients = []
+    clients, states, logs = [], [], []
     for bypass in (True, False):
+        access, audit = io.StringIO(), io.StringIO()
         settings = loopback_settings(
             yarl.URL(str(server.make_url("/"))), rules_dir, max_body=1 << 20
         )
         state = GatewayState(
             settings=settings,
-            access_log=EventLog(io.StringIO(), "json"),
-            audit_log=EventLog(io.StringIO(), "json"),
+            access_log=EventLog(access, "json"),
+            audit_log=EventLog(audit, "json"),
             plan=load_plan(rules_dir),
         )
         app = build_app(state, watch=False)
         if not bypass:
             del app[CATCH_ALL]  # the gate then sends every request through the router
         clients.append(await aiohttp_client(GatewayTestServer(app), auto_decompress=False))
-    return clients[0], clients[1], upstream[SEEN]
+        states.append(state)
+        logs.append((access, audit))
+    return Pair(clients[0], clients[1], upstream[SEEN], (states[0], states[1]), tuple(logs))
 
 
 def _request(line: str, *headers: str, body: bytes = b"", close: bool = True) -> bytes:
@@ -298,7 +308,7 @@ def _comparable(answer: bytes) -> bytes:
 
 @pytest.mark.parametrize(("raw", "masked"), ROWS)
 async def test_bypass_answers_as_the_router_did(pair: Pair, raw: bytes, masked: bool) -> None:
-    direct, routed, seen = pair
+    direct, routed, seen = pair[:3]
     answers = []
     sent = []
     for client in (direct, routed):
@@ -325,35 +335,10 @@ async def test_websocket_through_the_bypass(pair: Pair) -> None:
         await socket.close()
 
 
-async def test_access_log_lines_alike(
-    tmp_path: Path,
-    aiohttp_client: Callable[..., Awaitable[TestClient[Any, Any]]],
-    aiohttp_server: Callable[..., Awaitable[TestServer]],
-) -> None:
+async def test_access_log_lines_alike(pair: Pair) -> None:
     # What is recorded per request (route, role, path, status) does not depend on the way taken.
-    upstream = web.Application()
-    upstream[SEEN] = []
-    upstream.router.add_route("*", "/{tail:.*}", _recorded)
-    server = await aiohttp_server(upstream)
-    rules_dir = tmp_path / "rules"
-    rules_dir.mkdir()
-    (rules_dir / "rules.yaml").write_text(textwrap.dedent(RULES))
     lines: list[list[dict[str, Any]]] = []
-    for bypass in (True, False):
-        access, audit = io.StringIO(), io.StringIO()
-        settings = loopback_settings(
-            yarl.URL(str(server.make_url("/"))), rules_dir, max_body=1 << 20
-        )
-        state = GatewayState(
-            settings=settings,
-            access_log=EventLog(access, "json"),
-            audit_log=EventLog(audit, "json"),
-            plan=load_plan(rules_dir),
-        )
-        app = build_app(state, watch=False)
-        if not bypass:
-            del app[CATCH_ALL]
-        client = await aiohttp_client(GatewayTestServer(app), auto_decompress=False)
+    for client, state, (access, audit) in zip(pair[:2], pair.states, pair.logs, strict=True):
         for target in (CONTACT, "/other?x=1", f"/x/..{CONTACT}"):
             for who in (AGENT, ADMIN):
                 raw = _request(f"GET {target} HTTP/1.1", HOST, f"Authorization: Bearer {who}")
