@@ -18,36 +18,17 @@ from pathlib import Path
 
 import pytest
 import yarl
+from contact_route import ADMIN, AGENT, CONTACT, PII, RULES
 
 from gateway import web_request
 from gateway.client_upstream import Upstream, make_session
 from gateway.rules_plan import load_plan
 from tests.conftest import GatewayFactory, raw_http, token
 
-RULES = """
-version: 1
-auth:
-  jwt: { algorithms: [HS256], secret_env: OMNIGATE_JWT_SECRET, role_claim: role }
-roles:
-  admin: { masking: false }
-  agent: { masking: true }
-default_role: agent
-routes:
-  - name: contact
-    match: { path: "/api/v1/accounts/{account_id}/contacts/{id}" }
-    response:
-      - { path: "$.payload.phone_number", mask: phone }
-      - { path: "$.payload.email", mask: email }
-      - { path: "$.payload.name", mask: name }
-"""
-CONTACT = "/api/v1/accounts/1/contacts/2"
 DOCUMENT = {
     "payload": {"phone_number": "+1 415 555 7890", "email": "jane.doe@example.com", "name": "Jane"}
 }
 CLEAR = json.dumps(DOCUMENT).encode()
-PII = (b"555 7890", b"jane.doe", b"Jane")
-AGENT = token("agent")
-ADMIN = token("admin")
 
 
 def _head(status: str, *headers: str) -> bytes:

@@ -20,35 +20,16 @@ import pytest
 import yarl
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestClient, TestServer
+from contact_route import ADMIN, AGENT, CONTACT, PII, RULES
 
 from gateway.event_log import EventLog
 from gateway.rules_plan import load_plan
 from gateway.web_app import build_app
 from gateway.web_runner import CATCH_ALL
 from gateway.web_state import GatewayState
-from tests.conftest import GatewayTestServer, loopback_settings, raw_http, token
+from tests.conftest import GatewayTestServer, loopback_settings, raw_http
 
-RULES = """
-version: 1
-auth:
-  jwt: { algorithms: [HS256], secret_env: OMNIGATE_JWT_SECRET, role_claim: role }
-roles:
-  admin: { masking: false }
-  agent: { masking: true }
-default_role: agent
-routes:
-  - name: contact
-    match: { path: "/api/v1/accounts/{account_id}/contacts/{id}" }
-    response:
-      - { path: "$.payload.phone_number", mask: phone }
-      - { path: "$.payload.email", mask: email }
-      - { path: "$.payload.name", mask: name }
-"""
-CONTACT = "/api/v1/accounts/1/contacts/2"
 PHONE, EMAIL, NAME = "+1 415 555 7890", "jane.doe@example.com", "Jane Doe"
-PII = (b"555 7890", b"jane.doe", b"Jane")
-AGENT = token("agent")
-ADMIN = token("admin")
 # Headers that differ between two answers for reasons of their own (time, a fresh id).
 _VOLATILE = re.compile(rb"^(date|x-request-id|server): .*$", re.IGNORECASE | re.MULTILINE)
 SEEN: web.AppKey[list[Any]] = web.AppKey("seen")
