@@ -100,3 +100,13 @@ NO_QUERY = query_of()
 
 async def auth_header(authenticator: Authenticator, token: str) -> Caller:
     return await authenticator.authenticate(bearer(token), {}, NO_QUERY)
+
+
+SECRET_ENV = "OMNIGATE_JWT_SECRET"  # the `secret` fixture (conftest) sets it to HS_SECRET
+
+
+def hs_auth(**jwt: Any) -> Authenticator:
+    """An HS256 authenticator over ROLES (`missing_token`, default `default_role`, may be given)."""
+    missing = jwt.pop("missing_token", "default_role")
+    config = {"algorithms": ["HS256"], "secret_env": SECRET_ENV, **jwt}
+    return Authenticator.compile({"jwt": config, "missing_token": missing}, ROLES, "agent")

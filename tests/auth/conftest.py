@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from auth_tokens import KeyPair
+from auth_tokens import HS_SECRET, SECRET_ENV, KeyPair
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 
@@ -43,3 +43,9 @@ def pem_file(tmp_path: Path) -> Callable[[bytes], str]:
         return str(path)
 
     return write
+
+
+@pytest.fixture
+def secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The HS256 secret `auth_tokens.hs_auth` reads, in the environment."""
+    monkeypatch.setenv(SECRET_ENV, HS_SECRET)

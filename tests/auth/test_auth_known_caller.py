@@ -5,27 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 import pytest
-from auth_tokens import HS_SECRET, NO_QUERY, ROLES, claims, headers_of, mint
+from auth_tokens import HS_SECRET, NO_QUERY, ROLES, claims, headers_of, hs_auth, mint
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.auth import Authenticator
-
-SECRET_ENV = "OMNIGATE_JWT_SECRET"
-
-
-@pytest.fixture
-def secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SECRET_ENV, HS_SECRET)
-
-
-def hs_auth(**jwt: Any) -> Authenticator:
-    config = {"algorithms": ["HS256"], "secret_env": SECRET_ENV, **jwt}
-    return Authenticator.compile({"jwt": config}, ROLES, "agent")
-
 
 TOKEN = "{token}"  # stands for the token that was verified (and cached) first
 # Each row: (token_from, the request's Authorization headers, served by the fast path?).

@@ -13,28 +13,15 @@ from auth_tokens import (
     bearer,
     claims,
     headers_of,
+    hs_auth,
     mint,
     query_of,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.auth import Authenticator
 from gateway.auth.roles import RoleTable
 from gateway.errors import InvalidToken, MissingToken
-
-SECRET_ENV = "OMNIGATE_JWT_SECRET"
-
-
-@pytest.fixture
-def secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SECRET_ENV, HS_SECRET)
-
-
-def hs_auth(**jwt: Any) -> Authenticator:
-    missing = jwt.pop("missing_token", "default_role")
-    config = {"algorithms": ["HS256"], "secret_env": SECRET_ENV, **jwt}
-    return Authenticator.compile({"jwt": config, "missing_token": missing}, ROLES, "agent")
 
 
 def hs_token(**overrides: Any) -> str:

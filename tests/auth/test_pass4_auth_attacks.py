@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 import aiohttp
 import pytest
-from auth_tokens import HS_SECRET, NO_QUERY, ROLES, KeyPair, claims, headers_of, mint
+from auth_tokens import HS_SECRET, NO_QUERY, ROLES, KeyPair, claims, headers_of, hs_auth, mint
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jwt.algorithms import RSAAlgorithm
@@ -20,18 +19,6 @@ from pytest_aiohttp import AiohttpServer
 from gateway.auth import Authenticator, token_cache
 from gateway.auth import jwks as jwks_module
 from gateway.errors import GatewayError, InvalidToken
-
-SECRET_ENV = "OMNIGATE_JWT_SECRET"
-
-
-@pytest.fixture
-def secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(SECRET_ENV, HS_SECRET)
-
-
-def hs_auth(**jwt: Any) -> Authenticator:
-    config = {"algorithms": ["HS256"], "secret_env": SECRET_ENV, **jwt}
-    return Authenticator.compile({"jwt": config}, ROLES, "agent")
 
 
 class Clock:
