@@ -16,7 +16,7 @@ import yarl
 from multidict import CIMultiDict
 
 from gateway.aiohttp_adapter import InformationalResponse, LeanClientRequest
-from gateway.http_path import MEMO_CHARS
+from gateway.path_memo import MEMO_CHARS
 from gateway.upstream_boundary import Phase, raise_translated
 
 READ_CHUNK = 256 * 1024  # streamed bodies move in chunks of at least 64 KiB

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from gateway import metrics, tracing
 from gateway.exchange import ApiRequest, Exchange, WebhookDelivery
-from gateway.http_path import MEMO_CHARS
 from gateway.log_path import log_path
+from gateway.path_memo import PathMemo
 from gateway.request_metrics import SERIES, request_series
 from gateway.web_state import GatewayState
 
@@ -24,28 +24,9 @@ if TYPE_CHECKING:
 CLIENT_GONE = 499  # the client left before it was answered (nginx's convention)
 
 
-_LOGGED: tuple[Plan | None, dict[str, str]] = (None, {})
-
-
-def _logged_path(plan: Plan | None, path: str) -> str:
-    """`log_path`, remembered per path for the current plan: on a path no route matches it runs
-    the text detector over every segment, the same work for every request to that path.
-
-    PII: the keys are request paths as received, in this process's memory only, as the plan's
-    own route-match cache keeps them; never written anywhere."""
-    global _LOGGED
-    cached_plan, paths = _LOGGED
-    if cached_plan is not plan:
-        paths = {}
-        _LOGGED = (plan, paths)
-    found = paths.get(path)
-    if found is None:
-        found = log_path(plan, path)
-        if len(path) <= MEMO_CHARS:  # SECURITY: bounded in bytes as well as in entries
-            if len(paths) >= 4096:  # paths come from clients: bounded
-                paths.clear()
-            paths[path] = found
-    return found
+# `log_path` on a path no route matches runs the text detector over every segment: the same work
+# for every request to that path.
+_logged_path: PathMemo[Plan | None, str] = PathMemo(log_path)
 
 
 def record(state: GatewayState, exchange: Exchange) -> None:
@@ -67,7 +48,7 @@ def record(state: GatewayState, exchange: Exchange) -> None:
         route, role, sub = decision.policy.route_label, caller.role, caller.sub
         # PII: a route's template, or the path with PII-like segments redacted (SPEC 3.10).
         # (`_logged_path`'s lookup inline: it runs once per request)
-        cached_plan, paths = _LOGGED
+        cached_plan, paths = _logged_path.state
         path = paths.get(decision.path) if cached_plan is decision.plan else None
         if path is None:
             path = _logged_path(decision.plan, decision.path)

@@ -17,11 +17,6 @@ _PCT = re.compile(r"%(?P<hex>[0-9A-Fa-f]{2})|%")
 _FORBIDDEN_ENCODED = frozenset({0x2F, 0x5C, 0x00})  # '/', '\\', NUL
 _SLASHES = re.compile(r"/{2,}")
 _DOT_PARAMS = re.compile(r"^(\.\.?)(?:;|%3B).*$")  # `..;x`, and `..%3Bx` (hex is upper-cased)
-# SECURITY: per-path memos (normalised paths, upstream URLs, access-log paths, route matches)
-# remember paths (and queries) up to this length only. Targets are client-chosen: longer ones are
-# worked out every time, so the memos stay bounded in bytes (4,096 entries of at most this), not
-# only in entries (4,096 targets of 16 KiB would pin ~130 MiB).
-MEMO_CHARS = 512
 
 
 def normalise_path(raw: str) -> str:

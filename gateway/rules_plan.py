@@ -17,9 +17,10 @@ from gateway.auth import Authenticator, Caller
 from gateway.channels import CompiledWebhook, compile_webhook
 from gateway.errors import ConfigError, ConfigErrors, GatewayError
 from gateway.header_rules import builtin_header_rules
-from gateway.http_path import MEMO_CHARS, normalise_path
+from gateway.http_path import normalise_path
 from gateway.identity import IdentityResolver
 from gateway.masks import Mask, MaskContext, compile_mask
+from gateway.path_memo import MEMO_CHARS
 from gateway.route_match import PathTemplate, compile_template
 from gateway.route_view import (
     PASS_POLICY,

@@ -19,7 +19,8 @@ from gateway.auth import Caller
 from gateway.errors import BadRequest, GatewayError
 from gateway.exchange import ApiRequest, Decision, Exchange, WebhookDelivery
 from gateway.http_headers import X_REQUEST_ID
-from gateway.http_path import MEMO_CHARS, normalise_path
+from gateway.http_path import normalise_path
+from gateway.path_memo import PathMemo
 from gateway.web_state import STATE, GatewayState
 
 if TYPE_CHECKING:
@@ -138,29 +139,14 @@ async def decide(
     return decision
 
 
-_PATHS: tuple[Plan | None, dict[str, tuple[str, CompiledWebhook | None]]] = (None, {})
+def _normalised(plan: Plan, raw: str) -> tuple[str, CompiledWebhook | None]:
+    """The normalised path and the webhook it delivers to (`BadRequest` for a refused path)."""
+    path = normalise_path(raw)
+    return path, plan.webhook_for(path)
 
 
-def _path_of(plan: Plan, raw: str) -> tuple[str, CompiledWebhook | None]:
-    """The normalised path and the webhook it delivers to, remembered per raw path for the
-    current plan (the same work for every request to a path; clients repeat the same few).
-    A path that is refused is not remembered: it raises every time.
-
-    PII: the keys are request paths as received, in this process's memory only, bounded."""
-    global _PATHS
-    cached_plan, paths = _PATHS
-    if cached_plan is not plan:
-        paths = {}
-        _PATHS = (plan, paths)
-    found = paths.get(raw)
-    if found is None:
-        path = normalise_path(raw)
-        found = (path, plan.webhook_for(path))
-        if len(raw) <= MEMO_CHARS:  # SECURITY: bounded in bytes as well as in entries
-            if len(paths) >= 4096:  # paths come from clients: bounded
-                paths.clear()
-            paths[raw] = found
-    return found
+# The same work for every request to a path; clients repeat the same few.
+_path_of: PathMemo[Plan, tuple[str, CompiledWebhook | None]] = PathMemo(_normalised)
 
 
 def vary_names(decision: ApiRequest) -> tuple[str, ...]:

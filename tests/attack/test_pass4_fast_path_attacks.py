@@ -322,8 +322,8 @@ def test_the_path_memo_is_bounded_in_entries(tmp_path: Path) -> None:
     plan = load_plan(tmp_path)
     for index in range(5000):
         web_request._path_of(plan, f"/p/{index}")
-    assert len(web_request._PATHS[1]) <= 4096
-    assert web_request._PATHS[0] is plan
+    assert len(web_request._path_of.state[1]) <= 4096
+    assert web_request._path_of.state[0] is plan
 
 
 async def test_the_memos_are_bounded_in_bytes(tmp_path: Path) -> None:
