@@ -124,7 +124,7 @@ class DocumentMasker:
             finally:
                 RECORD.reset(token)
             try:
-                document, body = residual.run_to_body(document, tally, recorded)
+                document, body = residual.run(document, tally, recorded)
             except TransformFailed:
                 raise
             except Exception as exc:  # PII: fail closed, whatever the scan ran into

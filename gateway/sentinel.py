@@ -130,15 +130,12 @@ class Residual:
             mine.text_regions,
         )
 
-    def run(self, document: Any, tally: Outcome, recorded: list[tuple[str, str]]) -> Any:
-        """`document` after known values and the sentinel; raises `ResidualPII` for `block`."""
-        return self.run_to_body(document, tally, recorded)[0]
-
-    def run_to_body(
+    def run(
         self, document: Any, tally: Outcome, recorded: list[tuple[str, str]]
     ) -> tuple[Any, bytes | None]:
-        """`run`, and the document's JSON when the screens wrote it and nothing changed after
-        (the response body, serialised once; None otherwise)."""
+        """`document` after known values and the sentinel (raises `ResidualPII` for `block`),
+        and its JSON when the screens wrote it and nothing changed after (the response body,
+        serialised once; None otherwise)."""
         known = KnownValues(recorded, self.region) if self.known_values and recorded else None
         if known is not None and not known:
             known = None

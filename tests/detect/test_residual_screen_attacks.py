@@ -94,7 +94,7 @@ def _walk_and_run(
         copy.deepcopy(document), ("$",), scan
     )
     tally = Outcome()
-    got = residual.run(copy.deepcopy(document), tally, list(recorded))
+    got = residual.run(copy.deepcopy(document), tally, list(recorded))[0]
     return expected, dict(expected_tally.findings), got, dict(tally.findings)
 
 
