@@ -89,20 +89,21 @@ _SINGLE_GROUP: Final = re.compile(r"\\\d")  # `\2`: keeps one group of the digit
 ASCII_RUNS: Final = re.compile(r"\d[\dxX\-\s().\[\]/~]*")
 
 
-def _run_table() -> dict[int, str | None]:
-    table: dict[int, str | None] = dict.fromkeys(range(128), " ")
-    table.update({ord(c): c for c in "0123456789x"})
-    table[ord("X")] = "x"
-    table.update(dict.fromkeys(map(ord, "-().[]/~ \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"), "-"))
-    return table
+def _run_bytes() -> bytes:
+    table = bytearray(b" " * 128 + b"u" * 128)  # another character's bytes: `u`
+    for char in b"0123456789x":
+        table[char] = char
+    table[ord("X")] = ord("x")
+    for char in b"-().[]/~ \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f":
+        table[char] = ord("-")
+    return bytes(table)
 
 
-# ASCII text -> its `ASCII_RUNS` with every separator written `-`, separated by spaces:
-# `split()` gives each run (after `lstrip("x-")`: runs start with a digit) at C speed.
-RUN_DIGITS: Final = _run_table()
-# The same as a byte table (C speed: `str.translate` looks each character up in a dict), every
-# byte of a non-ASCII character written `u`.
-RUN_BYTES: Final = bytes(ord(RUN_DIGITS[c] or " ") for c in range(128)) + b"u" * 128
+# UTF-8 text -> its `ASCII_RUNS` with every separator written `-`, keypad letters `x` and every
+# byte of a non-ASCII character `u`, separated by spaces: `split()` gives each run (after
+# `lstrip("x-")`: runs start with a digit) at C speed (a byte table, where `str.translate` looks
+# each character up in a dict).
+RUN_BYTES: Final = _run_bytes()
 
 
 # In a run of `run_digits`: `00` or `011` opening a digit group, a country code next (any
@@ -112,7 +113,10 @@ IDD_IN_RUN: Final = re.compile(r"(?<!\d)(?:00|011)(?=-*[1-9])")
 
 def run_digits(text: str) -> list[str]:
     """Each `ASCII_RUNS` run of an ASCII text (digits, keypad `x`, `-` for any separator)."""
-    runs = [run.lstrip("x-").rstrip("-") for run in projected_runs(text)]
+    # A separator after a boundary cannot start a run (runs start with a digit): dropping it
+    # leaves the spaces between words as boundaries instead of thousands of `-` pieces.
+    pieces = text.encode("ascii").translate(RUN_BYTES).replace(b" -", b" ").decode("ascii")
+    runs = [run.lstrip("x-").rstrip("-") for run in pieces.split()]
     return [run for run in runs if run]
 
 
@@ -143,17 +147,6 @@ def candidate_runs(raw: bytes, floor: int) -> set[bytes]:
 def _may_open_with_prefix(run: bytes) -> bool:
     """Whether a digit group of the run (separators `-`) starts with `00` or `011`."""
     return run[:2] == b"00" or run[:3] == b"011" or b"-00" in run or b"-011" in run
-
-
-def projected_runs(text: str) -> list[str]:
-    """`text` through `RUN_DIGITS`, split: the runs, and a few pieces without a digit."""
-    # A separator after a boundary cannot start a run (runs start with a digit): dropping it
-    # leaves the spaces between words as boundaries instead of thousands of `-` pieces.
-    if text.isascii():
-        projected = text.encode("ascii").translate(RUN_BYTES).decode("ascii")
-    else:
-        projected = text.translate(RUN_DIGITS)
-    return projected.replace(" -", " ").split()
 
 
 @cache
